@@ -1,0 +1,5 @@
+import sys
+
+from warmnas.cli import main
+
+sys.exit(main())
