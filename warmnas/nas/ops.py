@@ -1,0 +1,292 @@
+"""Candidate operations of the DARTS and NAS-Bench-201 cell spaces, and their registry.
+
+Each operation maps a tensor of shape ``(batch, C_in, H, W)`` to ``(batch, C_out, H / stride,
+W / stride)``. The definitions follow the DARTS code (Liu et al., ICLR 2019) for the DARTS space and
+the NAS-Bench-201 code (Dong & Yang, ICLR 2020) for the NB201 space, so derived networks have the
+same parameter counts and FLOPs as in those papers.
+
+The registry is a read-only mapping ``space name -> op name -> factory``; a factory is called as
+``factory(C_in, C_out, stride, affine, track_running_stats)``. Use :func:`make_op` (or
+``get_space(name).make_op``) rather than the mapping itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+
+import torch
+from torch import nn
+
+from warmnas.errors import InputError
+
+__all__ = [
+    "OPS",
+    "OpFactory",
+    "ReLUConvBN",
+    "SepConv",
+    "DilConv",
+    "FactorizedReduce",
+    "Pooling",
+    "Zero",
+    "Identity",
+    "ResNetBasicBlock",
+    "make_op",
+]
+
+OpFactory = Callable[[int, int, int, bool, bool], nn.Module]
+
+
+class ReLUConvBN(nn.Module):
+    """ReLU -> Conv2d(k, stride, padding, dilation) -> BatchNorm."""
+
+    def __init__(self, C_in: int, C_out: int, kernel_size: int, stride: int, padding: int,
+                 dilation: int = 1, affine: bool = True, track_running_stats: bool = True) -> None:
+        super().__init__()
+        self.op = nn.Sequential(
+            nn.ReLU(inplace=False),
+            nn.Conv2d(C_in, C_out, kernel_size, stride=stride, padding=padding,
+                      dilation=dilation, bias=False),
+            nn.BatchNorm2d(C_out, affine=affine, track_running_stats=track_running_stats),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.op(x)
+
+
+class DilConv(nn.Module):
+    """ReLU -> depthwise (dilated) conv -> pointwise conv -> BatchNorm (DARTS ``dil_conv``)."""
+
+    def __init__(self, C_in: int, C_out: int, kernel_size: int, stride: int, padding: int,
+                 dilation: int, affine: bool = True, track_running_stats: bool = True) -> None:
+        super().__init__()
+        self.op = nn.Sequential(
+            nn.ReLU(inplace=False),
+            nn.Conv2d(C_in, C_in, kernel_size, stride=stride, padding=padding, dilation=dilation,
+                      groups=C_in, bias=False),
+            nn.Conv2d(C_in, C_out, 1, bias=False),
+            nn.BatchNorm2d(C_out, affine=affine, track_running_stats=track_running_stats),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.op(x)
+
+
+class SepConv(nn.Module):
+    """Two stacked (ReLU -> depthwise conv -> pointwise conv -> BN) blocks (DARTS ``sep_conv``)."""
+
+    def __init__(self, C_in: int, C_out: int, kernel_size: int, stride: int, padding: int,
+                 affine: bool = True, track_running_stats: bool = True) -> None:
+        super().__init__()
+        self.op = nn.Sequential(
+            nn.ReLU(inplace=False),
+            nn.Conv2d(C_in, C_in, kernel_size, stride=stride, padding=padding, groups=C_in,
+                      bias=False),
+            nn.Conv2d(C_in, C_in, 1, bias=False),
+            nn.BatchNorm2d(C_in, affine=affine, track_running_stats=track_running_stats),
+            nn.ReLU(inplace=False),
+            nn.Conv2d(C_in, C_in, kernel_size, stride=1, padding=padding, groups=C_in, bias=False),
+            nn.Conv2d(C_in, C_out, 1, bias=False),
+            nn.BatchNorm2d(C_out, affine=affine, track_running_stats=track_running_stats),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.op(x)
+
+
+class FactorizedReduce(nn.Module):
+    """ReLU -> two offset 1x1 stride-2 convs, concatenated -> BN (halves H and W)."""
+
+    def __init__(self, C_in: int, C_out: int, affine: bool = True,
+                 track_running_stats: bool = True) -> None:
+        super().__init__()
+        if C_out % 2:
+            raise InputError(f"FactorizedReduce needs an even C_out, got {C_out}")
+        self.relu = nn.ReLU(inplace=False)
+        self.conv_1 = nn.Conv2d(C_in, C_out // 2, 1, stride=2, bias=False)
+        self.conv_2 = nn.Conv2d(C_in, C_out // 2, 1, stride=2, bias=False)
+        self.bn = nn.BatchNorm2d(C_out, affine=affine, track_running_stats=track_running_stats)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.relu(x)
+        out = torch.cat([self.conv_1(x), self.conv_2(x[:, :, 1:, 1:])], dim=1)
+        return self.bn(out)
+
+
+class Pooling(nn.Module):
+    """3x3 max or average pooling (padding 1), preceded by a 1x1 ReLUConvBN when C_in != C_out.
+
+    Average pooling excludes the padding from the mean (``count_include_pad=False``), as in DARTS
+    and NAS-Bench-201.
+    """
+
+    def __init__(self, C_in: int, C_out: int, stride: int, mode: str, affine: bool = True,
+                 track_running_stats: bool = True) -> None:
+        super().__init__()
+        self.preprocess = (None if C_in == C_out
+                           else ReLUConvBN(C_in, C_out, 1, 1, 0, 1, affine, track_running_stats))
+        if mode == "avg":
+            self.pool: nn.Module = nn.AvgPool2d(3, stride=stride, padding=1,
+                                                count_include_pad=False)
+        elif mode == "max":
+            self.pool = nn.MaxPool2d(3, stride=stride, padding=1)
+        else:  # pragma: no cover - internal
+            raise InputError(f"pooling mode must be 'avg' or 'max', got {mode!r}")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.preprocess is not None:
+            x = self.preprocess(x)
+        return self.pool(x)
+
+
+class Identity(nn.Module):
+    """The identity (``skip_connect`` with stride 1 and C_in == C_out)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+
+class Zero(nn.Module):
+    """The ``none`` operation: zeros of the output shape (the edge is absent)."""
+
+    def __init__(self, C_in: int, C_out: int, stride: int) -> None:
+        super().__init__()
+        self.C_in, self.C_out, self.stride = C_in, C_out, stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.stride > 1:
+            x = x[:, :, :: self.stride, :: self.stride]
+        if self.C_in == self.C_out:
+            return x.mul(0.0)
+        shape = (x.shape[0], self.C_out, x.shape[2], x.shape[3])
+        return x.new_zeros(shape)
+
+    def extra_repr(self) -> str:
+        return f"C_in={self.C_in}, C_out={self.C_out}, stride={self.stride}"
+
+
+class ResNetBasicBlock(nn.Module):
+    """NAS-Bench-201's reduction block: a residual block of two 3x3 ReLUConvBN (stride 2 first).
+
+    The shortcut is 2x2 average pooling followed by a 1x1 conv when the shape changes.
+    """
+
+    def __init__(self, C_in: int, C_out: int, stride: int, affine: bool = True,
+                 track_running_stats: bool = True) -> None:
+        super().__init__()
+        self.conv_a = ReLUConvBN(C_in, C_out, 3, stride, 1, 1, affine, track_running_stats)
+        self.conv_b = ReLUConvBN(C_out, C_out, 3, 1, 1, 1, affine, track_running_stats)
+        if stride == 2:
+            self.downsample: nn.Module | None = nn.Sequential(
+                nn.AvgPool2d(kernel_size=2, stride=2, padding=0),
+                nn.Conv2d(C_in, C_out, 1, bias=False),
+            )
+        elif C_in != C_out:
+            self.downsample = ReLUConvBN(C_in, C_out, 1, 1, 0, 1, affine, track_running_stats)
+        else:
+            self.downsample = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.conv_b(self.conv_a(x))
+        residual = x if self.downsample is None else self.downsample(x)
+        return residual + out
+
+
+def _skip(C_in: int, C_out: int, stride: int, affine: bool, track: bool) -> nn.Module:
+    if stride == 1 and C_in == C_out:
+        return Identity()
+    if stride == 1:
+        return ReLUConvBN(C_in, C_out, 1, 1, 0, 1, affine, track)
+    return FactorizedReduce(C_in, C_out, affine, track)
+
+
+def _sep_darts(k: int) -> OpFactory:
+    def make(C_in: int, C_out: int, stride: int, affine: bool, track: bool) -> nn.Module:
+        return SepConv(C_in, C_out, k, stride, k // 2, affine, track)
+
+    return make
+
+
+def _dil_darts(k: int) -> OpFactory:
+    def make(C_in: int, C_out: int, stride: int, affine: bool, track: bool) -> nn.Module:
+        return DilConv(C_in, C_out, k, stride, 2 * (k // 2), 2, affine, track)
+
+    return make
+
+
+def _pool(mode: str) -> OpFactory:
+    def make(C_in: int, C_out: int, stride: int, affine: bool, track: bool) -> nn.Module:
+        return Pooling(C_in, C_out, stride, mode, affine, track)
+
+    return make
+
+
+def _nor_conv(k: int) -> OpFactory:
+    def make(C_in: int, C_out: int, stride: int, affine: bool, track: bool) -> nn.Module:
+        return ReLUConvBN(C_in, C_out, k, stride, k // 2, 1, affine, track)
+
+    return make
+
+
+def _zero(C_in: int, C_out: int, stride: int, affine: bool, track: bool) -> nn.Module:
+    return Zero(C_in, C_out, stride)
+
+
+_DARTS_OPS: dict[str, OpFactory] = {
+    "none": _zero,
+    "max_pool_3x3": _pool("max"),
+    "avg_pool_3x3": _pool("avg"),
+    "skip_connect": _skip,
+    "sep_conv_3x3": _sep_darts(3),
+    "sep_conv_5x5": _sep_darts(5),
+    "dil_conv_3x3": _dil_darts(3),
+    "dil_conv_5x5": _dil_darts(5),
+}
+
+_NB201_OPS: dict[str, OpFactory] = {
+    "none": _zero,
+    "skip_connect": _skip,
+    "nor_conv_1x1": _nor_conv(1),
+    "nor_conv_3x3": _nor_conv(3),
+    "avg_pool_3x3": _pool("avg"),
+}
+
+OPS: Mapping[str, Mapping[str, OpFactory]] = MappingProxyType({
+    "darts": MappingProxyType(_DARTS_OPS),
+    "nb201": MappingProxyType(_NB201_OPS),
+})
+"""Read-only registry: space name -> op name -> factory ``(C_in, C_out, stride, affine, track)``."""
+
+
+def make_op(space: str, name: str, C_in: int, C_out: int, stride: int = 1, *,
+            affine: bool = True, track_running_stats: bool = True) -> nn.Module:
+    """Build one candidate operation.
+
+    Args:
+        space: ``"darts"`` or ``"nb201"``.
+        name: an op name of that space (see ``warmnas.nas.spaces``).
+        C_in, C_out: input and output channels (positive ints).
+        stride: 1 or 2.
+        affine: learnable BatchNorm scale/shift (``False`` inside supernets, as in DARTS).
+        track_running_stats: BatchNorm running statistics.
+
+    Returns:
+        The operation, an ``nn.Module`` mapping ``(B, C_in, H, W)`` to
+        ``(B, C_out, H / stride, W / stride)``.
+
+    Raises:
+        InputError: unknown space or op, non-positive channels, stride other than 1 or 2.
+    """
+    if space not in OPS:
+        raise InputError(f"space must be one of {sorted(OPS)}, got {space!r}")
+    registry = OPS[space]
+    if name not in registry:
+        raise InputError(
+            f"unknown op {name!r} for space {space!r}; expected one of {tuple(registry)}"
+        )
+    for arg, value in (("C_in", C_in), ("C_out", C_out)):
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise InputError(f"{arg} must be a positive int, got {value!r}")
+    if stride not in (1, 2):
+        raise InputError(f"stride must be 1 or 2, got {stride!r}")
+    return registry[name](C_in, C_out, stride, affine, track_running_stats)
