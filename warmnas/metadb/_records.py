@@ -1,0 +1,281 @@
+"""Validation of incoming records (pure Python/pandas; nothing here touches a database).
+
+Every write first passes through these functions, so a bad record raises before anything is
+written. Messages name the argument/column, the offending row, what arrived and what was expected.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from warmnas.errors import InputError, InputTypeError
+from warmnas.metadb.metrics import DIRECTIONS
+from warmnas.space import canonical_json
+
+TASK_ID_RE = re.compile(r"[^\s]{1,200}")
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/+@-]{0,199}")
+
+EVALUATION_COLUMNS = (
+    "task", "config", "config_id", "space", "metric", "direction", "value", "fidelity", "seed",
+    "cost_s", "latency_ms", "device", "source", "timestamp",
+)
+
+#: the shapes of the architecture weights of the known NAS spaces
+ALPHA_SHAPES: dict[str, dict[str, tuple[int, ...]]] = {
+    "nb201": {"cell": (6, 5)},
+    "darts": {"normal": (14, 8), "reduce": (14, 8)},
+}
+
+
+def check_task_id(task_id: Any, what: str = "task") -> str:
+    """A task id: a non-empty string of at most 200 characters without whitespace."""
+    if not isinstance(task_id, str):
+        raise InputTypeError(
+            f"{what} must be a task id string such as 'openml/d/31', got "
+            f"{type(task_id).__name__} {task_id!r}"
+        )
+    if not TASK_ID_RE.fullmatch(task_id):
+        raise InputError(
+            f"{what} {task_id!r} is not a valid task id: use 1-200 characters without whitespace, "
+            "e.g. 'openml/d/31' or 'mylab/run-7'"
+        )
+    return task_id
+
+
+def check_name(value: Any, what: str) -> str:
+    """A metric, view or device name."""
+    if not isinstance(value, str):
+        raise InputTypeError(f"{what} must be a string, got {type(value).__name__} {value!r}")
+    if not NAME_RE.fullmatch(value):
+        raise InputError(
+            f"{what} {value!r} is not a valid name: use 1-200 letters, digits and _.:/+@- "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+def check_direction(direction: Any, metric: str) -> str:
+    if direction not in DIRECTIONS:
+        raise InputError(
+            f"direction of metric {metric!r} must be 'minimize' or 'maximize', got {direction!r}"
+        )
+    return str(direction)
+
+
+def check_json_object(value: Any, what: str) -> str | None:
+    """Canonical JSON of a dict (or None)."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise InputTypeError(f"{what} must be a dict, got {type(value).__name__}")
+    return canonical_json(value)
+
+
+def now() -> float:
+    return time.time()
+
+
+def to_epoch_seconds(value: Any, what: str = "timestamp") -> float:
+    """Seconds since the epoch (UTC) from a number, datetime, pandas Timestamp or ISO string."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        x = float(value)
+        if not math.isfinite(x):
+            raise InputError(f"{what} must be finite, got {value!r}")
+        return x
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise InputTypeError(
+            f"{what} must be seconds since the epoch, a datetime or an ISO date string, got {value!r}"
+        ) from exc
+    if ts is pd.NaT:
+        raise InputError(f"{what} is missing (NaT)")
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("UTC")
+    return ts.timestamp()
+
+
+def _row_hint(frame: pd.DataFrame, pos: int) -> str:
+    hint = f" row {pos}"
+    if "task" in frame.columns:
+        hint += f" (task {frame['task'].iloc[pos]!r})"
+    return hint
+
+
+def numeric_column(frame: pd.DataFrame, column: str, *, required: bool, allow_missing: bool,
+                   nonnegative: bool = False, positive: bool = False) -> np.ndarray:
+    """A float64 column, with clear errors for strings, NaN and infinity."""
+    if column not in frame.columns:
+        if required:
+            raise InputError(f"evaluations need a {column!r} column/key; got {list(frame.columns)}")
+        return np.full(len(frame), np.nan)
+    raw = frame[column]
+    if raw.dtype == bool:
+        raise InputTypeError(f"{column!r} must hold numbers, got booleans")
+    values = pd.to_numeric(raw, errors="coerce")
+    arr = np.asarray(values, dtype=np.float64)
+    was_missing = np.asarray(raw.isna())
+    bad_type = np.isnan(arr) & ~was_missing
+    if bad_type.any():
+        pos = int(np.flatnonzero(bad_type)[0])
+        raise InputTypeError(
+            f"{column!r} must hold numbers; {raw.iloc[pos]!r} at{_row_hint(frame, pos)} is not one"
+        )
+    if not allow_missing and np.isnan(arr).any():
+        pos = int(np.flatnonzero(np.isnan(arr))[0])
+        raise InputError(
+            f"{column!r} is NaN/missing at{_row_hint(frame, pos)}; every evaluation needs a finite "
+            f"{column} (drop failed runs or record them elsewhere)"
+        )
+    inf = np.isinf(arr)
+    if inf.any():
+        pos = int(np.flatnonzero(inf)[0])
+        raise InputError(
+            f"{column!r} is {arr[pos]} at{_row_hint(frame, pos)}; expected a finite number"
+        )
+    finite = ~np.isnan(arr)
+    if nonnegative and (arr[finite] < 0).any():
+        pos = int(np.flatnonzero(finite & (arr < 0))[0])
+        raise InputError(f"{column!r} must be >= 0, got {arr[pos]} at{_row_hint(frame, pos)}")
+    if positive and (arr[finite] <= 0).any():
+        pos = int(np.flatnonzero(finite & (arr <= 0))[0])
+        raise InputError(f"{column!r} must be > 0, got {arr[pos]} at{_row_hint(frame, pos)}")
+    return arr
+
+
+def records_frame(records: Any, what: str = "records") -> pd.DataFrame:
+    """A DataFrame with a 0..n-1 index from a DataFrame, one mapping or an iterable of mappings."""
+    if isinstance(records, pd.DataFrame):
+        return records.reset_index(drop=True)
+    if isinstance(records, Mapping):
+        return pd.DataFrame([dict(records)])
+    if isinstance(records, (str, bytes)) or not isinstance(records, Iterable):
+        raise InputTypeError(
+            f"{what} must be a DataFrame, a dict or an iterable of dicts, got {type(records).__name__}"
+        )
+    rows = list(records)
+    for i, r in enumerate(rows):
+        if not isinstance(r, Mapping):
+            raise InputTypeError(f"{what}[{i}] must be a dict, got {type(r).__name__}")
+    return pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
+
+
+def string_column(frame: pd.DataFrame, column: str, default: str | None, *,
+                  check: Any = None) -> np.ndarray:
+    """An object array of strings (or None where allowed)."""
+    if column not in frame.columns:
+        return np.full(len(frame), default, dtype=object)
+    out = np.empty(len(frame), dtype=object)
+    for i, v in enumerate(frame[column].tolist()):
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            v = default
+        elif not isinstance(v, str):
+            raise InputTypeError(
+                f"{column!r} must hold strings, got {type(v).__name__} {v!r} at{_row_hint(frame, i)}"
+            )
+        if check is not None and v is not None:
+            check(v, f"{column} at row {i}")
+        out[i] = v
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# NAS records
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NASRecord:
+    """One NAS record: a discrete architecture (genotype) and architecture weights for a task.
+
+    Attributes:
+        record_id: stable id (hash of task, space and genotype).
+        task: the task id.
+        space: the NAS space name (``"nb201"``, ``"darts"``, ...).
+        genotype: the architecture as a JSON dict (``{"arch": "|...|"}`` for NB201; the
+            ``Genotype.to_json()`` dict for DARTS).
+        alpha: architecture weights as LOGITS, ``{name: float64 array}`` (NB201: ``"cell"`` (6, 5);
+            DARTS: ``"normal"`` and ``"reduce"`` (14, 8)).
+        meta: free JSON metadata (accuracy, rank, derivation, ...).
+        source: where the record came from.
+        timestamp: seconds since the epoch (UTC) of the write.
+    """
+
+    record_id: str
+    task: str
+    space: str
+    genotype: dict[str, Any]
+    alpha: dict[str, np.ndarray]
+    meta: dict[str, Any] = field(default_factory=dict)
+    source: str | None = None
+    timestamp: float = 0.0
+
+
+def _to_numpy(value: Any) -> np.ndarray:
+    if hasattr(value, "detach"):  # a torch tensor, without importing torch
+        value = value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def check_alpha(alpha: Any, space: str) -> dict[str, np.ndarray]:
+    """Architecture weights: finite float64 arrays, with the known shapes for known spaces."""
+    if not isinstance(alpha, Mapping) or not alpha:
+        raise InputTypeError(
+            f"alpha must be a non-empty dict {{name: array}} of architecture logits, got "
+            f"{type(alpha).__name__}"
+        )
+    out: dict[str, np.ndarray] = {}
+    for name, value in alpha.items():
+        if not isinstance(name, str):
+            raise InputTypeError(f"alpha keys must be strings, got {name!r}")
+        try:
+            arr = _to_numpy(value).astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise InputTypeError(f"alpha[{name!r}] must be a numeric array: {exc}") from exc
+        if arr.size == 0:
+            raise InputError(f"alpha[{name!r}] is empty")
+        if not np.isfinite(arr).all():
+            raise InputError(f"alpha[{name!r}] holds NaN or infinity; architecture logits must be finite")
+        out[name] = arr
+    expected = ALPHA_SHAPES.get(space)
+    if expected is not None:
+        got = {k: tuple(v.shape) for k, v in out.items()}
+        if got != expected:
+            raise InputError(
+                f"alpha for space {space!r} must have keys and shapes {expected}, got {got}"
+            )
+    return out
+
+
+def encode_alpha(alpha: Mapping[str, np.ndarray]) -> str:
+    """JSON text holding each array exactly (little-endian float64, base64) - no pickle."""
+    payload = {
+        name: {
+            "shape": list(arr.shape),
+            "dtype": "<f8",
+            "data": base64.b64encode(np.ascontiguousarray(arr, dtype="<f8").tobytes()).decode("ascii"),
+        }
+        for name, arr in alpha.items()
+    }
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"))
+
+
+def decode_alpha(text: str) -> dict[str, np.ndarray]:
+    payload = json.loads(text)
+    out = {}
+    for name, item in payload.items():
+        if item.get("dtype") != "<f8":
+            raise InputError(f"stored alpha {name!r} has dtype {item.get('dtype')!r}; expected '<f8'")
+        raw = base64.b64decode(item["data"])
+        out[name] = np.frombuffer(raw, dtype="<f8").reshape(item["shape"]).astype(np.float64)
+    return out
