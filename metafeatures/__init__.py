@@ -1,0 +1,94 @@
+"""metafeatures: dataset -> named meta-feature vector (standalone; never imports warmnas).
+
+>>> import metafeatures
+>>> from sklearn.datasets import load_iris
+>>> X, y = load_iris(return_X_y=True)
+>>> mf = metafeatures.extract(X, y, groups=["general"])
+>>> mf["nr_inst"], mf["nr_class"]
+(150.0, 3.0)
+
+Views: ``names="pymfe"`` (``attr_ent.mean``), ``"autosklearn"`` (the 46 columns of the PMF
+meta-features, :data:`AUTOSKLEARN_NAMES`) and ``"openml"`` (OpenML data qualities,
+:data:`OPENML_NAMES`). See ``metafeatures/README.md``.
+"""
+
+from __future__ import annotations
+
+# the group modules fill the registry when imported
+from metafeatures import (  # noqa: F401
+    complexity,
+    general,
+    info_theory,
+    landmarking,
+    model_based,
+    statistical,
+)
+from metafeatures._extract import (
+    DEFAULT_GROUPS,
+    VIEW_NAMES,
+    Extraction,
+    extract,
+    extract_report,
+)
+from metafeatures._input import Prepared, prepare
+from metafeatures._registry import GROUPS, REGISTRY
+from metafeatures._resources import SAMPLE_SIZES
+from metafeatures._summary import DEFAULT_SUMMARY, SUMMARIES
+from metafeatures.errors import (
+    ArgumentError,
+    DataError,
+    DataTypeError,
+    MeasureError,
+    MetaFeatureError,
+    MetaFeatureWarning,
+)
+from metafeatures.views import AUTOSKLEARN_NAMES, OPENML_NAMES
+
+__all__ = [
+    "AUTOSKLEARN_NAMES",
+    "DEFAULT_GROUPS",
+    "DEFAULT_SUMMARY",
+    "GROUPS",
+    "OPENML_NAMES",
+    "SAMPLE_SIZES",
+    "SUMMARIES",
+    "VIEW_NAMES",
+    "ArgumentError",
+    "DataError",
+    "DataTypeError",
+    "Extraction",
+    "MeasureError",
+    "MetaFeatureError",
+    "MetaFeatureWarning",
+    "extract",
+    "extract_report",
+    "list_measures",
+    "validate",
+]
+
+
+def validate(X: object, y: object = None, *, categorical: object = None,
+             task: str | None = None) -> Prepared:
+    """Check ``X``/``y`` as :func:`extract` does and return the prepared dataset.
+
+    Raises:
+        DataError, DataTypeError, ArgumentError: as :func:`extract`.
+    """
+    return prepare(X, y, categorical=categorical, task=task)
+
+
+def list_measures(group: str | None = None) -> list[dict[str, object]]:
+    """Describe the registered measures.
+
+    Args:
+        group: only this group (None: all).
+
+    Returns:
+        One dict per measure: name, group, target need, summarised, in the pymfe view, doc.
+    """
+    return [
+        {"name": m.name, "group": m.group, "target": m.target, "summarised": m.summarised,
+         "pymfe": m.pymfe, "doc": m.doc}
+        for m in REGISTRY.measures()
+        if group is None or m.group == group
+    ]

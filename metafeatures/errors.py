@@ -5,7 +5,14 @@ Each class also subclasses the built-in a caller expects (``ValueError``/``TypeE
 
 from __future__ import annotations
 
-__all__ = ["MetaFeatureError", "DataError", "DataTypeError", "MeasureError"]
+__all__ = [
+    "MetaFeatureError",
+    "DataError",
+    "DataTypeError",
+    "MeasureError",
+    "ArgumentError",
+    "MetaFeatureWarning",
+]
 
 
 class MetaFeatureError(Exception):
@@ -22,3 +29,11 @@ class DataTypeError(MetaFeatureError, TypeError):
 
 class MeasureError(MetaFeatureError, ValueError):
     """A named meta-feature could not be computed (raised under ``on_error="raise"``)."""
+
+
+class ArgumentError(MetaFeatureError, ValueError):
+    """An option passed to the extractor is invalid (unknown group, view, summary or policy)."""
+
+
+class MetaFeatureWarning(UserWarning):
+    """A meta-feature could not be computed and was set to NaN (``on_error="warn"``)."""

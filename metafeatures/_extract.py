@@ -1,0 +1,453 @@
+"""The extractor: options -> measures to compute -> shared precomputations -> named values."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from metafeatures._input import Prepared, prepare
+from metafeatures._registry import GROUPS, REGISTRY, Measure, Registry
+from metafeatures._resources import SAMPLE_SIZES, Config
+from metafeatures._summary import DEFAULT_SUMMARY, SUMMARIES, summarise
+from metafeatures.errors import (
+    ArgumentError,
+    DataError,
+    MeasureError,
+    MetaFeatureWarning,
+)
+from metafeatures.views import VIEWS, ViewEntry
+
+__all__ = ["DEFAULT_GROUPS", "Extraction", "VIEW_NAMES", "extract", "extract_report"]
+
+logger = logging.getLogger(__name__)
+
+#: pymfe's default groups (``MFE().groups`` of pymfe 0.4.4); "all" adds "complexity".
+DEFAULT_GROUPS: tuple[str, ...] = ("general", "statistical", "info-theory", "landmarking",
+                                   "model-based")
+VIEW_NAMES: tuple[str, ...] = ("pymfe", "autosklearn", "openml")
+ON_ERROR = ("raise", "warn", "ignore")
+
+#: The exceptions a measure may raise for a numerical or definitional reason. Anything else is a
+#: bug and propagates.
+CAUGHT: tuple[type[BaseException], ...] = (MeasureError, np.linalg.LinAlgError, FloatingPointError)
+
+#: Summaries that produce several values (their keys end in ``.0``, ``.1``, ...).
+_MULTI = {"quantiles": 5, "histogram": 10, "nanquantiles": 5, "nanhistogram": 10}
+
+
+@dataclass
+class Extraction:
+    """What :func:`extract_report` returns.
+
+    Attributes:
+        values: output name -> value (NaN where undefined or not computed).
+        failed: measure name -> why it could not be computed (``on_error`` "warn"/"ignore").
+        skipped: measure name -> why it does not apply (e.g. it needs class labels).
+        seconds: group -> wall-clock seconds spent on its measures (shared precomputations are
+            charged to the group that needed them first).
+    """
+
+    values: dict[str, float]
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def extract(
+    X: Any,
+    y: Any = None,
+    *,
+    groups: str | Iterable[str] = "default",
+    names: str = "pymfe",
+    categorical: Any = None,
+    task: str | None = None,
+    summary: str | Iterable[str] | None = None,
+    on_error: str = "raise",
+    random_state: Any = 0,
+    features: Iterable[str] | None = None,
+    sample_sizes: Mapping[str, int] | None = None,
+    progress: bool | None = None,
+) -> dict[str, float]:
+    """Compute the meta-features of a dataset.
+
+    Args:
+        X: (n_samples, n_features) numpy array, pandas DataFrame (categorical and missing values
+            allowed) or scipy.sparse matrix (expanded to dense, up to 2 GiB).
+        y: (n_samples,) target, or None for the unsupervised measures only.
+        groups: ``"default"`` (pymfe's defaults: general, statistical, info-theory,
+            landmarking, model-based), ``"all"`` (adds complexity) or a list of group names.
+        names: the naming view: ``"pymfe"`` (``attr_ent.mean``), ``"autosklearn"`` (the 46
+            PMF columns, :data:`metafeatures.AUTOSKLEARN_NAMES`) or ``"openml"`` (OpenML data
+            quality names, :data:`metafeatures.OPENML_NAMES`).
+        categorical: which columns are categorical: None (pandas ``category``/``bool``
+            columns), ``"auto"`` (also string columns), or names/positions/a boolean mask.
+        task: None (inferred from y), ``"classification"`` or ``"regression"``.
+        summary: pymfe view only: summaries of multi-valued measures (default ``("mean",
+            "sd")``; ``"all"`` for every summary; see :data:`metafeatures.SUMMARIES`).
+        on_error: what happens when a measure cannot be computed: ``"raise"`` a
+            :class:`~metafeatures.errors.MeasureError`, ``"warn"`` (NaN and a
+            :class:`~metafeatures.errors.MetaFeatureWarning` naming it) or ``"ignore"`` (NaN;
+            the names are in :func:`extract_report`'s ``failed``).
+        random_state: int seed (default 0), numpy Generator/RandomState, or None (fresh
+            entropy). The same seed gives the same output.
+        features: optional subset of output names (pymfe view: measure names such as
+            ``"attr_ent"``).
+        sample_sizes: overrides of :data:`metafeatures.SAMPLE_SIZES` (rows used by
+            landmarking, model-based, complexity and the normality tests).
+        progress: show a progress bar (default: when stderr is a terminal).
+
+    Returns:
+        dict name -> float, NaN where a value is undefined.
+
+    Raises:
+        DataError, DataTypeError: invalid data (see :func:`metafeatures.validate`).
+        ArgumentError: an invalid option.
+        MeasureError: a measure could not be computed and ``on_error="raise"``.
+    """
+    return extract_report(
+        X, y, groups=groups, names=names, categorical=categorical, task=task, summary=summary,
+        on_error=on_error, random_state=random_state, features=features,
+        sample_sizes=sample_sizes, progress=progress,
+    ).values
+
+
+def extract_report(
+    X: Any,
+    y: Any = None,
+    *,
+    groups: str | Iterable[str] = "default",
+    names: str = "pymfe",
+    categorical: Any = None,
+    task: str | None = None,
+    summary: str | Iterable[str] | None = None,
+    on_error: str = "raise",
+    random_state: Any = 0,
+    features: Iterable[str] | None = None,
+    sample_sizes: Mapping[str, int] | None = None,
+    progress: bool | None = None,
+    registry: Registry = REGISTRY,
+) -> Extraction:
+    """Like :func:`extract`, but also return which measures failed or were skipped and the
+    time spent per group (an :class:`Extraction`)."""
+    group_list, explicit_groups = _check_groups(groups)
+    if names not in VIEW_NAMES:
+        raise ArgumentError(f"names must be one of {VIEW_NAMES}; got {names!r}")
+    if on_error not in ON_ERROR:
+        raise ArgumentError(f"on_error must be one of {ON_ERROR}; got {on_error!r}")
+    summaries = _check_summary(summary, names)
+    config = Config(seed=_seed(random_state), sample_sizes=_check_sample_sizes(sample_sizes))
+    wanted = None if features is None else _check_features(features, names, registry)
+
+    data = prepare(X, y, categorical=categorical, task=task)
+
+    # which measures the request needs
+    view = VIEWS.get(names)
+    entries: list[ViewEntry] = []
+    if view is None:
+        needed = [m for m in registry.measures() if m.pymfe and m.group in group_list
+                  and (wanted is None or m.name in wanted)]
+    else:
+        for entry in view.values():
+            if wanted is not None and entry.name not in wanted:
+                continue
+            if all(registry.get_measure(m).group in group_list for m in entry.measures):
+                entries.append(entry)
+        keep = {m for e in entries for m in e.measures}
+        needed = [m for m in registry.measures() if m.name in keep]
+
+    skipped = _applicability(needed, data)
+    _check_requests(needed, skipped, data, wanted, group_list if explicit_groups else ())
+
+    values, failed, seconds = _compute(
+        [m for m in needed if m.name not in skipped], data, config, on_error, progress, registry
+    )
+    if failed and on_error == "warn":
+        warnings.warn(
+            "meta-features set to NaN because they could not be computed: "
+            + "; ".join(f"{k}: {v}" for k, v in failed.items()),
+            MetaFeatureWarning,
+            stacklevel=3,
+        )
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # summaries of inf/NaN give NaN
+        if view is None:
+            out = _pymfe_view(needed, values, skipped, summaries)
+        else:
+            out = _table_view(entries, values)
+    return Extraction(out, failed, skipped, seconds)
+
+
+# -- options ----------------------------------------------------------------------------------
+def _canonical_group(name: str) -> str:
+    key = str(name).strip().lower().replace("_", "-")
+    aliases = {"info-theory": "info-theory", "infotheory": "info-theory",
+               "information-theoretic": "info-theory", "model-based": "model-based",
+               "modelbased": "model-based"}
+    key = aliases.get(key, key)
+    if key not in GROUPS:
+        raise ArgumentError(
+            f"unknown meta-feature group {name!r}; expected 'default', 'all' or names from {GROUPS}"
+        )
+    return key
+
+
+def _check_groups(groups: str | Iterable[str]) -> tuple[tuple[str, ...], bool]:
+    if isinstance(groups, str):
+        if groups == "default":
+            return DEFAULT_GROUPS, False
+        if groups == "all":
+            return GROUPS, False
+        return (_canonical_group(groups),), True
+    out = tuple(dict.fromkeys(_canonical_group(g) for g in groups))
+    if not out:
+        raise ArgumentError("groups is empty; pass 'default', 'all' or at least one group name")
+    return out, True
+
+
+def _check_summary(summary: str | Iterable[str] | None, names: str) -> tuple[str, ...]:
+    if summary is None:
+        return DEFAULT_SUMMARY
+    if names != "pymfe":
+        raise ArgumentError(
+            f"summary applies to names='pymfe' only; the {names!r} view has fixed names "
+            "(drop summary= or use names='pymfe')"
+        )
+    if isinstance(summary, str):
+        if summary == "all":
+            return tuple(s for s in SUMMARIES if not s.startswith("nan"))
+        summary = [summary]
+    out = tuple(summary)
+    bad = [s for s in out if s not in SUMMARIES]
+    if bad or not out:
+        raise ArgumentError(f"unknown summary {bad or out}; expected names from {tuple(SUMMARIES)}")
+    return out
+
+
+def _check_sample_sizes(sizes: Mapping[str, int] | None) -> dict[str, int]:
+    out = dict(SAMPLE_SIZES)
+    for key, value in (sizes or {}).items():
+        if key not in SAMPLE_SIZES:
+            raise ArgumentError(f"unknown sample size {key!r}; expected keys from {tuple(SAMPLE_SIZES)}")
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 10:
+            raise ArgumentError(f"sample_sizes[{key!r}] must be an integer >= 10; got {value!r}")
+        out[key] = int(value)
+    return out
+
+
+def _check_features(features: Iterable[str], names: str, registry: Registry) -> set[str]:
+    if isinstance(features, str):
+        features = [features]
+    wanted = set(features)
+    if names == "pymfe":
+        known = {m.name for m in registry.measures() if m.pymfe}
+    else:
+        known = set(VIEWS[names])
+    bad = sorted(wanted - known)
+    if bad:
+        raise ArgumentError(
+            f"unknown {names} meta-feature name(s) {bad[:10]}; see metafeatures.list_measures()"
+        )
+    return wanted
+
+
+def _seed(random_state: Any) -> int:
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1)[0])
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(0, 2**32 - 1))
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, 2**32 - 1))
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+        if 0 <= int(random_state) < 2**32:
+            return int(random_state)
+    raise ArgumentError(
+        f"random_state must be an int in [0, 2**32), a numpy Generator/RandomState or None; "
+        f"got {random_state!r}"
+    )
+
+
+# -- applicability ----------------------------------------------------------------------------
+def _applicability(needed: list[Measure], data: Prepared) -> dict[str, str]:
+    task = data.task
+    skipped: dict[str, str] = {}
+    for m in needed:
+        if m.target == "classes" and task != "classification":
+            skipped[m.name] = ("needs class labels in y; y is None" if task is None else
+                               "needs class labels in y; y is a regression target (pass "
+                               "task='classification' if y holds class labels)")
+        elif m.target == "any" and task is None:
+            skipped[m.name] = "needs a target y"
+    return skipped
+
+
+def _check_requests(needed: list[Measure], skipped: dict[str, str], data: Prepared,
+                    wanted: set[str] | None, explicit_groups: tuple[str, ...]) -> None:
+    if wanted is not None:
+        bad = sorted(m.name for m in needed if m.name in skipped and m.name in wanted)
+        if bad:
+            raise DataError(f"requested meta-feature(s) {bad} cannot be computed: "
+                            f"{skipped[bad[0]]}")
+    for g in explicit_groups:
+        in_group = [m for m in needed if m.group == g]
+        if in_group and all(m.name in skipped for m in in_group):
+            raise DataError(f"group {g!r} was requested but none of its meta-features applies: "
+                            f"they {skipped[in_group[0].name]}")
+    target = data.target
+    if target is not None and target.task == "classification":
+        k = target.n_classes
+        bad = sorted(m.name for m in needed if m.name not in skipped and m.min_classes > k)
+        if bad:
+            raise DataError(
+                f"y has a single class ({target.classes[0]!r}) but the meta-features {bad[:8]}"
+                f"{' ...' if len(bad) > 8 else ''} need at least two classes; pass a y with two "
+                "or more classes, or request groups without them (e.g. groups=['general'])"
+            )
+
+
+# -- computation ------------------------------------------------------------------------------
+class _Context:
+    """Lazily computed, cached resources; failures are cached too."""
+
+    def __init__(self, registry: Registry, roots: dict[str, Any]) -> None:
+        self._registry = registry
+        self._values = dict(roots)
+        self._errors: dict[str, MeasureError] = {}
+
+    def get(self, name: str) -> Any:
+        if name in self._values:
+            return self._values[name]
+        if name in self._errors:
+            raise self._errors[name]
+        res = self._registry.get_resource(name)
+        try:
+            args = [self.get(r) for r in res.requires]
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                value = res.func(*args)
+        except CAUGHT as exc:
+            err = exc if isinstance(exc, MeasureError) else MeasureError(f"{name}: {exc}")
+            self._errors[name] = err
+            raise err from exc
+        self._values[name] = value
+        return value
+
+    def drop(self, name: str) -> None:
+        self._values.pop(name, None)
+
+
+def _closure(m: Measure, registry: Registry) -> set[str]:
+    out: set[str] = set()
+    stack = list(m.requires)
+    while stack:
+        r = stack.pop()
+        if r in out or not registry.has_resource(r):
+            continue
+        out.add(r)
+        stack.extend(registry.get_resource(r).requires)
+    return out
+
+
+def _progress_bar(total: int, progress: bool | None) -> Any:
+    enabled = sys.stderr.isatty() if progress is None else progress
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="meta-features", unit="measure", leave=False)
+
+
+def _compute(measures: list[Measure], data: Prepared, config: Config, on_error: str,
+             progress: bool | None, registry: Registry
+             ) -> tuple[dict[str, Any], dict[str, str], dict[str, float]]:
+    ctx = _Context(registry, {"data": data, "config": config})
+    uses: dict[str, int] = {}
+    closures = {m.name: _closure(m, registry) for m in measures}
+    for c in closures.values():
+        for r in c:
+            uses[r] = uses.get(r, 0) + 1
+    values: dict[str, Any] = {}
+    failed: dict[str, str] = {}
+    seconds: dict[str, float] = {}
+    bar = _progress_bar(len(measures), progress)
+    try:
+        for m in measures:
+            t0 = time.perf_counter()
+            try:
+                args = [ctx.get(r) for r in m.requires]
+                with np.errstate(all="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    raw = m.func(*args)
+                values[m.name] = _normalise(raw, m)
+            except CAUGHT as exc:
+                if on_error == "raise":
+                    raise MeasureError(
+                        f"meta-feature {m.name!r} (group {m.group}) could not be computed: {exc}. "
+                        "Pass on_error='warn' or 'ignore' to get NaN for it instead"
+                    ) from exc
+                failed[m.name] = str(exc)
+                logger.info("meta-feature %s could not be computed: %s", m.name, exc)
+            seconds[m.group] = seconds.get(m.group, 0.0) + time.perf_counter() - t0
+            for r in closures[m.name]:
+                uses[r] -= 1
+                if uses[r] == 0:
+                    ctx.drop(r)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return values, failed, seconds
+
+
+def _normalise(raw: Any, m: Measure) -> Any:
+    if m.summarised:
+        return np.asarray(raw, dtype=np.float64).ravel()
+    value = np.asarray(raw, dtype=np.float64)
+    if value.size != 1:
+        raise TypeError(f"measure {m.name!r} returned {value.size} values; declare summarised=True")
+    return float(value.reshape(()))
+
+
+# -- views ------------------------------------------------------------------------------------
+def _pymfe_view(needed: list[Measure], values: dict[str, Any], skipped: dict[str, str],
+                summaries: tuple[str, ...]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for m in sorted(needed, key=lambda m: m.name):
+        if m.name in skipped:
+            continue
+        if m.name in values:
+            if m.summarised:
+                out.update(summarise(m.name, values[m.name], summaries))
+            else:
+                out[m.name] = values[m.name]
+        else:  # failed
+            if m.summarised:
+                for s in summaries:
+                    if s in _MULTI:
+                        out.update({f"{m.name}.{s}.{i}": float("nan") for i in range(_MULTI[s])})
+                    else:
+                        out[f"{m.name}.{s}"] = float("nan")
+            else:
+                out[m.name] = float("nan")
+    return dict(sorted(out.items()))
+
+
+def _table_view(entries: list[ViewEntry], values: dict[str, Any]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for e in entries:
+        if not all(m in values for m in e.measures):
+            out[e.name] = float("nan")
+            continue
+        try:
+            with np.errstate(all="ignore"):
+                out[e.name] = float(e.combine(*(values[m] for m in e.measures)))
+        except (ZeroDivisionError, ValueError, OverflowError):
+            out[e.name] = float("nan")
+    return out

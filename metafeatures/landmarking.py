@@ -1,0 +1,235 @@
+"""Landmarking meta-features: cross-validated accuracy of simple learners.
+
+Two protocols, each on a seeded, class-stratified subsample of at most
+``SAMPLE_SIZES["landmarking"]`` (2000) rows of ``N`` (missing values imputed with column means):
+
+* pymfe's (names ``one_nn``, ``best_node``, ...; one accuracy per fold, summarised):
+  ``StratifiedKFold(10, shuffle=True, random_state=seed)`` on the unscaled ``N``, the learners
+  and attribute choices of ``pymfe.landmarking`` (equal to ``MFE(shuffle_cv_folds=True,
+  random_state=seed)`` when the data fits the sample).
+* auto-sklearn's (``landmark_*``, the ``Landmark*`` columns of the PMF meta-features; the mean
+  accuracy): ``N`` standardised, rows shuffled with ``RandomState(seed)``, then
+  ``StratifiedKFold(10)``. With ``random_state=42`` this reproduces the PMF meta-database values
+  (auto-sklearn's seed) up to scikit-learn's fold assignment.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.model_selection import StratifiedKFold
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.tree import DecisionTreeClassifier
+
+from metafeatures._input import Target
+from metafeatures._registry import REGISTRY
+from metafeatures._resources import (
+    Config,
+    Encoded,
+    Moments,
+    single_threaded,
+    stratified_subsample,
+)
+from metafeatures.errors import MeasureError
+
+G = "landmarking"
+
+
+@dataclass(frozen=True)
+class CVData:
+    """A landmarking sample: ``X`` (m, p) float64, ``y`` (m,) codes and the CV folds."""
+
+    X: np.ndarray
+    y: np.ndarray
+    folds: tuple[tuple[np.ndarray, np.ndarray], ...]
+
+
+def _folds(X: np.ndarray, y: np.ndarray, n_folds: int, shuffle: bool, seed: int | None
+           ) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    counts = np.bincount(y)
+    if y.size < 2 or np.count_nonzero(counts) < 2:
+        raise MeasureError("cross-validation needs at least two classes")
+    k = int(min(n_folds, y.size))
+    skf = StratifiedKFold(n_splits=k, shuffle=shuffle, random_state=seed if shuffle else None)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+        return tuple((tr, te) for tr, te in skf.split(X, y))
+
+
+def _sample(enc: Encoded, mom: Moments, target: Target, config: Config) -> tuple[np.ndarray, np.ndarray]:
+    assert target.codes is not None
+    idx = stratified_subsample(enc.n, config.sample_sizes["landmarking"], target.codes, config.seed)
+    return enc.take(idx, fill=mom.mean), target.codes[idx]
+
+
+@REGISTRY.resource("lm_pymfe", requires=("encoded", "moments", "target", "config"))
+def _lm_pymfe(enc: Encoded, mom: Moments, target: Target, config: Config) -> CVData:
+    """pymfe's landmarking sample: unscaled N, shuffled stratified folds."""
+    X, y = _sample(enc, mom, target, config)
+    return CVData(X, y, _folds(X, y, config.n_folds, True, config.seed))
+
+
+@REGISTRY.resource("lm_importance", requires=("lm_pymfe", "config"))
+def _lm_importance(cv: CVData, config: Config) -> np.ndarray:
+    """(folds, p) attributes ranked by a full decision tree's importance on each training fold
+    (ascending, as pymfe's ``cv_folds_imp_rank``)."""
+    with single_threaded():
+        return np.array([
+            np.argsort(DecisionTreeClassifier(random_state=config.seed).fit(cv.X[tr], cv.y[tr])
+                       .feature_importances_)
+            for tr, _ in cv.folds
+        ], dtype=np.int64)
+
+
+def _cv_scores(cv: CVData, make: Callable[[], Any], columns: Callable[[int], Any] | None = None
+               ) -> np.ndarray:
+    scores = np.empty(len(cv.folds))
+    with single_threaded():
+        for i, (tr, te) in enumerate(cv.folds):
+            scores[i] = _fold_score(cv, make, columns, i, tr, te)
+    return scores
+
+
+def _fold_score(cv: CVData, make: Callable[[], Any], columns: Callable[[int], Any] | None,
+                i: int, tr: np.ndarray, te: np.ndarray) -> float:
+    cols = slice(None) if columns is None else columns(i)
+    Xtr, Xte = cv.X[tr][:, cols], cv.X[te][:, cols]
+    if Xtr.ndim == 1:
+        Xtr, Xte = Xtr[:, None], Xte[:, None]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Variables are collinear", category=UserWarning)
+        model = make().fit(Xtr, cv.y[tr])
+        return float(np.mean(model.predict(Xte) == cv.y[te]))
+
+
+def _need_two_classes_per_fold(cv: CVData, learner: str) -> None:
+    for tr, _ in cv.folds:
+        if np.unique(cv.y[tr]).size < 2:
+            raise MeasureError(
+                f"{learner} needs two classes in every training fold; a class has too few "
+                "instances for the cross-validation"
+            )
+
+
+def _lda() -> LinearDiscriminantAnalysis:
+    return LinearDiscriminantAnalysis()
+
+
+@REGISTRY.measure("best_node", group=G, requires=("lm_pymfe", "config"), target="classes",
+                  min_classes=2, summarised=True)
+def best_node(cv: CVData, config: Config) -> np.ndarray:
+    """Accuracy per fold of a decision stump on all attributes."""
+    return _cv_scores(cv, lambda: DecisionTreeClassifier(max_depth=1, random_state=config.seed))
+
+
+@REGISTRY.measure("random_node", group=G, requires=("lm_pymfe", "config"), target="classes",
+                  min_classes=2, summarised=True)
+def random_node(cv: CVData, config: Config) -> np.ndarray:
+    """Accuracy per fold of a decision stump on one random attribute
+    (``RandomState(seed).randint(p)``, pymfe's choice)."""
+    attr = int(np.random.RandomState(config.seed).randint(0, cv.X.shape[1], size=1)[0])
+    return _cv_scores(cv, lambda: DecisionTreeClassifier(max_depth=1, random_state=config.seed),
+                      lambda _: attr)
+
+
+@REGISTRY.measure("worst_node", group=G, requires=("lm_pymfe", "lm_importance", "config"),
+                  target="classes", min_classes=2, summarised=True)
+def worst_node(cv: CVData, rank: np.ndarray, config: Config) -> np.ndarray:
+    """Accuracy per fold of a decision stump on the least important attribute of the fold."""
+    return _cv_scores(cv, lambda: DecisionTreeClassifier(max_depth=1, random_state=config.seed),
+                      lambda i: int(rank[i, 0]))
+
+
+@REGISTRY.measure("elite_nn", group=G, requires=("lm_pymfe", "lm_importance"),
+                  target="classes", min_classes=2, summarised=True)
+def elite_nn(cv: CVData, rank: np.ndarray) -> np.ndarray:
+    """Accuracy per fold of 1-NN on the most important attribute of the fold."""
+    return _cv_scores(cv, lambda: KNeighborsClassifier(n_neighbors=1), lambda i: int(rank[i, -1]))
+
+
+@REGISTRY.measure("linear_discr", group=G, requires=("lm_pymfe",), target="classes",
+                  min_classes=2, summarised=True)
+def linear_discr(cv: CVData) -> np.ndarray:
+    """Accuracy per fold of linear discriminant analysis."""
+    _need_two_classes_per_fold(cv, "linear discriminant analysis")
+    return _cv_scores(cv, _lda)
+
+
+@REGISTRY.measure("naive_bayes", group=G, requires=("lm_pymfe",), target="classes",
+                  min_classes=2, summarised=True)
+def naive_bayes(cv: CVData) -> np.ndarray:
+    """Accuracy per fold of Gaussian naive Bayes."""
+    return _cv_scores(cv, GaussianNB)
+
+
+@REGISTRY.measure("one_nn", group=G, requires=("lm_pymfe",), target="classes", min_classes=2,
+                  summarised=True)
+def one_nn(cv: CVData) -> np.ndarray:
+    """Accuracy per fold of the 1-nearest-neighbour classifier (Euclidean)."""
+    return _cv_scores(cv, lambda: KNeighborsClassifier(n_neighbors=1))
+
+
+# -- auto-sklearn's protocol --------------------------------------------------------------------
+@REGISTRY.resource("lm_autosklearn", requires=("encoded", "moments", "target", "config"))
+def _lm_autosklearn(enc: Encoded, mom: Moments, target: Target, config: Config) -> CVData:
+    """auto-sklearn's landmarking sample: standardised N, rows shuffled, stratified folds."""
+    X, y = _sample(enc, mom, target, config)
+    std = np.sqrt(mom.m2 / mom.count)
+    std[std == 0] = 1.0
+    X -= mom.mean
+    X /= std
+    perm = np.random.RandomState(config.seed).permutation(X.shape[0])
+    X, y = X[perm], y[perm]
+    return CVData(X, y, _folds(X, y, config.n_folds, False, None))
+
+
+@REGISTRY.measure("landmark_1nn", group=G, requires=("lm_autosklearn",), target="classes",
+                  min_classes=2, pymfe=False)
+def landmark_1nn(cv: CVData) -> float:
+    """Mean CV accuracy of 1-NN on the standardised data (auto-sklearn's Landmark1NN)."""
+    return float(_cv_scores(cv, lambda: KNeighborsClassifier(n_neighbors=1)).mean())
+
+
+@REGISTRY.measure("landmark_decision_node", group=G, requires=("lm_autosklearn", "config"),
+                  target="classes", min_classes=2, pymfe=False)
+def landmark_decision_node(cv: CVData, config: Config) -> float:
+    """Mean CV accuracy of an entropy decision stump (LandmarkDecisionNodeLearner)."""
+    return float(_cv_scores(cv, lambda: DecisionTreeClassifier(
+        criterion="entropy", max_depth=1, random_state=config.seed)).mean())
+
+
+@REGISTRY.measure("landmark_random_node", group=G, requires=("lm_autosklearn", "config"),
+                  target="classes", min_classes=2, pymfe=False)
+def landmark_random_node(cv: CVData, config: Config) -> float:
+    """Mean CV accuracy of an entropy stump on one random attribute per split
+    (LandmarkRandomNodeLearner: ``max_features=1``)."""
+    return float(_cv_scores(cv, lambda: DecisionTreeClassifier(
+        criterion="entropy", max_depth=1, max_features=1, random_state=config.seed)).mean())
+
+
+@REGISTRY.measure("landmark_decision_tree", group=G, requires=("lm_autosklearn", "config"),
+                  target="classes", min_classes=2, pymfe=False)
+def landmark_decision_tree(cv: CVData, config: Config) -> float:
+    """Mean CV accuracy of a full CART tree (LandmarkDecisionTree)."""
+    return float(_cv_scores(cv, lambda: DecisionTreeClassifier(random_state=config.seed)).mean())
+
+
+@REGISTRY.measure("landmark_lda", group=G, requires=("lm_autosklearn",), target="classes",
+                  min_classes=2, pymfe=False)
+def landmark_lda(cv: CVData) -> float:
+    """Mean CV accuracy of linear discriminant analysis (LandmarkLDA)."""
+    _need_two_classes_per_fold(cv, "linear discriminant analysis")
+    return float(_cv_scores(cv, _lda).mean())
+
+
+@REGISTRY.measure("landmark_naive_bayes", group=G, requires=("lm_autosklearn",),
+                  target="classes", min_classes=2, pymfe=False)
+def landmark_naive_bayes(cv: CVData) -> float:
+    """Mean CV accuracy of Gaussian naive Bayes (LandmarkNaiveBayes)."""
+    return float(_cv_scores(cv, GaussianNB).mean())

@@ -1,0 +1,94 @@
+"""The pymfe view against pymfe 0.4.4 itself, run here on scikit-learn's bundled datasets.
+
+pymfe runs with ``shuffle_cv_folds=True, random_state=0`` (our landmarking protocol shuffles the
+folds; pymfe's default does not). Measures with the same definition must agree to 1e-7. The
+documented differences (:data:`KNOWN`) get the stated tolerance; their exact definitions are
+tested against independent references in ``test_definitions.py``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer, load_iris, load_wine
+
+import metafeatures
+
+pymfe_mfe = pytest.importorskip("pymfe.mfe")
+
+GROUPS = ["general", "statistical", "info-theory", "landmarking", "model-based", "complexity"]
+
+#: name prefix -> (relative tolerance, why)
+KNOWN: dict[str, tuple[float, str]] = {
+    "joint_ent": (1e-4, "pymfe adds 1e-8 to every cell of the joint table"),
+    "mut_inf": (1e-4, "pymfe adds 1e-8 to every cell of the joint table"),
+    "eq_num_attr": (1e-4, "from mut_inf"),
+    "ns_ratio": (1e-4, "from mut_inf"),
+    "attr_conc": (1e-4, "pymfe adds 1e-8 to every cell of the contingency table"),
+    "class_conc": (1e-4, "pymfe adds 1e-8 to every cell of the contingency table"),
+    "can_cor": (1e-3, "pymfe approximates canonical correlations with an iterative CCA"),
+    "w_lambda": (1e-3, "from can_cor"),
+    "p_trace": (1e-3, "from can_cor"),
+    "lh_trace": (1e-3, "from can_cor"),
+    "roy_root": (1e-3, "from can_cor"),
+}
+
+#: measures whose pymfe value follows a different (buggy) definition on some datasets
+DIFFERENT = {
+    # pymfe pairs the class weights with the class covariance matrices in reverse order and
+    # flips the matrices' rows: equal only with equal class sizes and p // 2 even (iris)
+    "sd_ratio": {"wine", "breast_cancer"},
+}
+
+LOADERS = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_breast_cancer}
+
+
+@pytest.fixture(scope="module", params=sorted(LOADERS))
+def both(request) -> tuple[str, dict[str, float], dict[str, float]]:
+    X, y = LOADERS[request.param](return_X_y=True)
+    ours = metafeatures.extract(X, y, groups="all", random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mfe = pymfe_mfe.MFE(groups=GROUPS, random_state=0, shuffle_cv_folds=True,
+                            features=_pymfe_features())
+        mfe.fit(X, y, suppress_warnings=True)
+        names, values = mfe.extract(suppress_warnings=True)
+    return request.param, ours, {n: float(v) for n, v in zip(names, values)}
+
+
+def _pymfe_features() -> list[str]:
+    return [m["name"] for m in metafeatures.list_measures() if m["pymfe"]]
+
+
+def test_same_names_as_pymfe(both) -> None:
+    _, ours, theirs = both
+    assert set(ours) == set(theirs)
+
+
+def test_same_values_as_pymfe(both) -> None:
+    dataset, ours, theirs = both
+    compared = 0
+    for key, expected in theirs.items():
+        base = key.split(".")[0]
+        if dataset in DIFFERENT.get(base, ()):
+            continue
+        rel = KNOWN.get(base, (1e-7, ""))[0]
+        got = ours[key]
+        if math.isnan(expected):
+            assert math.isnan(got), key
+            continue
+        assert got == pytest.approx(expected, rel=rel, abs=1e-10), key
+        compared += 1
+    assert compared >= 100
+
+
+def test_known_differences_are_real(both) -> None:
+    """Keep the list honest: a documented difference must still be one (or be removed)."""
+    dataset, ours, theirs = both
+    if dataset == "wine":
+        assert not np.isclose(ours["sd_ratio"], theirs["sd_ratio"], rtol=1e-3)
+    if dataset == "breast_cancer":  # p = 30: pymfe's row flip makes its determinants negative
+        assert math.isnan(theirs["sd_ratio"]) and np.isfinite(ours["sd_ratio"])

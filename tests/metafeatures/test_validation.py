@@ -1,0 +1,156 @@
+"""Bad input gets a clear error naming the argument and the fix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse
+
+import metafeatures
+from metafeatures import ArgumentError, DataError, DataTypeError, _input
+
+
+def _xy(n: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(n, 3)), rng.integers(0, 2, size=n)
+
+
+def test_empty_data() -> None:
+    with pytest.raises(DataError, match=r"X is empty: got shape \(0, 3\)"):
+        metafeatures.extract(np.empty((0, 3)))
+    with pytest.raises(DataError, match=r"X is empty: got shape \(5, 0\)"):
+        metafeatures.extract(np.empty((5, 0)))
+    with pytest.raises(DataError, match=r"X is empty"):
+        metafeatures.extract(pd.DataFrame())
+
+
+def test_x_must_be_2d() -> None:
+    with pytest.raises(DataError, match=r"X must be 2-D .* X.reshape\(-1, 1\)"):
+        metafeatures.extract(np.arange(5.0))
+    with pytest.raises(DataTypeError, match="got a pandas Series. Use X.to_frame"):
+        metafeatures.extract(pd.Series([1.0, 2.0]))
+
+
+def test_length_mismatch() -> None:
+    X, y = _xy()
+    with pytest.raises(DataError, match="X has 40 rows but y has 39 values"):
+        metafeatures.extract(X, y[:-1])
+
+
+def test_infinite_values_name_the_column() -> None:
+    X, y = _xy()
+    X[3, 1] = np.inf
+    with pytest.raises(DataError, match=r"infinite values in column\(s\) \['x1'\]"):
+        metafeatures.extract(X, y)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    with pytest.raises(DataError, match=r"\['b'\]; replace them"):
+        metafeatures.extract(frame, y)
+
+
+def test_all_nan_column() -> None:
+    X, y = _xy()
+    X[:, 2] = np.nan
+    with pytest.raises(DataError, match=r"column\(s\) \['x2'\] of X are entirely missing .* drop"):
+        metafeatures.extract(X, y)
+    frame = pd.DataFrame({"a": X[:, 0], "s": [None] * 40}, dtype=object)
+    frame["a"] = frame["a"].astype(float)
+    with pytest.raises(DataError, match="'s' of X is entirely missing"):
+        metafeatures.extract(frame, y, categorical=["s"])
+
+
+def test_declared_categorical_may_be_all_missing() -> None:
+    X, y = _xy()
+    frame = pd.DataFrame({"a": X[:, 0], "c": pd.Categorical([None] * 40, categories=["u", "v"])})
+    out = metafeatures.extract(frame, y, names="openml", groups=["general"])
+    assert out["NumberOfMissingValues"] == 40 and out["MaxNominalAttDistinctValues"] == 2
+
+
+def test_single_class() -> None:
+    X, _ = _xy()
+    with pytest.raises(DataError, match=r"y has a single class \('a'\)"):
+        metafeatures.extract(X, ["a"] * 40)
+
+
+def test_strings_must_be_declared_categorical() -> None:
+    X, y = _xy()
+    frame = pd.DataFrame({"a": X[:, 0], "city": np.where(y > 0, "Paris", "Lima")})
+    with pytest.raises(DataTypeError, match=r"column 'city' of X holds non-numeric values .*"
+                                            r"categorical=\['city'\]"):
+        metafeatures.extract(frame, y)
+    ok = metafeatures.extract(frame, y, categorical=["city"], groups=["general"])
+    assert ok["nr_cat"] == 1
+    ok = metafeatures.extract(frame, y, categorical="auto", groups=["general"])
+    assert ok["nr_cat"] == 1
+    arr = np.array([["1.5", "x"], ["2.0", "y"], ["3", "x"]], dtype=object)
+    with pytest.raises(DataTypeError, match="column 'x1' of X holds non-numeric values"):
+        metafeatures.extract(arr)
+    assert metafeatures.extract(arr, categorical=[1], groups=["general"])["nr_num"] == 1
+
+
+def test_numeric_strings_are_numbers() -> None:
+    frame = pd.DataFrame({"a": ["1", "2.5", "3"], "b": [1, 2, 3]})
+    assert metafeatures.extract(frame, groups=["general"])["nr_num"] == 2
+
+
+def test_bad_target_values() -> None:
+    X, y = _xy()
+    y = y.astype(float)
+    y[4] = np.nan
+    with pytest.raises(DataError, match=r"y has 1 missing value\(s\); drop those rows"):
+        metafeatures.extract(X, y)
+    with pytest.raises(DataError, match="y must be one column"):
+        metafeatures.extract(X, pd.DataFrame({"a": range(40), "b": range(40)}))
+    with pytest.raises(DataError, match="task='regression' needs a numeric y"):
+        metafeatures.extract(X, ["u", "v"] * 20, task="regression")
+    with pytest.raises(ArgumentError, match="task='classification' was given but y is None"):
+        metafeatures.extract(X, task="classification")
+
+
+def test_unsupported_types() -> None:
+    frame = pd.DataFrame({"t": pd.date_range("2020-01-01", periods=5), "a": range(5)})
+    with pytest.raises(DataTypeError, match="column 't' of X holds dates/times"):
+        metafeatures.extract(frame)
+    with pytest.raises(DataTypeError, match="complex numbers"):
+        metafeatures.extract(np.ones((4, 2), dtype=complex))
+    with pytest.raises(DataError, match="duplicate column names"):
+        metafeatures.extract(pd.DataFrame([[1, 2], [3, 4]], columns=["a", "a"]))
+
+
+def test_categorical_option_errors() -> None:
+    X, y = _xy()
+    with pytest.raises(ArgumentError, match="categorical names column 'zz'"):
+        metafeatures.extract(pd.DataFrame(X, columns=list("abc")), y, categorical=["zz"])
+    with pytest.raises(ArgumentError, match="column position 7 is out of range for 3"):
+        metafeatures.extract(X, y, categorical=[7])
+    with pytest.raises(ArgumentError, match="wrap a single column name in a list"):
+        metafeatures.extract(X, y, categorical="a")
+
+
+def test_sparse_input_matches_dense() -> None:
+    X, y = _xy(60)
+    X[X < 0.3] = 0.0
+    dense = metafeatures.extract(X, y, groups=["general", "statistical"])
+    sparse = metafeatures.extract(scipy.sparse.csr_matrix(X), y, groups=["general", "statistical"])
+    assert sparse == pytest.approx(dense, nan_ok=True)
+
+
+def test_sparse_input_too_large_for_dense(monkeypatch) -> None:
+    monkeypatch.setattr(_input, "MAX_SPARSE_DENSE_BYTES", 1000)
+    X = scipy.sparse.random(100, 50, density=0.01, format="csr", random_state=0)
+    with pytest.raises(DataError, match=r"sparse X of shape \(100, 50\) needs .* row subsample"):
+        metafeatures.extract(X)
+
+
+def test_target_type_inference() -> None:
+    X, _ = _xy(200)
+    rng = np.random.default_rng(1)
+    assert metafeatures.validate(X, rng.integers(0, 3, 200)).task == "classification"
+    assert metafeatures.validate(X, rng.integers(0, 3, 200).astype(float)).task == "classification"
+    assert metafeatures.validate(X, rng.normal(size=200)).task == "regression"
+    assert metafeatures.validate(X, rng.integers(0, 1000, 200)).task == "regression"
+    assert metafeatures.validate(X, rng.integers(0, 1000, 200),
+                                 task="classification").task == "classification"
+    cat = pd.Categorical(rng.choice(["a", "b"], 200), categories=["a", "b", "c"])
+    target = metafeatures.validate(X, cat).target
+    assert target.n_classes == 2 and target.declared_counts.tolist()[2] == 0
