@@ -1,0 +1,291 @@
+"""GPU benchmark of warmnas.nas: NB201 search quality and DARTS-space search speed.
+
+Subcommands:
+
+* ``nb201``: NB201 searches on CIFAR-10 (25k/25k search split), one process per seed, run
+  concurrently on one GPU (the supernet is launch-bound, so this nearly multiplies throughput).
+  Each seed's history is flushed to ``OUT/nb201_seed<S>.json`` after every epoch. Prints per seed
+  the found arch string, its NAS-Bench-201 index, the table's CIFAR-10 / CIFAR-100 /
+  ImageNet16-120 test accuracy and the wall minutes. Anchors (NAS-Bench-201 / DrNAS papers,
+  CIFAR-10 test): DARTS-V1 54.30, GDAS 93.61, DrNAS 94.36, optimum 94.37.
+* ``darts-time``: seconds per iteration (weight step + alpha step, first order, batch 64, 8 cells,
+  C=16) of the DARTS-space search on CIFAR-10 25k/25k, for the straightforward supernet (eager,
+  fp32, one module per edge and op) and the fast path (edge-batched supernet, bf16,
+  channels-last, CUDA graphs), with peak GPU memory. A few iterations are timed after warm-up
+  and extrapolated to 391 iterations per epoch (25,000 / 64, as DARTS counts).
+* ``all``: decode CIFAR-10 once, then ``darts-time`` and ``nb201``.
+
+Each timing line also prints the 1-minute load average. ``--smoke`` runs everything on a tiny
+subset (CPU works) to test the script itself.
+
+Example (GPU machine)::
+
+    python bench/nas_gpu.py all --data-dir .gpu-data --out results/nas --device cuda
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from warmnas.nas.data import ImageData, load_cifar10, search_split  # noqa: E402
+from warmnas.nas.nb201 import NB201Table  # noqa: E402
+from warmnas.nas.search import DARTSSearch  # noqa: E402
+
+ANCHORS = {"DARTS-V1": 54.30, "GDAS": 93.61, "DrNAS": 94.36, "optimum": 94.37}
+
+
+def _default_data_dir() -> Path:
+    env = os.environ.get("WARMNAS_SHARED_DATA")
+    return Path(env) if env else REPO.parent / "shared" / "data"
+
+
+def _load(args: argparse.Namespace) -> tuple[ImageData, ImageData]:
+    X, y, _, _ = load_cifar10(args.data_dir, cache_dir=args.cache_dir)
+    data = ImageData.from_arrays(np.asarray(X), np.asarray(y),
+                                 mean=(0.49139968, 0.48215827, 0.44653124),
+                                 std=(0.24703233, 0.24348505, 0.26158768))
+    train, valid = search_split(data, 0.5, random_state=0)
+    if args.smoke:
+        train, valid = train.subset(np.arange(256)), valid.subset(np.arange(256))
+    return train, valid
+
+
+def _load_avg() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:  # pragma: no cover
+        return float("nan")
+
+
+def _write_json(path: Path, payload: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(payload, indent=1))
+    os.replace(tmp, path)
+
+
+# ------------------------------------------------------------------------------------ NB201
+def cmd_nb201_seed(args: argparse.Namespace) -> int:
+    train, valid = _load(args)
+    table = NB201Table.load(args.data_dir)
+    out = Path(args.json)
+    meta = {"seed": args.seed, "method": args.method, "epochs": args.epochs,
+            "batch_size": args.batch_size, "lr": args.lr, "arch_lr": args.arch_lr,
+            "arch_weight_decay": args.arch_weight_decay, "warmup_epochs": args.warmup_epochs,
+            "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu"}
+    t0 = time.perf_counter()
+
+    def flush(record: dict[str, Any], search: DARTSSearch) -> None:
+        nb = record.get("nb201", {})
+        print(f"seed {args.seed} epoch {record['epoch']:3d} {record['seconds']:6.1f}s "
+              f"loss {record['train_loss']:.3f}/{record['valid_loss'] or float('nan'):.3f} "
+              f"H {record['alpha_entropy']['cell']:.3f} {record['genotype']} "
+              f"c10 {nb.get('cifar10', float('nan')):.2f}", flush=True)
+        _write_json(out, {**meta, "history": search.history_, "done": False,
+                          "elapsed_s": time.perf_counter() - t0})
+
+    search = DARTSSearch(
+        "nb201", method=args.method, epochs=args.epochs, batch_size=args.batch_size,
+        lr=args.lr, arch_lr=args.arch_lr, arch_weight_decay=args.arch_weight_decay,
+        warmup_epochs=args.warmup_epochs, device=args.device, random_state=args.seed,
+        max_steps_per_epoch=2 if args.smoke else None, max_time_s=args.max_time_s,
+        nb201_table=table, callback=flush, progress=False,
+        C=4 if args.smoke else 16, layers=1 if args.smoke else 5)
+    search.fit(train, valid)
+    found = table.lookup(search.genotype_)
+    res = {**meta, "history": search.history_, "done": True, "arch": search.genotype_,
+           "lookup": found, "search_time_s": search.search_time_s_,
+           "elapsed_s": time.perf_counter() - t0, "stopped_early": search.stopped_early_,
+           "alphas": {k: v.tolist() for k, v in search.alphas_.items()}}
+    _write_json(out, res)
+    print(f"seed {args.seed} done: {found['arch']} index {found['index']} "
+          f"c10 {found['cifar10']:.2f} c100 {found['cifar100']:.2f} "
+          f"in16 {found['imagenet16_120']:.2f} search {search.search_time_s_ / 60:.2f} min",
+          flush=True)
+    return 0
+
+
+def cmd_nb201(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    load_cifar10(args.data_dir, cache_dir=args.cache_dir)  # decode once before the workers
+    procs = []
+    t0 = time.perf_counter()
+    for seed in args.seeds:
+        cmd = [sys.executable, __file__, "nb201-seed", "--seed", str(seed),
+               "--json", str(out / f"nb201_seed{seed}.json"), *_common(args),
+               "--method", args.method, "--epochs", str(args.epochs),
+               "--batch-size", str(args.batch_size), "--lr", str(args.lr),
+               "--arch-lr", str(args.arch_lr), "--arch-weight-decay", str(args.arch_weight_decay),
+               "--warmup-epochs", str(args.warmup_epochs)]
+        procs.append(subprocess.Popen(cmd))
+    codes = [p.wait() for p in procs]
+    wall = time.perf_counter() - t0
+    print(f"\nNB201 on CIFAR-10, {len(args.seeds)} seeds run concurrently on one device "
+          f"({wall / 60:.2f} min wall for all); anchors: "
+          + ", ".join(f"{k} {v}" for k, v in ANCHORS.items()))
+    print(f"{'seed':>4} {'index':>6} {'c10':>6} {'c100':>6} {'in16':>6} {'min':>5}  arch")
+    accs = []
+    for seed, code in zip(args.seeds, codes):
+        path = out / f"nb201_seed{seed}.json"
+        if not path.exists():
+            print(f"{seed:>4} failed (exit {code}), no result")
+            continue
+        res = json.loads(path.read_text())
+        if not res.get("done"):
+            hist = res.get("history") or [{}]
+            print(f"{seed:>4} incomplete (exit {code}) after {len(res.get('history', []))} "
+                  f"epochs; last {hist[-1].get('genotype')}")
+            continue
+        lk = res["lookup"]
+        accs.append(lk["cifar10"])
+        print(f"{seed:>4} {lk['index']:>6} {lk['cifar10']:6.2f} {lk['cifar100']:6.2f} "
+              f"{lk['imagenet16_120']:6.2f} {res['search_time_s'] / 60:5.2f}  {lk['arch']}"
+              + ("  (time budget hit)" if res.get("stopped_early") else ""))
+    if accs:
+        print(f"mean CIFAR-10 {np.mean(accs):.2f} +- {np.std(accs):.2f} over {len(accs)} seeds")
+    return 0 if all(c == 0 for c in codes) else 1
+
+
+# ------------------------------------------------------------------------------- DARTS speed
+CONFIGS = {
+    # name: (impl, autocast, channels_last, cuda_graphs)
+    "straightforward": ("reference", False, False, False),
+    "batched-eager": ("batched", True, True, False),
+    "fast": ("batched", True, True, True),
+}
+
+
+def cmd_darts_time(args: argparse.Namespace) -> int:
+    train, valid = _load(args)
+    rows = []
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    cuda = args.device == "cuda"
+    for name in args.configs:
+        impl, amp, cl, graphs = CONFIGS[name]
+        if not cuda:
+            amp, cl, graphs = False, False, False
+        steps = args.steps_reference if impl == "reference" else args.steps
+        if cuda:
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats()
+        search = DARTSSearch(
+            "darts", method="darts", order=1, epochs=2, batch_size=args.time_batch_size,
+            C=4 if args.smoke else 16, layers=8, impl=impl, device=args.device, autocast=amp,
+            channels_last=cl, cuda_graphs=graphs, max_steps_per_epoch=steps, random_state=0,
+            progress=False)
+        search.fit(train, valid)
+        # epoch 1 holds warm-up and graph capture; epoch 2 is the steady state
+        s_iter = search.history_[1]["seconds"] / steps
+        peak = torch.cuda.max_memory_allocated() / 2**30 if cuda else float("nan")
+        row = {"config": name, "impl": impl, "bf16": amp, "channels_last": cl, "cuda_graphs": graphs,
+               "batch_size": args.time_batch_size, "timed_iterations": steps,
+               "s_per_iter": s_iter, "s_per_epoch_391": 391 * s_iter, "peak_gib": peak,
+               "load_avg_1min": _load_avg(),
+               "device": torch.cuda.get_device_name() if cuda else "cpu"}
+        rows.append(row)
+        print(f"darts-space {name:16s} {s_iter * 1000:8.1f} ms/iter  {391 * s_iter:7.1f} s/epoch "
+              f"(391 it, extrapolated from {steps})  peak {peak:5.2f} GiB  "
+              f"load {row['load_avg_1min']:.2f}", flush=True)
+        _write_json(out / "darts_time.json", {"rows": rows})
+        del search
+    base = next((r for r in rows if r["config"] == "straightforward"), None)
+    if base is not None:
+        print("\nDARTS-space search, batch 64, 8 cells, C=16, first order (weight + alpha step)")
+        print(f"{'config':16s} {'s/epoch':>8} {'speed-up':>8} {'peak GiB':>8}")
+        for r in rows:
+            print(f"{r['config']:16s} {r['s_per_epoch_391']:8.1f} "
+                  f"{base['s_per_iter'] / r['s_per_iter']:7.2f}x {r['peak_gib']:8.2f}")
+    return 0
+
+
+def cmd_all(args: argparse.Namespace) -> int:
+    load_cifar10(args.data_dir, cache_dir=args.cache_dir)
+    code = cmd_darts_time(args)
+    return cmd_nb201(args) or code
+
+
+def _common(args: argparse.Namespace) -> list[str]:
+    out = ["--data-dir", str(args.data_dir), "--device", args.device]
+    if args.cache_dir:
+        out += ["--cache-dir", str(args.cache_dir)]
+    if args.smoke:
+        out.append("--smoke")
+    if args.max_time_s:
+        out += ["--max-time-s", str(args.max_time_s)]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data-dir", type=Path, default=_default_data_dir())
+        p.add_argument("--cache-dir", type=Path, default=None)
+        p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+        p.add_argument("--smoke", action="store_true", help="tiny run to test the script")
+        p.add_argument("--out", default=str(REPO / "results" / "nas"))
+        p.add_argument("--max-time-s", type=float, default=None,
+                       help="per-seed wall budget for NB201 (stops after the epoch exceeding it)")
+
+    def nb_opts(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--method", default="drnas", choices=["darts", "drnas", "gdas"])
+        p.add_argument("--epochs", type=int, default=50)
+        p.add_argument("--batch-size", type=int, default=64)
+        p.add_argument("--lr", type=float, default=0.025)
+        p.add_argument("--arch-lr", type=float, default=3e-4)
+        p.add_argument("--arch-weight-decay", type=float, default=1e-3)
+        p.add_argument("--warmup-epochs", type=int, default=0)
+
+    def time_opts(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+        p.add_argument("--steps", type=int, default=60, help="timed iterations (fast paths)")
+        p.add_argument("--steps-reference", type=int, default=12,
+                       help="timed iterations (straightforward path)")
+        p.add_argument("--time-batch-size", type=int, default=64)
+
+    p = sub.add_parser("nb201-seed")
+    common(p)
+    nb_opts(p)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--json", required=True)
+    p.set_defaults(fn=cmd_nb201_seed)
+
+    p = sub.add_parser("nb201")
+    common(p)
+    nb_opts(p)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.set_defaults(fn=cmd_nb201)
+
+    p = sub.add_parser("darts-time")
+    common(p)
+    time_opts(p)
+    p.set_defaults(fn=cmd_darts_time)
+
+    p = sub.add_parser("all")
+    common(p)
+    nb_opts(p)
+    time_opts(p)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.set_defaults(fn=cmd_all)
+
+    args = parser.parse_args(argv)
+    return int(args.fn(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
