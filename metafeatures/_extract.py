@@ -137,6 +137,8 @@ def extract_report(
     """Like :func:`extract`, but also return which measures failed or were skipped and the
     time spent per group (an :class:`Extraction`)."""
     group_list, explicit_groups = _check_groups(groups)
+    if features is not None and isinstance(groups, str) and groups == "default":
+        group_list = GROUPS  # named features select their own groups
     if names not in VIEW_NAMES:
         raise ArgumentError(f"names must be one of {VIEW_NAMES}; got {names!r}")
     if on_error not in ON_ERROR:
@@ -144,6 +146,8 @@ def extract_report(
     summaries = _check_summary(summary, names)
     config = Config(seed=_seed(random_state), sample_sizes=_check_sample_sizes(sample_sizes))
     wanted = None if features is None else _check_features(features, names, registry)
+    if wanted is not None:
+        _check_feature_groups(wanted, names, group_list, registry)
 
     data = prepare(X, y, categorical=categorical, task=task)
 
@@ -255,6 +259,21 @@ def _check_features(features: Iterable[str], names: str, registry: Registry) -> 
             f"unknown {names} meta-feature name(s) {bad[:10]}; see metafeatures.list_measures()"
         )
     return wanted
+
+
+def _check_feature_groups(wanted: set[str], names: str, group_list: tuple[str, ...],
+                          registry: Registry) -> None:
+    outside = []
+    for name in sorted(wanted):
+        measures = (name,) if names == "pymfe" else VIEWS[names][name].measures
+        groups = {registry.get_measure(m).group for m in measures}
+        if not groups <= set(group_list):
+            outside.append(f"{name} ({', '.join(sorted(groups))})")
+    if outside:
+        raise ArgumentError(
+            f"features {outside} belong to groups that were not requested {list(group_list)}; "
+            "add their groups or leave groups at 'default' to select them by name"
+        )
 
 
 def _seed(random_state: Any) -> int:

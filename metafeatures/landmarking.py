@@ -21,11 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
-from sklearn.model_selection import StratifiedKFold
-from sklearn.naive_bayes import GaussianNB
-from sklearn.neighbors import KNeighborsClassifier
-from sklearn.tree import DecisionTreeClassifier
 
 from metafeatures._input import Target
 from metafeatures._registry import REGISTRY
@@ -39,6 +34,31 @@ from metafeatures._resources import (
 from metafeatures.errors import MeasureError
 
 G = "landmarking"
+
+
+# scikit-learn is imported when a landmarker runs, not with the package (import time)
+def _tree(**kwargs: Any) -> Any:
+    from sklearn.tree import DecisionTreeClassifier
+
+    return DecisionTreeClassifier(**kwargs)
+
+
+def _knn() -> Any:
+    from sklearn.neighbors import KNeighborsClassifier
+
+    return KNeighborsClassifier(n_neighbors=1)
+
+
+def _nb() -> Any:
+    from sklearn.naive_bayes import GaussianNB
+
+    return GaussianNB()
+
+
+def _lda() -> Any:
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    return LinearDiscriminantAnalysis()
 
 
 @dataclass(frozen=True)
@@ -55,6 +75,8 @@ def _folds(X: np.ndarray, y: np.ndarray, n_folds: int, shuffle: bool, seed: int 
     counts = np.bincount(y)
     if y.size < 2 or np.count_nonzero(counts) < 2:
         raise MeasureError("cross-validation needs at least two classes")
+    from sklearn.model_selection import StratifiedKFold
+
     k = int(min(n_folds, y.size))
     skf = StratifiedKFold(n_splits=k, shuffle=shuffle, random_state=seed if shuffle else None)
     with warnings.catch_warnings():
@@ -81,7 +103,7 @@ def _lm_importance(cv: CVData, config: Config) -> np.ndarray:
     (ascending, as pymfe's ``cv_folds_imp_rank``)."""
     with single_threaded():
         return np.array([
-            np.argsort(DecisionTreeClassifier(random_state=config.seed).fit(cv.X[tr], cv.y[tr])
+            np.argsort(_tree(random_state=config.seed).fit(cv.X[tr], cv.y[tr])
                        .feature_importances_)
             for tr, _ in cv.folds
         ], dtype=np.int64)
@@ -117,15 +139,11 @@ def _need_two_classes_per_fold(cv: CVData, learner: str) -> None:
             )
 
 
-def _lda() -> LinearDiscriminantAnalysis:
-    return LinearDiscriminantAnalysis()
-
-
 @REGISTRY.measure("best_node", group=G, requires=("lm_pymfe", "config"), target="classes",
                   min_classes=2, summarised=True)
 def best_node(cv: CVData, config: Config) -> np.ndarray:
     """Accuracy per fold of a decision stump on all attributes."""
-    return _cv_scores(cv, lambda: DecisionTreeClassifier(max_depth=1, random_state=config.seed))
+    return _cv_scores(cv, lambda: _tree(max_depth=1, random_state=config.seed))
 
 
 @REGISTRY.measure("random_node", group=G, requires=("lm_pymfe", "config"), target="classes",
@@ -134,7 +152,7 @@ def random_node(cv: CVData, config: Config) -> np.ndarray:
     """Accuracy per fold of a decision stump on one random attribute
     (``RandomState(seed).randint(p)``, pymfe's choice)."""
     attr = int(np.random.RandomState(config.seed).randint(0, cv.X.shape[1], size=1)[0])
-    return _cv_scores(cv, lambda: DecisionTreeClassifier(max_depth=1, random_state=config.seed),
+    return _cv_scores(cv, lambda: _tree(max_depth=1, random_state=config.seed),
                       lambda _: attr)
 
 
@@ -142,7 +160,7 @@ def random_node(cv: CVData, config: Config) -> np.ndarray:
                   target="classes", min_classes=2, summarised=True)
 def worst_node(cv: CVData, rank: np.ndarray, config: Config) -> np.ndarray:
     """Accuracy per fold of a decision stump on the least important attribute of the fold."""
-    return _cv_scores(cv, lambda: DecisionTreeClassifier(max_depth=1, random_state=config.seed),
+    return _cv_scores(cv, lambda: _tree(max_depth=1, random_state=config.seed),
                       lambda i: int(rank[i, 0]))
 
 
@@ -150,7 +168,7 @@ def worst_node(cv: CVData, rank: np.ndarray, config: Config) -> np.ndarray:
                   target="classes", min_classes=2, summarised=True)
 def elite_nn(cv: CVData, rank: np.ndarray) -> np.ndarray:
     """Accuracy per fold of 1-NN on the most important attribute of the fold."""
-    return _cv_scores(cv, lambda: KNeighborsClassifier(n_neighbors=1), lambda i: int(rank[i, -1]))
+    return _cv_scores(cv, _knn, lambda i: int(rank[i, -1]))
 
 
 @REGISTRY.measure("linear_discr", group=G, requires=("lm_pymfe",), target="classes",
@@ -165,14 +183,14 @@ def linear_discr(cv: CVData) -> np.ndarray:
                   min_classes=2, summarised=True)
 def naive_bayes(cv: CVData) -> np.ndarray:
     """Accuracy per fold of Gaussian naive Bayes."""
-    return _cv_scores(cv, GaussianNB)
+    return _cv_scores(cv, _nb)
 
 
 @REGISTRY.measure("one_nn", group=G, requires=("lm_pymfe",), target="classes", min_classes=2,
                   summarised=True)
 def one_nn(cv: CVData) -> np.ndarray:
     """Accuracy per fold of the 1-nearest-neighbour classifier (Euclidean)."""
-    return _cv_scores(cv, lambda: KNeighborsClassifier(n_neighbors=1))
+    return _cv_scores(cv, _knn)
 
 
 # -- auto-sklearn's protocol --------------------------------------------------------------------
@@ -193,14 +211,14 @@ def _lm_autosklearn(enc: Encoded, mom: Moments, target: Target, config: Config) 
                   min_classes=2, pymfe=False)
 def landmark_1nn(cv: CVData) -> float:
     """Mean CV accuracy of 1-NN on the standardised data (auto-sklearn's Landmark1NN)."""
-    return float(_cv_scores(cv, lambda: KNeighborsClassifier(n_neighbors=1)).mean())
+    return float(_cv_scores(cv, _knn).mean())
 
 
 @REGISTRY.measure("landmark_decision_node", group=G, requires=("lm_autosklearn", "config"),
                   target="classes", min_classes=2, pymfe=False)
 def landmark_decision_node(cv: CVData, config: Config) -> float:
     """Mean CV accuracy of an entropy decision stump (LandmarkDecisionNodeLearner)."""
-    return float(_cv_scores(cv, lambda: DecisionTreeClassifier(
+    return float(_cv_scores(cv, lambda: _tree(
         criterion="entropy", max_depth=1, random_state=config.seed)).mean())
 
 
@@ -209,7 +227,7 @@ def landmark_decision_node(cv: CVData, config: Config) -> float:
 def landmark_random_node(cv: CVData, config: Config) -> float:
     """Mean CV accuracy of an entropy stump on one random attribute per split
     (LandmarkRandomNodeLearner: ``max_features=1``)."""
-    return float(_cv_scores(cv, lambda: DecisionTreeClassifier(
+    return float(_cv_scores(cv, lambda: _tree(
         criterion="entropy", max_depth=1, max_features=1, random_state=config.seed)).mean())
 
 
@@ -217,7 +235,7 @@ def landmark_random_node(cv: CVData, config: Config) -> float:
                   target="classes", min_classes=2, pymfe=False)
 def landmark_decision_tree(cv: CVData, config: Config) -> float:
     """Mean CV accuracy of a full CART tree (LandmarkDecisionTree)."""
-    return float(_cv_scores(cv, lambda: DecisionTreeClassifier(random_state=config.seed)).mean())
+    return float(_cv_scores(cv, lambda: _tree(random_state=config.seed)).mean())
 
 
 @REGISTRY.measure("landmark_lda", group=G, requires=("lm_autosklearn",), target="classes",
@@ -232,4 +250,4 @@ def landmark_lda(cv: CVData) -> float:
                   target="classes", min_classes=2, pymfe=False)
 def landmark_naive_bayes(cv: CVData) -> float:
     """Mean CV accuracy of Gaussian naive Bayes (LandmarkNaiveBayes)."""
-    return float(_cv_scores(cv, GaussianNB).mean())
+    return float(_cv_scores(cv, _nb).mean())

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.tree import DecisionTreeClassifier
 
 from metafeatures._input import Target
 from metafeatures._registry import REGISTRY
@@ -74,6 +73,8 @@ def _tree(enc: Encoded, mom: Moments, target: Target, config: Config) -> Tree:
     idx = stratified_subsample(enc.n, config.sample_sizes["model-based"], target.codes,
                                config.seed)
     X = enc.take(idx, fill=mom.mean)
+    from sklearn.tree import DecisionTreeClassifier
+
     with single_threaded():
         model = DecisionTreeClassifier(random_state=config.seed).fit(X, target.codes[idx])
     t = model.tree_

@@ -14,10 +14,10 @@ variants are separate measures.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.stats
 
 from metafeatures._input import Prepared, Target
 from metafeatures._registry import REGISTRY
@@ -184,7 +184,11 @@ def nr_norm(sample: np.ndarray) -> float:
     rows: all rows up to 5000, a seeded random sample above; pymfe takes the first 5000)."""
     if sample.shape[0] < 3:
         return float("nan")
-    _, pvalues = scipy.stats.shapiro(sample, axis=0, nan_policy="omit")
+    import scipy.stats
+
+    with warnings.catch_warnings():  # constant columns: "range zero" (their p-value is 1)
+        warnings.filterwarnings("ignore", message=".*range zero", category=UserWarning)
+        _, pvalues = scipy.stats.shapiro(sample, axis=0, nan_policy="omit")
     return float(np.sum(np.asarray(pvalues) > 0.05))
 
 

@@ -1,0 +1,55 @@
+"""``warmnas metafeatures``: the README's first command and its errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from warmnas.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.filterwarnings("ignore::metafeatures.MetaFeatureWarning")
+
+
+def test_readme_command_on_anneal(capsys) -> None:
+    status = main(["metafeatures", str(REPO / "examples/data/anneal.csv"), "--target", "class",
+                   "--json"])
+    out, err = capsys.readouterr()
+    assert status == 0
+    values = json.loads(out)
+    assert values["nr_inst"] == 898 and values["nr_class"] == 5
+    assert values["nr_attr"] == 32  # the 6 columns without any value are dropped ...
+    assert "dropped 6 column(s) without any value: m, marvi, corr, jurofm, s, p" in err  # ... said
+    assert any(v is None for v in values.values())  # NaN is printed as null
+
+
+def test_views_and_groups(capsys) -> None:
+    assert main(["metafeatures", "sklearn:iris", "--names", "autosklearn", "--json"]) == 0
+    values = json.loads(capsys.readouterr().out)
+    assert len(values) == 46 and values["NumberOfClasses"] == 3
+    assert main(["metafeatures", "sklearn:wine", "--groups", "general", "statistical",
+                 "--summary", "median"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("mean.median ") for line in lines)
+    assert not any(line.startswith("one_nn") for line in lines)
+    assert main(["metafeatures", "sklearn:diabetes", "--names", "openml", "--json"]) == 0
+    values = json.loads(capsys.readouterr().out)
+    assert values["NumberOfClasses"] is None and values["NumberOfInstances"] == 442
+
+
+def test_errors_are_reported_cleanly(capsys, tmp_path) -> None:
+    assert main(["metafeatures", str(tmp_path / "missing.csv")]) == 2
+    assert "data file" in capsys.readouterr().err
+    assert main(["metafeatures", str(REPO / "examples/data/anneal.csv"), "--target", "klass"]) == 2
+    assert "target column 'klass' is not in" in capsys.readouterr().err
+    assert main(["metafeatures", "sklearn:titanic"]) == 2
+    assert "unknown scikit-learn dataset 'titanic'" in capsys.readouterr().err
+    assert main(["metafeatures", "sklearn:iris", "--groups", "bogus"]) == 2
+    assert "unknown meta-feature group 'bogus'" in capsys.readouterr().err
+    bad = tmp_path / "inf.csv"
+    bad.write_text("a,b,y\n1,inf,0\n2,3,1\n4,5,0\n")
+    assert main(["metafeatures", str(bad), "--target", "y"]) == 2
+    assert "infinite values in column(s) ['b']" in capsys.readouterr().err

@@ -1,0 +1,142 @@
+"""``warmnas metafeatures DATA --target COLUMN [--groups ...] [--names ...] [--json]``.
+
+DATA is a CSV file or ``sklearn:NAME`` for a dataset bundled with scikit-learn (iris, wine,
+breast_cancer, digits; diabetes for regression). String columns of a CSV are categorical;
+columns with no value at all are dropped (with a note on stderr), since no meta-feature can
+describe them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from warmnas.errors import InputError, MissingDataError
+
+SKLEARN_DATASETS = ("iris", "wine", "breast_cancer", "digits", "diabetes")
+
+
+def register(commands: Any) -> None:
+    """Add the ``metafeatures`` command."""
+    import metafeatures
+
+    parser = commands.add(
+        "metafeatures",
+        help="compute the meta-features of a dataset",
+        handler=run,
+        description=(
+            "Compute the meta-features of a dataset (a CSV file or sklearn:NAME) and print them, "
+            "one name and value per line, or as one JSON object with --json (NaN as null)."
+        ),
+    )
+    parser.add_argument("data", help="CSV file, or sklearn:NAME with NAME in "
+                                     + ", ".join(SKLEARN_DATASETS))
+    parser.add_argument("--target", help="target column of the CSV (omit for unsupervised "
+                                         "measures only; sklearn datasets bring their target)")
+    parser.add_argument("--groups", nargs="+", default=["default"], metavar="GROUP",
+                        help="'default', 'all' or groups from: " + ", ".join(metafeatures.GROUPS))
+    parser.add_argument("--names", choices=metafeatures.VIEW_NAMES, default="pymfe",
+                        help="naming view (default: pymfe)")
+    parser.add_argument("--summary", nargs="+", metavar="SUMMARY",
+                        help="pymfe view: summaries of multi-valued measures (default: mean sd)")
+    parser.add_argument("--categorical", nargs="+", metavar="COLUMN",
+                        help="columns to treat as categorical besides the string columns")
+    parser.add_argument("--task", choices=("classification", "regression"),
+                        help="override the task inferred from the target")
+    parser.add_argument("--on-error", choices=("raise", "warn", "ignore"), default="warn",
+                        help="a meta-feature that cannot be computed: fail, or NaN with a "
+                             "warning (default) or silently")
+    parser.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON object {name: value}, NaN as null")
+
+
+def load_table(data: str, target: str | None) -> tuple[Any, Any, list[str]]:
+    """Load DATA as (X frame, y or None, names of dropped empty columns).
+
+    Raises:
+        MissingDataError: the CSV file does not exist.
+        InputError: unknown sklearn dataset or target column, unreadable CSV.
+    """
+    import pandas as pd
+
+    if data.startswith("sklearn:"):
+        name = data.split(":", 1)[1]
+        if name not in SKLEARN_DATASETS:
+            raise InputError(f"unknown scikit-learn dataset {name!r}; expected one of "
+                             f"{', '.join(SKLEARN_DATASETS)}")
+        import sklearn.datasets
+
+        bunch = getattr(sklearn.datasets, f"load_{name}")(as_frame=True)
+        frame = bunch.frame.copy()
+        target = target or "target"
+    else:
+        path = Path(data)
+        if not path.is_file():
+            raise MissingDataError(f"data file {data!r} not found; pass a CSV file or "
+                                   "sklearn:NAME (e.g. sklearn:iris)")
+        try:
+            frame = pd.read_csv(path)
+        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+            raise InputError(f"could not read {data!r} as CSV: {exc}") from exc
+    y = None
+    if target is not None:
+        if target not in frame.columns:
+            cols = ", ".join(map(str, frame.columns[:12]))
+            raise InputError(f"target column {target!r} is not in {data}; columns: {cols}"
+                             + (" ..." if frame.shape[1] > 12 else ""))
+        y = frame.pop(target)
+    empty = [str(c) for c in frame.columns if frame[c].isna().all()]
+    if empty:
+        frame = frame.drop(columns=empty)
+    return frame, y, empty
+
+
+def _categorical_columns(frame: Any, extra: list[str] | None) -> list[str]:
+    import pandas as pd
+
+    cols = [str(c) for c in frame.columns
+            if not pd.api.types.is_numeric_dtype(frame[c].dtype)
+            or pd.api.types.is_bool_dtype(frame[c].dtype)]
+    for c in extra or []:
+        if c not in frame.columns:
+            raise InputError(f"--categorical names column {c!r}, which the data does not have")
+        if c not in cols:
+            cols.append(c)
+    return cols
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handler of ``warmnas metafeatures``."""
+    import metafeatures
+
+    frame, y, empty = load_table(args.data, args.target)
+    if empty:
+        print(f"note: dropped {len(empty)} column(s) without any value: {', '.join(empty)}",
+              file=sys.stderr)
+    groups: Any = args.groups[0] if len(args.groups) == 1 and args.groups[0] in (
+        "default", "all") else args.groups
+    values = metafeatures.extract(
+        frame,
+        y,
+        groups=groups,
+        names=args.names,
+        categorical=_categorical_columns(frame, args.categorical),
+        task=args.task,
+        summary=args.summary,
+        on_error=args.on_error,
+        random_state=args.random_state,
+    )
+    if args.json:
+        clean = {k: (None if isinstance(v, float) and math.isnan(v) else v)
+                 for k, v in values.items()}
+        print(json.dumps(clean, allow_nan=False))
+    else:
+        width = max((len(k) for k in values), default=0)
+        for k, v in values.items():
+            print(f"{k:<{width}}  {v:.10g}")
+    return 0
