@@ -118,6 +118,52 @@ def _is_corruption(exc: BaseException) -> bool:
     )
 
 
+def _sorted_unique_rows(arrays: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """Evaluation rows as tuples (``_EVAL_COLS`` order), one per key (the LAST one of the batch
+    wins), sorted by key (locality for the B-tree; a fixed lock order for PostgreSQL)."""
+    cols = {c: np.asarray(arrays[c]) for c in _EVAL_COLS}
+    n = len(cols["value"])
+    if n == 0:
+        return []
+    devices = np.asarray(cols["device"], dtype=object)
+    uniq, dev_code = np.unique(devices.astype(str), return_inverse=True)
+    keys = [cols["metric_id"].astype(np.int64), cols["task_id"].astype(np.int64),
+            cols["config_id"].astype(np.int64), dev_code.astype(np.int64),
+            cols["fidelity"].astype(np.float64), cols["seed"].astype(np.int64)]
+    order = np.lexsort([np.arange(n)] + keys[::-1])  # primary key last; input order breaks ties
+    last = np.ones(n, dtype=bool)
+    if n > 1:
+        same = np.ones(n - 1, dtype=bool)
+        for k in keys:
+            ks = k[order]
+            same &= ks[1:] == ks[:-1]
+        last[:-1] = ~same  # keep a row when the next row has another key
+    order = order[last]
+
+    def plain(values: np.ndarray, nullable: bool = False) -> list[Any]:
+        out = values[order].tolist()
+        if nullable:
+            return [None if isinstance(v, float) and v != v else v for v in out]
+        return out
+
+    return list(zip(
+        plain(keys[0]), plain(keys[1]), plain(keys[2]), plain(devices), plain(keys[4]),
+        plain(keys[5]), plain(cols["value"].astype(np.float64)),
+        plain(cols["cost_s"].astype(np.float64), True), plain(cols["latency_ms"].astype(np.float64), True),
+        plain(np.asarray(cols["source"], dtype=object)), plain(cols["timestamp"].astype(np.float64)),
+    ))
+
+
+def _float_array(frame: pd.DataFrame, what: str) -> np.ndarray:
+    """The frame as float64 (None -> NaN); InputTypeError naming ``what`` for non-numbers."""
+    if frame.dtypes.map(pd.api.types.is_bool_dtype).any():
+        raise InputTypeError(f"{what} must hold numbers, got booleans")
+    try:
+        return frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError) as exc:
+        raise InputTypeError(f"{what} must hold numbers: {exc}") from exc
+
+
 class MetaDatabase:
     """Tasks x configurations performance (with cost and latency), meta-features and NAS records.
 
@@ -1238,6 +1284,7 @@ class Writer:
         self.db = db
         self.conn = conn
         self._pg = db.backend == "postgresql"
+        self._config_pk_cache: dict[str, int] = {}
 
     # -- small helpers --
     def _insert(self, table: sa.Table) -> Any:
@@ -1433,10 +1480,7 @@ class Writer:
             raise InputError("features index has duplicate task ids")
         names = [check_name(str(c), "feature name") if isinstance(c, str) else
                  check_name(c, "feature name") for c in frame.columns]
-        try:
-            values = frame.apply(pd.to_numeric, errors="raise").to_numpy(dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise InputTypeError(f"meta-feature values must be numbers: {exc}") from exc
+        values = _float_array(frame, "meta-feature values")
         if np.isinf(values).any():
             i, j = np.argwhere(np.isinf(values))[0]
             raise InputError(
@@ -1482,7 +1526,8 @@ class Writer:
         return self.config_pks(list(unique))
 
     def config_pks(self, ids: Sequence[str]) -> dict[str, int]:
-        wanted = list(dict.fromkeys(ids))
+        cache = self._config_pk_cache
+        wanted = [c for c in dict.fromkeys(ids) if c not in cache]
         found: dict[str, int] = {}
         if len(wanted) > 2000:
             rows = self.conn.execute(sa.select(S.configs.c.config_id, S.configs.c.id)).all()
@@ -1500,7 +1545,8 @@ class Writer:
                 f"unknown config id(s) {missing[:5]}; store them first with db.add_configs() or pass "
                 "'config' dicts with a space"
             )
-        return found
+        cache.update(found)
+        return {c: cache[c] for c in dict.fromkeys(ids)}
 
     # -- evaluations --
     def add_evaluations(self, records: Any, *, metric: str | None = None, direction: str | None = None,
@@ -1632,13 +1678,8 @@ class Writer:
                            show_progress: bool | None = None,
                            on_progress: Callable[[int, int], None] | None = None) -> int:
         """Low-level bulk upsert of validated columns (pks already resolved)."""
-        frame = pd.DataFrame({c: arrays[c] for c in _EVAL_COLS})
-        frame = frame.drop_duplicates(subset=list(_EVAL_KEY), keep="last")
-        frame = frame.sort_values(list(_EVAL_KEY), kind="stable")
-        total = len(frame)
-        for col in ("cost_s", "latency_ms"):
-            frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
-        rows = list(frame.itertuples(index=False, name=None))
+        rows = _sorted_unique_rows(arrays)
+        total = len(rows)
         cols = ", ".join(_EVAL_COLS)
         keys = ", ".join(_EVAL_KEY)
         table = S.evaluations.name
@@ -1734,10 +1775,7 @@ class Writer:
             if frame.shape != values.shape or not frame.index.equals(values.index) \
                     or not frame.columns.equals(values.columns):
                 raise InputError(f"{what} must have the same index and columns as values")
-            try:
-                arr = frame.apply(pd.to_numeric, errors="raise").to_numpy(dtype=np.float64)
-            except (TypeError, ValueError) as exc:
-                raise InputTypeError(f"{what} must hold numbers: {exc}") from exc
+            arr = _float_array(frame, what)
             if np.isinf(arr).any():
                 i, j = np.argwhere(np.isinf(arr))[0]
                 raise InputError(f"{what} is {arr[i, j]} for task {task_ids[i]!r}, config "

@@ -47,10 +47,12 @@ from warmnas.metadb.database import MetaDatabase, Writer
 from warmnas.space import (
     GenericSpace,
     NB201Space,
+    Space,
     canonical_json,
     config_id,
     oboe_config,
     oboe_space,
+    space_from_json,
     tabrepo_lightgbm_space,
 )
 
@@ -414,23 +416,17 @@ def _load_arff(path: Path) -> dict[str, Any]:
 
 
 def _parse_description(path: Path) -> dict[str, Any]:
-    """ASlib ``description.txt``: YAML (newer scenarios) or ``key: value`` lines (older ones)."""
-    _require(path, "ASlib description.txt")
-    text = path.read_text()
-    out: dict[str, Any] = {}
-    try:
-        import yaml  # type: ignore[import-untyped]
+    """ASlib ``description.txt`` (YAML; older scenarios use plain ``key: value`` lines, also YAML)."""
+    import yaml
 
-        loaded = yaml.safe_load(text)
-        if isinstance(loaded, dict):
-            return loaded
-    except Exception:
-        pass
-    for line in text.splitlines():
-        if ":" in line and not line.startswith((" ", "\t", "-")):
-            key, _, value = line.partition(":")
-            out[key.strip()] = value.strip()
-    return out
+    _require(path, "ASlib description.txt")
+    try:
+        loaded = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise InputError(f"cannot parse {path} as YAML: {exc}") from exc
+    if not isinstance(loaded, dict):
+        raise InputError(f"{path} is not a 'key: value' description")
+    return loaded
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -528,8 +524,8 @@ def import_aslib(db: MetaDatabase, path: str | Path, *, task_prefix: str | None 
         task_prefix: prefix of the task ids; default ``openml/t/`` for ``OPENML*`` scenarios
             (whose instances are OpenML task ids), else ``aslib/<scenario_id>/``. Instance ids that
             already contain ``/`` (warmnas exports) are kept as they are.
-        space: name of the (generic) space of the algorithms; default ``aslib/<scenario_id>``
-            (a warmnas export records its own in ``description.txt``).
+        space: name of the (generic) space of the algorithms; default ``aslib/<scenario_id>``,
+            or for a warmnas export the exact space it recorded in ``description.txt``.
         metric_names: rename measures (``{"predictive_accuracy": "accuracy"}``).
         feature_view: view for the instance features; default ``"openml"`` for ``OPENML*``
             scenarios, else the ``warmnas_feature_view`` of an export, else ``aslib/<scenario_id>``.
@@ -540,9 +536,13 @@ def import_aslib(db: MetaDatabase, path: str | Path, *, task_prefix: str | None 
     sid = data.scenario_id
     is_openml = sid.upper().startswith("OPENML")
     prefix = task_prefix if task_prefix is not None else ("openml/t/" if is_openml else f"aslib/{sid}/")
-    space_name = space or str(data.description.get("warmnas_space") or f"aslib/{sid}")
     view = feature_view or ("openml" if is_openml else str(data.description.get("warmnas_feature_view") or f"aslib/{sid}"))
-    sp = GenericSpace(space_name)
+    definition = data.description.get("warmnas_space_definition")
+    sp: Space
+    if space is None and isinstance(definition, str):  # a warmnas export: the exact space
+        sp = space_from_json(json.loads(definition))
+    else:
+        sp = GenericSpace(space or f"aslib/{sid}")
     runs = data.runs
     ok = runs["runstatus"].astype(str) == "ok" if "runstatus" in runs.columns else pd.Series(True, index=runs.index)
     skipped = int((~ok).sum())
@@ -561,8 +561,8 @@ def import_aslib(db: MetaDatabase, path: str | Path, *, task_prefix: str | None 
             "metric": rename.get(measure, measure),
             "direction": "maximize" if maximize else "minimize",
             "value": vals[present].to_numpy(np.float64),
-            "seed": pd.to_numeric(part["repetition"], errors="coerce").fillna(1).astype(np.int64).to_numpy()
-            if "repetition" in part.columns else 0,
+            "seed": pd.to_numeric(part["repetition"], errors="coerce").fillna(1).astype(np.int64).to_numpy() - 1
+            if "repetition" in part.columns else 0,  # ASlib repetitions count from 1
             "source": f"aslib:{sid}",
         }))
     records = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -672,19 +672,22 @@ def import_autosklearn(db: MetaDatabase, path: str | Path, *, show_progress: boo
 
     def fn(w: Writer, report: ImportReport) -> None:
         skipped = 0
-        for name, sp, cfgs, records, feats, task_type, n_skip in parsed:
+        all_tasks: set[str] = set()
+        all_configs: set[str] = set()
+        for _name, sp, cfgs, records, feats, task_type, n_skip in parsed:
             tasks = list(dict.fromkeys(list(records["task"]) + list(feats.index)))
-            w.add_tasks([{"task": t, "source": "autosklearn", "name": t.split("/", 1)[1]} for t in tasks])
-            report.tasks += len(tasks)
+            w.add_tasks([{"task": t, "source": "autosklearn", "name": t.split("/", 1)[1],
+                          "task_type": task_type} for t in tasks])
+            all_tasks.update(tasks)
             w.add_space(sp)
             w.insert_configs(sp, [(cid, canonical_json(c)) for cid, c in cfgs.values()])
-            report.configs += len(cfgs)
+            all_configs.update(cid for cid, _ in cfgs.values())
             report.evaluations += w.add_evaluations(records, show_progress=show_progress,
                                                     on_progress=on_progress)
             if len(feats.columns):
                 report.meta_features += w.add_meta_features(feats, view="autosklearn")
             skipped += n_skip
-            del name, task_type
+        report.tasks, report.configs = len(all_tasks), len(all_configs)
         report.skipped = {"missing_value": skipped}
 
     return _run(db, "autosklearn", fn)
