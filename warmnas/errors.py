@@ -21,6 +21,7 @@ __all__ = [
     "CorruptDatabaseError",
     "MissingDataError",
     "ConfigSpaceError",
+    "ExecutionError",
 ]
 
 
@@ -62,3 +63,10 @@ class MissingDataError(WarmnasError, FileNotFoundError):
 
 class ConfigSpaceError(InputError):
     """A configuration lies outside its configuration space."""
+
+
+class ExecutionError(WarmnasError, RuntimeError):
+    """Parallel or distributed work could not finish (a worker lost too often, a scheduler gone).
+
+    What finished before is kept (written to the meta-database); re-running resumes from there.
+    """

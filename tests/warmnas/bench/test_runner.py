@@ -1,0 +1,201 @@
+"""The study runner on the Oboe table (surrogate mode, in-process): storage, resume, errors."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from warmnas.bench import FunctionEvaluator, Prior, StudyTask, run_study
+from warmnas.bench.evaluators import Evaluation
+from warmnas.errors import ExecutionError, InputError, InputTypeError
+from warmnas.metadb import MetaDatabase
+from warmnas.space import oboe_space
+
+METHODS = "random,portfolio,knn"
+
+
+def _keys(db: MetaDatabase) -> list[tuple[str, str]]:
+    ev = db.evaluations(metric="balanced_error")
+    return list(zip(ev["task"], ev["config_id"]))
+
+
+def test_every_evaluation_is_stored_once_with_the_table_value(oboe, oboe_tasks, sqlite_url):
+    prior, ev = oboe
+    db = MetaDatabase(sqlite_url)
+    res = run_study(oboe_tasks, METHODS, ev, prior=prior, db=db, budget=6, random_state=0)
+    curves = res.curves
+    # every search ran its budget
+    assert curves.groupby(["task", "method"]).size().eq(6).all()
+    assert len(curves) == len(oboe_tasks) * 3 * 6
+    # the stored evaluations are exactly the distinct (task, config) pairs of all trajectories
+    plan = set(zip(curves["task"], curves["config_id"]))
+    keys = _keys(db)
+    assert len(keys) == len(set(keys)) == len(plan) == res.n_evaluated
+    assert set(keys) == plan
+    assert (curves["origin"] == "evaluated").sum() == res.n_evaluated
+    assert (curves["origin"] == "shared").sum() == len(curves) - res.n_evaluated
+    # stored values are the table's values, with the table's runtime as cost
+    stored = db.evaluations(metric="balanced_error").set_index(["task", "config_id"])
+    for t, c in list(plan)[:40]:
+        assert stored.loc[(t, c), "value"] == prior.performance.loc[t, c]
+        assert stored.loc[(t, c), "cost_s"] == pytest.approx(prior.cost.loc[t, c])
+        assert stored.loc[(t, c), "source"] == "warmnas-bench"
+    # best-so-far is monotone and regret is relative to the table's optimum
+    for (_t, _m), g in curves.groupby(["task", "method"]):
+        assert np.all(np.diff(g["best"].to_numpy()) <= 0)
+    reg = res.regret()
+    assert (reg >= 0).all()
+    t0 = oboe_tasks[0].task_id
+    first = curves[(curves["task"] == t0) & (curves["method"] == "random")].iloc[0]
+    assert reg.loc[first.name] == pytest.approx(first["best"] - prior.performance.loc[t0].min())
+    # the tasks and their meta-features were written too
+    assert set(db.tasks().index) == {t.task_id for t in oboe_tasks}
+    feats = db.meta_features("autosklearn")
+    assert feats.loc[t0, "ClassEntropy"] == pytest.approx(prior.meta_features.loc[t0, "ClassEntropy"])
+
+
+def test_rerun_replays_stored_results_and_reproduces_the_trajectories(oboe, oboe_tasks, sqlite_url):
+    prior, ev = oboe
+    db = MetaDatabase(sqlite_url)
+    first = run_study(oboe_tasks, METHODS, ev, prior=prior, db=db, budget=5, random_state=3)
+    n_stored = len(_keys(db))
+    again = run_study(oboe_tasks, METHODS, ev, prior=prior, db=db, budget=5, random_state=3)
+    assert again.n_evaluated == 0
+    assert (again.curves["origin"] == "stored").all()
+    assert again.n_reused == len(again.curves)
+    cols = ["task", "method", "step", "config_id", "value", "best", "elapsed_s"]
+    pd.testing.assert_frame_equal(first.curves[cols], again.curves[cols])
+    assert len(_keys(db)) == n_stored
+    # a larger budget evaluates only the new steps
+    more = run_study(oboe_tasks, METHODS, ev, prior=prior, db=db, budget=7, random_state=3)
+    assert more.curves.groupby(["task", "method"]).size().eq(7).all()
+    old = more.curves[more.curves["step"] <= 5]
+    assert (old["origin"] == "stored").all()
+    new = more.curves[more.curves["step"] > 5]
+    new_keys = set(zip(new["task"], new["config_id"])) - set(zip(old["task"], old["config_id"]))
+    # steps 6-7 were run now, unless another method's first five steps had stored them
+    assert more.n_evaluated == len(new_keys) > 0
+    assert len(_keys(db)) == n_stored + more.n_evaluated
+
+
+def test_same_seed_same_curves_other_seed_other_random_search(oboe, oboe_tasks, tmp_path):
+    prior, ev = oboe
+    a = run_study(oboe_tasks[:2], "random", ev, prior=prior,
+                  db=MetaDatabase(f"sqlite:///{tmp_path / 'a.db'}"), budget=5, random_state=1)
+    b = run_study(oboe_tasks[:2], "random", ev, prior=prior,
+                  db=MetaDatabase(f"sqlite:///{tmp_path / 'b.db'}"), budget=5, random_state=1)
+    c = run_study(oboe_tasks[:2], "random", ev, prior=prior,
+                  db=MetaDatabase(f"sqlite:///{tmp_path / 'c.db'}"), budget=5, random_state=2)
+    assert a.curves["config_id"].tolist() == b.curves["config_id"].tolist()
+    assert a.curves["config_id"].tolist() != c.curves["config_id"].tolist()
+
+
+def test_the_task_under_study_is_left_out_of_the_fit(oboe, oboe_tasks, sqlite_url):
+    """kNN's first proposal on a task must not be that task's own best configuration picked
+    with the task itself as nearest neighbour: check the fitted starter never saw the row."""
+    prior, ev = oboe
+    from warmnas.warmstart import KNNWarmStarter
+
+    res = run_study(oboe_tasks[:3], "knn", ev, prior=prior, db=MetaDatabase(sqlite_url), budget=1)
+    for t in oboe_tasks[:3]:
+        sub = prior.without([t.task_id])
+        st = KNNWarmStarter().fit(sub.performance, sub.meta_features)
+        expected = st.suggest(t.meta_features, 1, candidates=t.candidates, nan_policy="ignore",
+                              random_state=0).config_ids[0]
+        got = res.curves.loc[res.curves["task"] == t.task_id, "config_id"].iloc[0]
+        assert got == expected
+
+
+def _flaky(config, task):
+    if config["algorithm"] in ("GNB", "Perceptron"):
+        raise ValueError(f"cannot fit {config['algorithm']}")
+    return task.values[oboe_space().config_id(config)]
+
+
+def test_failed_evaluations_are_recorded_not_stored(oboe, oboe_tasks, sqlite_url):
+    prior, _ = oboe
+    ev = FunctionEvaluator(_flaky, space=prior.space, metric="balanced_error")
+    db = MetaDatabase(sqlite_url)
+    # the portfolio on these tasks proposes GNB/Perceptron configs within 30 steps
+    res = run_study(oboe_tasks[:2], "portfolio,random", ev, prior=prior, db=db, budget=30)
+    curves = res.curves
+    algos = curves["config_id"].map(lambda c: prior.configs[c]["algorithm"])
+    bad = algos.isin(["GNB", "Perceptron"])
+    assert bad.any()
+    assert curves.loc[bad, "value"].isna().all()
+    assert curves.loc[bad, "error"].str.contains("ValueError: cannot fit").all()
+    assert curves.loc[~bad, "error"].isna().all()
+    stored = db.evaluations(metric="balanced_error")
+    assert not stored["config_id"].map(lambda c: prior.configs[c]["algorithm"]).isin(
+        ["GNB", "Perceptron"]).any()
+    assert res.n_failed == len(set(zip(curves.loc[bad, "task"], curves.loc[bad, "config_id"])))
+    with pytest.raises(ExecutionError, match="ValueError: cannot fit") as info:
+        run_study(oboe_tasks[:1], "portfolio", ev, prior=prior,
+                  db=MetaDatabase(sqlite_url), budget=30, on_error="raise")
+    assert isinstance(info.value.__cause__, ValueError)
+
+
+def test_batch_size_keeps_several_suggestions_in_flight(oboe, oboe_tasks, sqlite_url):
+    prior, ev = oboe
+    res = run_study(oboe_tasks[:2], "knn,random", ev, prior=prior, db=MetaDatabase(sqlite_url),
+                    budget=8, batch_size=3)
+    assert res.curves.groupby(["task", "method"]).size().eq(8).all()
+    assert not res.curves.duplicated(["task", "method", "config_id"]).any()
+
+
+def test_a_search_stops_when_its_candidates_run_out(oboe, sqlite_url):
+    prior, ev = oboe
+    t = prior.performance.index[0]
+    cands = list(prior.row(t).index[:4])
+    task = StudyTask(t, ev.payload(t), candidates=cands, best_known=prior.best(t))
+    res = run_study([task], "random", ev, prior=prior, db=MetaDatabase(sqlite_url), budget=10)
+    assert sorted(res.curves["config_id"]) == sorted(cands)
+
+
+def test_bad_arguments_are_refused_before_anything_is_written(oboe, oboe_tasks, sqlite_url):
+    prior, ev = oboe
+    db = MetaDatabase(sqlite_url)
+    kw = {"prior": prior, "db": db}
+    with pytest.raises(InputError, match="budget must be a positive int"):
+        run_study(oboe_tasks, "random", ev, budget=0, **kw)
+    with pytest.raises(InputError, match="batch_size must be a positive int"):
+        run_study(oboe_tasks, "random", ev, budget=2, batch_size=0, **kw)
+    with pytest.raises(InputError, match="tasks is empty"):
+        run_study([], "random", ev, budget=2, **kw)
+    with pytest.raises(InputError, match="lists a task twice"):
+        run_study([oboe_tasks[0], oboe_tasks[0]], "random", ev, budget=2, **kw)
+    with pytest.raises(InputError, match="unknown method 'bogus'"):
+        run_study(oboe_tasks, "random,bogus", ev, budget=2, **kw)
+    with pytest.raises(InputError, match="methods is empty"):
+        run_study(oboe_tasks, [], ev, budget=2, **kw)
+    with pytest.raises(InputError, match="on_error must be"):
+        run_study(oboe_tasks, "random", ev, budget=2, on_error="ignore", **kw)
+    with pytest.raises(InputTypeError, match="evaluator must be a warmnas.bench.Evaluator"):
+        run_study(oboe_tasks, "random", lambda c, t: 0.0, budget=2, **kw)
+    no_feats = [StudyTask(t.task_id, t.payload, None, candidates=t.candidates) for t in oboe_tasks]
+    with pytest.raises(InputError, match="needs the meta-features of each task"):
+        run_study(no_feats, "knn", ev, budget=2, **kw)
+    bare = Prior(prior.performance, prior.configs, prior.space, prior.metric, prior.direction)
+    with pytest.raises(InputError, match="needs meta-features, but the prior has none"):
+        run_study(oboe_tasks, "knn", ev, budget=2, prior=bare, db=db)
+    other = FunctionEvaluator(lambda c, t: 0.0, space=oboe_space(name="other"), metric="balanced_error")
+    with pytest.raises(InputError, match="space 'oboe' but the evaluator evaluates space 'other'"):
+        run_study(oboe_tasks, "random", other, budget=2, **kw)
+    assert db.tasks().empty
+    assert db.info()["counts"]["evaluations"] == 0
+
+
+def test_an_evaluator_returning_garbage_is_reported(oboe, oboe_tasks, sqlite_url):
+    prior, _ = oboe
+    ev = FunctionEvaluator(lambda c, t: "0.5", space=prior.space, metric="balanced_error")
+    res = run_study(oboe_tasks[:1], "random", ev, prior=prior, db=MetaDatabase(sqlite_url),
+                    budget=2)
+    assert res.curves["error"].str.contains("must return a number").all()
+    inf = FunctionEvaluator(lambda c, t: Evaluation(math.inf, 0.0), space=prior.space,
+                            metric="balanced_error")
+    res = run_study(oboe_tasks[:1], "random", inf, prior=prior, db=MetaDatabase(sqlite_url),
+                    budget=2)
+    assert res.curves["error"].str.contains("non-finite value").all()

@@ -1,0 +1,615 @@
+"""The benchmark runner: warm-started searches over many tasks, written into a meta-database.
+
+For every (task, method) pair the driver (this process) keeps one ask/tell
+:class:`~warmnas.warmstart.bo.Search` of a warm starter fitted on the prior *without* that task.
+Each suggestion is evaluated as one future on an :class:`~warmnas.bench.executors.Executor`
+(in-process, a process pool or a Dask cluster); results are written into the meta-database as
+they finish, then told to the search, which proposes the next configuration. Parallelism is
+across (task, method) pairs and, with ``batch_size > 1``, across the evaluations of a batch.
+
+Storage and resuming
+--------------------
+An evaluation is stored under the meta-database's key (task, config, metric, fidelity, seed 0,
+device ""), with ``source`` = the run's tag. Stored evaluations are *reused*: before evaluating a
+suggestion the driver looks it up (loaded once at the start, and every result of this run), so
+
+* a re-run of an interrupted study replays what is stored into each search (``tell``) without
+  evaluating it again, and evaluates only the rest; with ``batch_size=1`` every method is a
+  deterministic function of its seed and the values told, so the replay reproduces the original
+  trajectory exactly;
+* two methods proposing the same configuration on a task share one evaluation (curves mark
+  such steps ``origin="shared"``; their cost counts for both, as if each had run it).
+
+Writes use ``on_conflict="ignore"`` (never overwrite what another run stored) and are
+idempotent, so a retried evaluation (a killed worker) is never stored twice.
+
+Failures
+--------
+* An evaluation that raises (a configuration that cannot be fit) is told as NaN (``on_error=
+  "record"``, default; logged with its message, counted in the summary, not stored, so a re-run
+  retries it) or stops the study (``"raise"``).
+* A lost worker (a killed process: ``BrokenProcessPool``, Dask ``KilledWorker``) is resubmitted
+  up to ``max_retries`` times, then :class:`~warmnas.errors.ExecutionError`; everything finished
+  before is stored, so a re-run resumes.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import logging
+import math
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from warmnas.bench.evaluators import Evaluation, Evaluator, run_evaluation
+from warmnas.bench.executors import LOST, OK, Executor, SerialExecutor
+from warmnas.bench.prior import Prior
+from warmnas.errors import ExecutionError, InputError, InputTypeError
+
+if TYPE_CHECKING:
+    from warmnas.metadb import MetaDatabase
+    from warmnas.warmstart.base import WarmStarter
+
+__all__ = ["StudyTask", "StudyResult", "run_study", "CURVE_COLUMNS"]
+
+logger = logging.getLogger(__name__)
+
+#: columns of :attr:`StudyResult.curves`
+CURVE_COLUMNS = (
+    "task", "method", "step", "config_id", "value", "best", "cost_s", "elapsed_s", "wall_s",
+    "origin", "error",
+)
+
+
+@dataclass
+class StudyTask:
+    """One task of a study.
+
+    Attributes:
+        task_id: its id in the meta-database (``"openml/t/1882"``).
+        payload: what the evaluator's ``evaluate(config, task)`` receives (an
+            :class:`~warmnas.bench.openml.OpenMLTaskData`, a surrogate row...).
+        meta_features: its meta-features (names of the prior's view), for kNN and PMF.
+        exclude: prior tasks to leave out when fitting for this task (the task itself and any
+            task of the same dataset).
+        candidates: config ids that may be proposed (None: every config of the prior).
+        best_known: the task's optimum when known (a surrogate table's best), for regret.
+        record: fields for ``MetaDatabase.add_task`` (name, source, task_type, OpenML ids, info).
+    """
+
+    task_id: str
+    payload: Any
+    meta_features: Mapping[str, float] | None = None
+    exclude: Sequence[str] = ()
+    candidates: Sequence[str] | None = None
+    best_known: float | None = None
+    record: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class StudyResult:
+    """What a study produced.
+
+    Attributes:
+        curves: one row per step of each (task, method) search; columns :data:`CURVE_COLUMNS`:
+            ``value`` (metric direction; NaN for a failed evaluation), ``best`` (best so far),
+            ``cost_s`` (that evaluation's cost), ``elapsed_s`` (cumulative cost: the search's
+            time had it run alone), ``wall_s`` (seconds since the study started when the result
+            was told), ``origin`` (``"evaluated"`` in this run, ``"shared"`` with another
+            method of this run, ``"stored"`` before this run), ``error``.
+        best_known: task -> the best value known (the table's optimum, else the best stored).
+        metric, direction: the metric.
+        methods, tasks: in study order.
+        n_evaluated, n_reused, n_failed, n_retried: evaluations run now / taken from the
+            meta-database / failed / resubmitted after a lost worker.
+        wall_s: seconds from the first submission to the last result.
+        fit_s: seconds spent fitting warm starters; ``setup_s``: loading stored results, adding
+            tasks.
+        executor, n_workers: where the evaluations ran.
+        source: the tag stored with the evaluations.
+        info: study parameters for reports.
+    """
+
+    curves: pd.DataFrame
+    best_known: dict[str, float]
+    metric: str
+    direction: str
+    methods: list[str]
+    tasks: list[str]
+    n_evaluated: int
+    n_reused: int
+    n_failed: int
+    n_retried: int
+    wall_s: float
+    fit_s: float
+    setup_s: float
+    executor: str
+    n_workers: int
+    source: str
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def throughput(self) -> float:
+        """Evaluations run per second of study wall time (``n_evaluated / wall_s``)."""
+        return self.n_evaluated / self.wall_s if self.wall_s > 0 else float("nan")
+
+    def regret(self) -> pd.Series:
+        """Regret of each curve row: distance of ``best`` to the task's best known value (>= 0)."""
+        opt = self.curves["task"].map(self.best_known).astype(np.float64)
+        diff = self.curves["best"] - opt
+        return (diff if self.direction == "minimize" else -diff).clip(lower=0.0)
+
+
+# ------------------------------------------------------------------------------------------
+# helpers
+# ------------------------------------------------------------------------------------------
+
+
+def _seed(random_state: int, *parts: str) -> int:
+    text = "|".join([str(random_state), *parts]).encode()
+    return int.from_bytes(hashlib.sha256(text).digest()[:4], "little")
+
+
+def _progress(total: int, show: bool | None, desc: str) -> Any:
+    from tqdm.auto import tqdm
+
+    disable = (not sys.stderr.isatty()) if show is None else not show
+    return tqdm(total=total, desc=desc, disable=disable, unit="eval", leave=False)
+
+
+def _methods(methods: Any, params: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any]:
+    from warmnas.warmstart import METHODS, make_starter
+    from warmnas.warmstart.base import WarmStarter
+
+    if isinstance(methods, str):
+        methods = [m.strip() for m in methods.split(",") if m.strip()]
+    items: list[tuple[str, Any]]
+    if isinstance(methods, Mapping):
+        items = [(str(k), v) for k, v in methods.items()]
+    elif isinstance(methods, Sequence):
+        items = [(m if isinstance(m, str) else getattr(m, "name", type(m).__name__), m)
+                 for m in methods]
+    else:
+        raise InputTypeError(
+            f"methods must be names ('knn,pmf'), a list of names/warm starters or a dict "
+            f"label -> warm starter, got {type(methods).__name__}"
+        )
+    if not items:
+        raise InputError(f"methods is empty; pass at least one of {list(METHODS)}")
+    out: dict[str, Any] = {}
+    for label, m in items:
+        if label in out:
+            raise InputError(f"method {label!r} is given twice; label them with a dict")
+        if isinstance(m, str):
+            if m not in METHODS:
+                raise InputError(f"unknown method {m!r}; expected one of {list(METHODS)}")
+            out[label] = make_starter(m, **dict((params or {}).get(m, {})))
+        elif isinstance(m, WarmStarter):
+            out[label] = m
+        else:
+            raise InputTypeError(f"method {label!r} must be a name or a WarmStarter, got {m!r}")
+    return out
+
+
+class _Job:
+    """The ask/tell state of one (task, method) search."""
+
+    __slots__ = ("task", "method", "search", "budget", "rows", "pending", "best", "elapsed",
+                 "sign", "exhausted")
+
+    def __init__(self, task: StudyTask, method: str, search: Any, budget: int, sign: float) -> None:
+        self.task = task
+        self.method = method
+        self.search = search
+        self.budget = budget
+        self.rows: list[tuple[Any, ...]] = []
+        self.pending: set[str] = set()
+        self.best = math.inf
+        self.elapsed = 0.0
+        self.sign = sign
+        self.exhausted = False
+
+    @property
+    def asked(self) -> int:
+        return len(self.rows) + len(self.pending)
+
+    def wants_more(self, batch_size: int) -> bool:
+        return (not self.exhausted and self.asked < self.budget
+                and len(self.pending) < batch_size)
+
+    def tell(self, cid: str, value: float, cost: float, wall: float, origin: str,
+             error: str | None) -> None:
+        self.search.tell(cid, value)
+        self.pending.discard(cid)
+        if not math.isnan(value):
+            self.best = min(self.best, self.sign * value)
+        self.elapsed += cost if math.isfinite(cost) else 0.0
+        best = self.sign * self.best if math.isfinite(self.best) else math.nan
+        self.rows.append((self.task.task_id, self.method, len(self.rows) + 1, cid, value, best,
+                          cost, self.elapsed, wall, origin, error))
+
+    @property
+    def done(self) -> bool:
+        return not self.pending and (self.exhausted or len(self.rows) >= self.budget)
+
+
+class _Writer:
+    """Writes result batches into the meta-database from a background thread.
+
+    The driver hands each batch over and goes on telling results; while one write runs, the
+    next results pile up and go in one transaction (so a slow database batches more, instead of
+    stalling the study). An error stops the writer and is raised in the driver by
+    :meth:`check`. :meth:`close` flushes everything.
+    """
+
+    def __init__(self, db: MetaDatabase, kwargs: Mapping[str, Any]) -> None:
+        import queue
+        import threading
+
+        self.db = db
+        self.kwargs = dict(kwargs)
+        self.queue: queue.SimpleQueue[list[dict[str, Any]] | None] = queue.SimpleQueue()
+        self.error: BaseException | None = None
+        self.written = 0
+        self.thread = threading.Thread(target=self._run, name="warmnas-bench-writer",
+                                       daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        import queue
+
+        stop = False
+        while not stop:
+            batch = self.queue.get()
+            if batch is None:
+                break
+            records = list(batch)
+            while True:
+                try:
+                    more = self.queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                records.extend(more)
+            if self.error is not None:
+                continue
+            try:
+                self.db.add_evaluations(records, **self.kwargs)
+                self.written += len(records)
+            except BaseException as exc:  # handed to the driver thread by check()
+                self.error = exc
+
+    def put(self, records: list[dict[str, Any]]) -> None:
+        self.check()
+        if records:
+            self.queue.put(records)
+
+    def check(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        self.check()
+
+
+class _Inflight:
+    __slots__ = ("key", "config", "waiters", "attempts", "future")
+
+    def __init__(self, key: tuple[str, str], config: Mapping[str, Any]) -> None:
+        self.key = key
+        self.config = config
+        self.waiters: list[_Job] = []
+        self.attempts = 0
+        self.future: Any = None
+
+
+# ------------------------------------------------------------------------------------------
+# the study
+# ------------------------------------------------------------------------------------------
+
+
+def run_study(
+    tasks: Sequence[StudyTask],
+    methods: Any,
+    evaluator: Evaluator,
+    *,
+    prior: Prior,
+    db: MetaDatabase,
+    budget: int,
+    executor: Executor | None = None,
+    batch_size: int = 1,
+    random_state: int = 0,
+    source: str = "warmnas-bench",
+    starter_params: Mapping[str, Mapping[str, Any]] | None = None,
+    meta_feature_view: str | None = None,
+    nan_policy: str = "ignore",
+    on_error: str = "record",
+    max_retries: int = 3,
+    show_progress: bool | None = None,
+) -> StudyResult:
+    """Run warm-started searches on ``tasks``, storing every evaluation in ``db`` as it finishes.
+
+    Args:
+        tasks: the tasks (:class:`StudyTask`).
+        methods: warm-start methods: ``"knn,pmf,random"``, a list of names (``random``,
+            ``portfolio``, ``knn``, ``pmf``) or warm starters, or a dict label -> either.
+        evaluator: evaluates a configuration on a task's payload (must pickle for processes).
+        prior: what the warm starters learn from; each is fitted on ``prior.without(task.exclude
+            + [task.task_id])``. Its space must be the evaluator's.
+        db: the meta-database that receives the evaluations (and the tasks, with their
+            meta-features); also read at the start to resume.
+        budget: evaluations per (task, method) search (fewer when the candidates run out).
+        executor: where evaluations run (default: in this process).
+        batch_size: suggestions in flight per search (1 = strictly sequential, exact replay).
+        random_state: seed; each search gets a seed derived from it, the task and the method.
+        source: tag stored with each evaluation.
+        starter_params: per method name, keyword arguments of its warm starter.
+        meta_feature_view: view under which tasks' meta-features are stored (default: the
+            prior's view).
+        nan_policy: how kNN/PMF treat NaN meta-features of a task (``"ignore"``: left out of
+            the distance; ``"error"``).
+        on_error: ``"record"`` (a failing evaluation is told as NaN, logged, not stored) or
+            ``"raise"``.
+        max_retries: resubmissions of an evaluation whose worker died.
+        show_progress: tqdm bar (default: when stderr is a terminal).
+
+    Returns:
+        A :class:`StudyResult`.
+
+    Raises:
+        InputError / InputTypeError: bad arguments (before anything runs or is written).
+        ExecutionError: an evaluation lost its worker more than ``max_retries`` times, or
+            raised with ``on_error="raise"``; what finished is stored.
+    """
+    t_setup = time.perf_counter()
+    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 1:
+        raise InputError(f"budget must be a positive int (evaluations per search), got {budget!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise InputError(f"batch_size must be a positive int, got {batch_size!r}")
+    if on_error not in ("record", "raise"):
+        raise InputError(f"on_error must be 'record' or 'raise', got {on_error!r}")
+    if not isinstance(evaluator, Evaluator):
+        raise InputTypeError(
+            f"evaluator must be a warmnas.bench.Evaluator (wrap a function with "
+            f"FunctionEvaluator), got {type(evaluator).__name__}"
+        )
+    if not isinstance(prior, Prior):
+        raise InputTypeError(f"prior must be a warmnas.bench.Prior, got {type(prior).__name__}")
+    if prior.space.name != evaluator.space.name:
+        raise InputError(
+            f"the prior's configurations are in space {prior.space.name!r} but the evaluator "
+            f"evaluates space {evaluator.space.name!r}; use a prior of the same space"
+        )
+    if prior.metric != evaluator.metric:
+        logger.warning("the prior's metric %r differs from the evaluator's %r; warm starters "
+                       "rank by the prior's", prior.metric, evaluator.metric)
+    tasks = list(tasks)
+    if not tasks:
+        raise InputError("tasks is empty; pass at least one StudyTask")
+    ids = [t.task_id for t in tasks]
+    if len(set(ids)) != len(ids):
+        raise InputError(f"tasks lists a task twice: {sorted({i for i in ids if ids.count(i) > 1})}")
+    starters = _methods(methods, starter_params)
+    for label, st in starters.items():
+        if st.requires_meta_features:
+            if prior.meta_features is None:
+                raise InputError(
+                    f"method {label!r} needs meta-features, but the prior has none (view "
+                    f"{prior.view!r}); use portfolio/random or a prior with meta-features"
+                )
+            lacking = [t.task_id for t in tasks if not t.meta_features]
+            if lacking:
+                raise InputError(
+                    f"method {label!r} needs the meta-features of each task; missing for "
+                    f"{lacking[:5]}"
+                )
+    executor = executor if executor is not None else SerialExecutor()
+    metric, direction = evaluator.metric, evaluator.direction
+    sign = 1.0 if direction == "minimize" else -1.0
+    view = meta_feature_view or prior.view or "autosklearn"
+    fidelity = {t.task_id: float(evaluator.fidelity(t.payload)) for t in tasks}
+
+    # ---- the meta-database: tasks (with meta-features) and what is stored already ----
+    db.add_tasks([{"task": t.task_id, **dict(t.record)} for t in tasks])
+    feats = {t.task_id: dict(t.meta_features) for t in tasks if t.meta_features}
+    if feats:
+        db.add_meta_features(feats, view=view)
+    known: dict[tuple[str, str], tuple[float, float]] = {}
+    stored_keys: set[tuple[str, str]] = set()
+    if metric in db.metrics():
+        ev = db.evaluations(task=ids, metric=metric)
+        if len(ev):
+            fid = ev["task"].map(fidelity).astype(np.float64)
+            ok = np.isclose(ev["fidelity"].to_numpy(np.float64), fid.to_numpy()) \
+                & (ev["seed"].to_numpy() == 0) & (ev["device"].astype(str).to_numpy() == "")
+            for t, c, v, cost in ev.loc[ok, ["task", "config_id", "value", "cost_s"]].itertuples(
+                    index=False):
+                known[(t, c)] = (float(v), float(cost) if pd.notna(cost) else math.nan)
+            stored_keys = set(known)
+    if stored_keys:
+        logger.info("resuming: %d evaluations of these tasks are stored already", len(stored_keys))
+    setup_s = time.perf_counter() - t_setup
+
+    # ---- fit the warm starters (one fit per method and left-out set) and start the searches ----
+    t_fit = time.perf_counter()
+    fitted: dict[tuple[str, frozenset[str]], WarmStarter] = {}
+    jobs: list[_Job] = []
+    configs = prior.configs
+    for t in tasks:
+        leave_out = frozenset([*t.exclude, t.task_id])
+        sub = prior.without(leave_out)
+        for label, proto in starters.items():
+            key = (label, leave_out & frozenset(prior.performance.index))
+            st = fitted.get(key)
+            if st is None:
+                st = copy.deepcopy(proto)
+                st.fit(sub.performance, sub.meta_features if st.requires_meta_features else None,
+                       direction=prior.direction)
+                fitted[key] = st
+            allowed = set(st.config_ids_)
+            cand = list(st.config_ids_) if t.candidates is None else \
+                [c for c in t.candidates if c in allowed]
+            if not cand:
+                raise InputError(f"task {t.task_id!r} has no candidate configuration in the prior")
+            search = st.start(t.meta_features if st.requires_meta_features else None,
+                              candidates=cand, nan_policy=nan_policy,
+                              random_state=_seed(random_state, t.task_id, label))
+            jobs.append(_Job(t, label, search, int(budget), sign))
+    fit_s = time.perf_counter() - t_fit
+
+    # ---- drive ----
+    payloads: dict[str, Any] = {}
+    ev_handle = executor.put(evaluator)
+    inflight: dict[tuple[str, str], _Inflight] = {}
+    by_future: dict[Any, _Inflight] = {}
+    failed: dict[tuple[str, str], tuple[float, str]] = {}
+    counts = {"evaluated": 0, "reused": 0, "failed": 0, "retried": 0}
+    t0 = time.perf_counter()
+    bar = _progress(len(jobs) * int(budget), show_progress, f"bench ({executor.name})")
+    record_errors = on_error == "record"
+
+    def submit(item: _Inflight) -> None:
+        tid = item.key[0]
+        if tid not in payloads:
+            task = next(x for x in tasks if x.task_id == tid)
+            payloads[tid] = executor.put(task.payload)
+        item.attempts += 1
+        item.future = executor.submit(run_evaluation, ev_handle, dict(item.config), payloads[tid],
+                                      record_errors)
+        by_future[item.future] = item
+
+    def fill(job: _Job) -> None:
+        while job.wants_more(batch_size):
+            if not job.search.available.any():
+                job.exhausted = True
+                break
+            cid = job.search.ask()
+            key = (job.task.task_id, cid)
+            hit = known.get(key)
+            if hit is not None:
+                origin = "stored" if key in stored_keys else "shared"
+                counts["reused"] += origin == "stored"
+                job.tell(cid, hit[0], hit[1], time.perf_counter() - t0, origin, None)
+                bar.update(1)
+                continue
+            fail = failed.get(key)
+            if fail is not None:  # failed earlier in this run: share the failure, do not retry
+                job.tell(cid, math.nan, fail[0], time.perf_counter() - t0, "shared", fail[1])
+                bar.update(1)
+                continue
+            job.pending.add(cid)
+            item = inflight.get(key)
+            if item is None:
+                item = _Inflight(key, configs[cid])
+                inflight[key] = item
+                submit(item)
+            item.waiters.append(job)
+
+    writer = _Writer(db, {"metric": metric, "direction": direction, "space": evaluator.space,
+                          "source": source, "on_conflict": "ignore", "show_progress": False})
+    try:
+        for job in jobs:
+            fill(job)
+        while inflight:
+            done = executor.wait(timeout=None)
+            outcomes = executor.collect(done)
+            finished: list[tuple[_Inflight, Evaluation]] = []
+            lost: list[_Inflight] = []
+            for fut, (kind, res) in zip(done, outcomes):
+                item = by_future.pop(fut, None)
+                if item is None:
+                    continue
+                if kind == OK:
+                    finished.append((item, res))
+                elif kind == LOST:
+                    lost.append(item)
+                else:
+                    raise ExecutionError(
+                        f"the evaluation of config {item.key[1]} on task {item.key[0]} could not "
+                        f"run: {type(res).__name__}: {res}"
+                    ) from res
+            records = [{"task": it.key[0], "config": dict(it.config), "value": r.value,
+                        "cost_s": r.cost_s if math.isfinite(r.cost_s) and r.cost_s >= 0 else None,
+                        "fidelity": fidelity[it.key[0]], "seed": 0}
+                       for it, r in finished if r.error is None]
+            writer.put(records)
+            now = time.perf_counter() - t0
+            for it, r in finished:
+                del inflight[it.key]
+                if r.error is None:
+                    known[it.key] = (r.value, r.cost_s)
+                    counts["evaluated"] += 1
+                else:
+                    counts["failed"] += 1
+                    failed[it.key] = (r.cost_s, str(r.error))
+                    if not record_errors:  # pragma: no cover - run_evaluation raised instead
+                        raise ExecutionError(r.error)
+                    logger.warning("evaluation of %s on %s failed: %s", it.key[1], it.key[0],
+                                   r.error)
+                first = True
+                for job in it.waiters:
+                    origin = "evaluated" if first else "shared"
+                    first = False
+                    job.tell(it.key[1], r.value, r.cost_s, now, origin, r.error)
+                    bar.update(1)
+                for job in it.waiters:
+                    fill(job)
+            if lost:
+                executor.recover()
+                for it in lost:
+                    if it.attempts > max_retries:
+                        raise ExecutionError(
+                            f"the evaluation of config {it.key[1]} on task {it.key[0]} lost its "
+                            f"worker {it.attempts} times; the {counts['evaluated']} evaluations "
+                            "finished are stored - re-run to resume"
+                        )
+                    counts["retried"] += 1
+                    logger.warning("worker lost while evaluating %s on %s; resubmitting "
+                                   "(attempt %d)", it.key[1], it.key[0], it.attempts + 1)
+                    submit(it)
+    except BaseException:
+        bar.close()
+        try:  # store every finished evaluation before the error propagates
+            writer.close()
+        except Exception:
+            logger.exception("writing the last results failed")
+        raise
+    bar.close()
+    writer.close()
+    wall_s = time.perf_counter() - t0
+
+    # ---- results ----
+    rows = [r for job in jobs for r in job.rows]
+    curves = pd.DataFrame(rows, columns=list(CURVE_COLUMNS))
+    for col in ("value", "best", "cost_s", "elapsed_s", "wall_s"):
+        curves[col] = curves[col].astype(np.float64)
+    curves["step"] = curves["step"].astype(np.int64)
+    per_task: dict[str, list[float]] = {}
+    for (tid, _c), (v, _) in known.items():
+        if not math.isnan(v):
+            per_task.setdefault(tid, []).append(v)
+    best_known: dict[str, float] = {}
+    for t in tasks:
+        cands = per_task.get(t.task_id, []) + ([t.best_known] if t.best_known is not None else [])
+        if cands:
+            best_known[t.task_id] = float(min(cands) if direction == "minimize" else max(cands))
+    info = {"budget": int(budget), "batch_size": int(batch_size), "random_state": random_state,
+            "evaluator": evaluator.describe(), "prior": repr(prior), "db": db.url}
+    return StudyResult(
+        curves=curves, best_known=best_known, metric=metric, direction=direction,
+        methods=list(starters), tasks=ids, n_evaluated=counts["evaluated"],
+        n_reused=counts["reused"], n_failed=counts["failed"], n_retried=counts["retried"],
+        wall_s=wall_s, fit_s=fit_s, setup_s=setup_s, executor=executor.name,
+        n_workers=executor.n_workers, source=source, info=info,
+    )

@@ -1,0 +1,230 @@
+"""``warmnas bench openml`` and ``warmnas bench surrogate``: warm-started benchmark studies.
+
+Examples::
+
+    warmnas bench openml --tasks 1882 --methods knn,portfolio,random --budget 10 \\
+        --db sqlite:///results.db --cache-dir ../shared/data/openml-cache --splits r0 --out report/
+    warmnas bench openml --tasks 1882 31 --budget 25 --db postgresql://u:p@host/db \\
+        --dask-scheduler tcp://10.0.0.5:8786 --out report/
+    warmnas bench surrogate --table oboe --tasks 50 --methods knn,portfolio,random --budget 25 \\
+        --db sqlite:///study.db --dask-local 2 --out report/
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from warmnas.errors import InputError
+
+logger = logging.getLogger(__name__)
+
+_EPILOG = (
+    "Evaluations run in a local process pool by default (--workers N), in this process with "
+    "--serial, or on Dask: --dask-local N starts a LocalCluster of N worker processes, "
+    "--dask-scheduler tcp://HOST:PORT uses a running cluster. Every evaluation is written into "
+    "--db as it finishes; re-running the same command resumes (stored evaluations are not run "
+    "again)."
+)
+
+
+def register(commands: Any) -> None:
+    commands.group("bench", help="benchmarks of the warm starters (OpenML tasks, recorded tables)")
+
+    p = commands.add(
+        "openml", group="bench", handler=_openml,
+        help="warm-started searches on OpenML tasks, evaluated with the tasks' own CV splits",
+        description="Warm-started searches (kNN, PMF, portfolio, random) on OpenML tasks: "
+                    "each suggested Oboe pipeline is cross-validated on the task's own splits, "
+                    "stored in the meta-database, and reported. " + _EPILOG,
+    )
+    p.add_argument("--tasks", nargs="+", required=True, metavar="ID",
+                   help="OpenML task ids (space or comma separated), e.g. 1882")
+    _common(p)
+    p.add_argument("--cache-dir", default=None,
+                   help="openml-python cache folder, read offline (default: openml's own cache, "
+                        "~/.cache/openml)")
+    p.add_argument("--server", choices=("test", "www"), default=None,
+                   help="OpenML server of the cache (default: the one the cache holds)")
+    p.add_argument("--prior", default=None, metavar="URL",
+                   help="meta-database the warm starters learn from (default: the embedded one, "
+                        "Oboe's 358 x 219 balanced-error matrix)")
+    p.add_argument("--splits", default="all",
+                   help="which CV splits to evaluate on: 'all' (default), 'rK' (all folds of "
+                        "repeat K, e.g. r0), or 'R:F,R:F' pairs (e.g. 0:0,0:1); the stored "
+                        "fidelity is the fraction of the task's splits used")
+    p.add_argument("--metric", choices=("balanced_error", "error"), default="balanced_error",
+                   help="metric (default balanced_error: Oboe's, comparable with its matrix)")
+
+    s = commands.add(
+        "surrogate", group="bench", handler=_surrogate,
+        help="warm-started searches on a recorded table (fast: evaluations are look-ups)",
+        description="Surrogate study: the same searches, storage and reports as 'bench openml', "
+                    "with evaluations looked up in a recorded table (Oboe, TabRepo, ASlib, "
+                    "NAS-Bench-201). " + _EPILOG,
+    )
+    s.add_argument("--table", choices=("oboe", "tabrepo", "aslib", "nb201"), default="oboe",
+                   help="the table (default oboe: the embedded default meta-database)")
+    s.add_argument("--tasks", default=None, metavar="N|ID,...",
+                   help="the first N tasks of the table, or task ids (default: all)")
+    _common(s)
+    s.add_argument("--data-dir", default=None,
+                   help="shared data folder holding the table (default: $WARMNAS_SHARED_DATA or "
+                        "../shared/data; not needed for --table oboe)")
+    s.add_argument("--folds", type=int, default=None, metavar="K",
+                   help="fit each warm starter without a group of tasks (grouped K-fold) instead "
+                        "of without each single task (leave one out; default)")
+    s.add_argument("--metric", default=None, help="tabrepo only: auc_error, log_loss or rmse")
+    s.add_argument("--sleep", type=float, default=0.0, metavar="S",
+                   help="simulated cost: sleep S seconds per evaluation")
+    s.add_argument("--cpu-iterations", type=int, default=0, metavar="N",
+                   help="simulated cost: N iterations of a CPU-bound loop per evaluation")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--methods", default="knn,portfolio,random",
+                   help="comma-separated warm starters: random, portfolio, knn, pmf "
+                        "(default knn,portfolio,random)")
+    p.add_argument("--budget", type=int, default=10, help="evaluations per task and method")
+    p.add_argument("--db", required=True, metavar="URL",
+                   help="meta-database receiving the evaluations (sqlite:///file.db, "
+                        "postgresql://...); read first to resume")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="report folder (curves.csv, summary.csv/.md, PNG plots)")
+    ex = p.add_mutually_exclusive_group()
+    ex.add_argument("--workers", type=int, default=None, metavar="N",
+                    help="local process pool of N workers (default: the CPUs available)")
+    ex.add_argument("--serial", action="store_true", help="evaluate in this process")
+    ex.add_argument("--dask-local", type=int, default=None, metavar="N",
+                    help="start a Dask LocalCluster of N worker processes (one thread each)")
+    ex.add_argument("--dask-scheduler", default=None, metavar="tcp://HOST:PORT",
+                    help="run evaluations on this Dask cluster")
+    p.add_argument("--batch-size", type=int, default=1,
+                   help="suggestions in flight per search (default 1: strictly sequential)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--source", default=None, help="tag stored with each evaluation")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar (default: when stderr is a terminal)")
+
+
+def _executor(args: argparse.Namespace) -> Any:
+    from warmnas.bench.executors import make_executor
+
+    if args.serial:
+        return make_executor("serial")
+    if args.dask_local is not None:
+        return make_executor("dask", n_workers=args.dask_local)
+    if args.dask_scheduler is not None:
+        return make_executor("dask", scheduler=args.dask_scheduler)
+    return make_executor("pool", n_workers=args.workers)
+
+
+def _task_ids(values: list[str]) -> list[int]:
+    out = []
+    for v in values:
+        for part in str(v).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if not part.isdigit() or int(part) < 1:
+                raise InputError(f"--tasks takes positive OpenML task ids, got {part!r}")
+            out.append(int(part))
+    return out
+
+
+def parse_splits(text: str) -> dict[str, Any]:
+    """``'all'`` -> {}, ``'r0'`` -> {"repeats": [0]}, ``'0:0,0:1'`` -> {"splits": [(0, 0), (0, 1)]}.
+
+    Raises:
+        InputError: anything else.
+    """
+    text = text.strip()
+    if text == "all":
+        return {}
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if parts and all(p.startswith("r") and p[1:].isdigit() for p in parts):
+        return {"repeats": [int(p[1:]) for p in parts]}
+    pairs = []
+    for part in parts or [text]:
+        bits = part.split(":")
+        if len(bits) != 2 or not all(b.isdigit() for b in bits):
+            raise InputError(
+                f"--splits must be 'all', 'rK' (all folds of repeat K) or 'R:F,R:F' pairs, "
+                f"got {text!r}"
+            )
+        pairs.append((int(bits[0]), int(bits[1])))
+    return {"splits": pairs}
+
+
+def _finish(result: Any, args: argparse.Namespace) -> int:
+    from warmnas.bench.report import summarize, write_report
+
+    paths = write_report(result, args.out, plots=not args.no_plots)
+    summary = summarize(result)
+    cols = [c for c in summary.columns if c.startswith("regret@")][:4]
+    show = summary[["method", *cols, "final_value", "mean_rank", "evaluated", "stored"]]
+    print(show.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    print(f"\n{result.n_evaluated} evaluations run ({result.n_reused} reused from the "
+          f"meta-database, {result.n_failed} failed) in {result.wall_s:.1f} s on "
+          f"{result.executor} x{result.n_workers}: {result.throughput:.1f} evaluations/s")
+    print(f"report: {paths['summary_md']}")
+    return 0
+
+
+def _openml(args: argparse.Namespace) -> int:
+    from warmnas.bench.prior import Prior
+    from warmnas.bench.study import openml_study
+    from warmnas.metadb import MetaDatabase
+
+    ids = _task_ids(args.tasks)
+    split_kw = parse_splits(args.splits)
+    cache_dir = args.cache_dir
+    if cache_dir is None:
+        import openml
+
+        cache_dir = str(openml.config._root_cache_directory)
+    db = MetaDatabase(args.db)
+    prior = Prior.from_metadb(MetaDatabase(args.prior) if args.prior else MetaDatabase.default(),
+                              "balanced_error", space="oboe")
+    extra = {"source": args.source} if args.source else {}
+    with _executor(args) as executor:
+        result = openml_study(
+            ids, args.methods, db=db, budget=args.budget, cache_dir=cache_dir,
+            server=args.server, prior=prior, metric=args.metric, executor=executor,
+            random_state=args.seed, batch_size=args.batch_size, show_progress=args.progress,
+            **split_kw, **extra)
+    return _finish(result, args)
+
+
+def _data_dir(value: str | None) -> Path | None:
+    if value is not None:
+        return Path(value)
+    env = os.environ.get("WARMNAS_SHARED_DATA")
+    if env:
+        return Path(env)
+    guess = Path.cwd().parent / "shared" / "data"
+    return guess if guess.is_dir() else None
+
+
+def _surrogate(args: argparse.Namespace) -> int:
+    from warmnas.bench.study import surrogate_study
+    from warmnas.metadb import MetaDatabase
+
+    tasks: Any = None
+    if args.tasks:
+        tasks = int(args.tasks) if args.tasks.isdigit() else \
+            [t.strip() for t in args.tasks.split(",") if t.strip()]
+    data_dir = _data_dir(args.data_dir) if args.table != "oboe" or args.data_dir else None
+    db = MetaDatabase(args.db)
+    extra = {"source": args.source} if args.source else {}
+    with _executor(args) as executor:
+        result = surrogate_study(
+            args.table, args.methods, db=db, budget=args.budget, data_dir=data_dir, tasks=tasks,
+            folds=args.folds, metric=args.metric, sleep_s=args.sleep,
+            cpu_iterations=args.cpu_iterations, executor=executor, random_state=args.seed,
+            batch_size=args.batch_size, show_progress=args.progress, **extra)
+    return _finish(result, args)
