@@ -170,23 +170,24 @@ def records_frame(records: Any, what: str = "records") -> pd.DataFrame:
     return pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
 
 
-def string_column(frame: pd.DataFrame, column: str, default: str | None, *,
-                  check: Any = None) -> np.ndarray:
-    """An object array of strings (or None where allowed)."""
+def string_column(frame: pd.DataFrame, column: str, default: str | None) -> np.ndarray:
+    """An object array of strings (missing -> ``default``); InputTypeError for non-strings."""
+    n = len(frame)
     if column not in frame.columns:
-        return np.full(len(frame), default, dtype=object)
-    out = np.empty(len(frame), dtype=object)
-    for i, v in enumerate(frame[column].tolist()):
-        if v is None or (isinstance(v, float) and math.isnan(v)):
-            v = default
-        elif not isinstance(v, str):
-            raise InputTypeError(
-                f"{column!r} must hold strings, got {type(v).__name__} {v!r} at{_row_hint(frame, i)}"
-            )
-        if check is not None and v is not None:
-            check(v, f"{column} at row {i}")
-        out[i] = v
-    return out
+        return np.full(n, default, dtype=object)
+    raw = frame[column]
+    missing = np.asarray(raw.isna())
+    values = raw.to_numpy(dtype=object, na_value=None) if missing.any() else raw.to_numpy(dtype=object)
+    if not all(isinstance(v, str) for v in pd.unique(values[~missing])):
+        for i, v in enumerate(values):
+            if not missing[i] and not isinstance(v, str):
+                raise InputTypeError(
+                    f"{column!r} must hold strings, got {type(v).__name__} {v!r} at{_row_hint(frame, i)}"
+                )
+    if missing.any():
+        values = values.copy()
+        values[missing] = default
+    return values
 
 
 # ------------------------------------------------------------------------------------------------

@@ -77,11 +77,15 @@ meta_features = sa.Table(
     sqlite_with_rowid=False,
 )
 
+# The ids of an evaluation refer to warmnas_metrics/tasks/configs. They carry no foreign-key
+# constraint: per-row FK triggers made bulk imports 6x slower on PostgreSQL. The writers keep the
+# references valid instead: they resolve every id inside the write transaction, and on PostgreSQL
+# lock the referenced task rows (FOR KEY SHARE) while delete_tasks locks them FOR UPDATE.
 evaluations = sa.Table(
     f"{PREFIX}evaluations", metadata,
-    sa.Column("metric_id", sa.Integer, sa.ForeignKey(f"{PREFIX}metrics.id"), primary_key=True),
-    sa.Column("task_id", sa.Integer, sa.ForeignKey(f"{PREFIX}tasks.id"), primary_key=True),
-    sa.Column("config_id", sa.Integer, sa.ForeignKey(f"{PREFIX}configs.id"), primary_key=True),
+    sa.Column("metric_id", sa.Integer, primary_key=True),
+    sa.Column("task_id", sa.Integer, primary_key=True),
+    sa.Column("config_id", sa.Integer, primary_key=True),
     sa.Column("device", sa.String(100), primary_key=True, server_default=""),
     sa.Column("fidelity", sa.Double, primary_key=True, server_default="1.0"),
     sa.Column("seed", sa.Integer, primary_key=True, server_default="0"),
