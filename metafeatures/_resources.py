@@ -22,6 +22,7 @@ from metafeatures.errors import MeasureError
 
 __all__ = [
     "CHUNK_BYTES",
+    "float32_safe",
     "single_threaded",
     "Config",
     "Encoded",
@@ -71,6 +72,19 @@ def single_threaded() -> AbstractContextManager[object]:
     """Limit BLAS/OpenMP to one thread: the small fits of landmarking, the tree and complexity
     measures are slower with threads, and much slower when the cores are busy."""
     return threadpool_limits(limits=1)
+
+
+def float32_safe(X: np.ndarray) -> np.ndarray:
+    """``X`` with the columns whose magnitude float32 cannot hold (max |x| above 1e30 or below
+    1e-30) divided by their max |x|. scikit-learn's trees work in float32 and a tree does not
+    change when a column is multiplied by a positive constant."""
+    amax = np.abs(X).max(axis=0) if X.size else np.zeros(X.shape[1])
+    bad = (amax > 1e30) | ((amax < 1e-30) & (amax > 0))
+    if not bad.any():
+        return X
+    out = X.copy()
+    out[:, bad] /= amax[bad]
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -172,7 +172,8 @@ def f1v(s: Sample) -> np.ndarray:
             out[i] = np.nan
             continue
         direc = np.linalg.pinv(w) @ d
-        out[i] = float((direc.T @ (d @ d.T) @ direc).item() / (direc.T @ w @ direc).item())
+        numer = np.float64((direc.T @ (d @ d.T) @ direc).item())
+        out[i] = numer / np.float64((direc.T @ w @ direc).item())  # 0/0: NaN, undefined
     return 1.0 / (1.0 + out)
 
 
@@ -448,8 +449,8 @@ def _cx_graph(s: Sample, dist: np.ndarray) -> scipy.sparse.csr_matrix:
 
     adj = kneighbors_graph(dist, n_neighbors=min(k, m - 1), mode="distance",
                            include_self=False, metric="precomputed").tocsr()
-    rows, cols = adj.nonzero()
-    keep = (s.y[rows] == s.y[cols]) & (np.asarray(adj[rows, cols]).ravel() > 0)
+    rows, cols = adj.nonzero()  # zero distances are not edges (igraph drops zero weights)
+    keep = s.y[rows] == s.y[cols]
     a = scipy.sparse.csr_matrix((np.ones(keep.sum()), (rows[keep], cols[keep])), shape=(m, m))
     a = a.maximum(a.T)
     a.setdiag(0)
@@ -476,19 +477,22 @@ def cls_coef(graph: scipy.sparse.csr_matrix) -> float:
 
 @_cx_measure("hubs", ("cx_graph",), summarised=True)
 def hubs(graph: scipy.sparse.csr_matrix) -> np.ndarray:
-    """Per instance: 1 - hub score (principal eigenvector of the adjacency, max scaled to 1)."""
+    """Per instance: 1 - Kleinberg hub score (principal eigenvector of A A^T, max scaled to 1),
+    by power iteration from the all-ones vector (deterministic, unlike ARPACK)."""
     m = graph.shape[0]
     if graph.nnz == 0:
         return np.ones(m)
     a = graph.astype(np.float64)
-    if m < 3:
-        _, vecs = np.linalg.eigh(a.toarray())
-        vec = vecs[:, -1]
-    else:
-        from scipy.sparse.linalg import eigsh
-
-        _, vecs = eigsh(a, k=1, which="LA", v0=np.ones(m))
-        vec = vecs[:, 0]
-    vec = np.abs(vec)
-    return 1.0 - vec / vec.max()
-
+    x = np.ones(m) / np.sqrt(m)
+    for _ in range(2000):
+        z = a @ (a.T @ x)
+        norm = float(np.linalg.norm(z))
+        if norm == 0.0:
+            break
+        z /= norm
+        done = float(np.max(np.abs(z - x))) < 1e-13
+        x = z
+        if done:
+            break
+    x = np.abs(x)
+    return 1.0 - x / x.max()

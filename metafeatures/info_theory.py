@@ -58,7 +58,8 @@ def _discretised(data: Prepared, order: OrderStats, enc: Encoded) -> Discretised
     """C: categorical codes plus numeric attributes cut at their equal-frequency edges."""
     levels = np.concatenate([
         data.declared_levels,
-        np.array([b.size for b in order.bins], dtype=np.int64),
+        # np.digitize(right=True) gives len(edges) to values above the last kept edge
+        np.array([b.size + 1 for b in order.bins], dtype=np.int64),
     ]).astype(np.int64)
     n = data.n_rows
     q = levels.size

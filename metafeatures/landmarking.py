@@ -15,6 +15,7 @@ Two protocols, each on a seeded, class-stratified subsample of at most
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from metafeatures._resources import (
     Config,
     Encoded,
     Moments,
+    float32_safe,
     single_threaded,
     stratified_subsample,
 )
@@ -63,11 +65,17 @@ def _lda() -> Any:
 
 @dataclass(frozen=True)
 class CVData:
-    """A landmarking sample: ``X`` (m, p) float64, ``y`` (m,) codes and the CV folds."""
+    """A landmarking sample: ``X`` (m, p) float64, ``y`` (m,) codes and the CV folds;
+    ``X_tree`` is ``X`` with columns rescaled where float32 (scikit-learn's trees) would
+    overflow or underflow."""
 
     X: np.ndarray
     y: np.ndarray
     folds: tuple[tuple[np.ndarray, np.ndarray], ...]
+
+    @functools.cached_property
+    def X_tree(self) -> np.ndarray:
+        return float32_safe(self.X)
 
 
 def _folds(X: np.ndarray, y: np.ndarray, n_folds: int, shuffle: bool, seed: int | None
@@ -77,7 +85,10 @@ def _folds(X: np.ndarray, y: np.ndarray, n_folds: int, shuffle: bool, seed: int 
         raise MeasureError("cross-validation needs at least two classes")
     from sklearn.model_selection import StratifiedKFold
 
-    k = int(min(n_folds, y.size))
+    # StratifiedKFold needs a class with at least as many instances as folds
+    k = int(min(n_folds, counts.max()))
+    if k < 2:
+        raise MeasureError("cross-validation needs a class with at least two instances")
     skf = StratifiedKFold(n_splits=k, shuffle=shuffle, random_state=seed if shuffle else None)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
@@ -103,39 +114,62 @@ def _lm_importance(cv: CVData, config: Config) -> np.ndarray:
     (ascending, as pymfe's ``cv_folds_imp_rank``)."""
     with single_threaded():
         return np.array([
-            np.argsort(_tree(random_state=config.seed).fit(cv.X[tr], cv.y[tr])
+            np.argsort(_tree(random_state=config.seed).fit(cv.X_tree[tr], cv.y[tr])
                        .feature_importances_)
             for tr, _ in cv.folds
         ], dtype=np.int64)
 
 
-def _cv_scores(cv: CVData, make: Callable[[], Any], columns: Callable[[int], Any] | None = None
-               ) -> np.ndarray:
+def _cv_scores(cv: CVData, make: Callable[[], Any], columns: Callable[[int], Any] | None = None,
+               tree: bool = False) -> np.ndarray:
+    X = cv.X_tree if tree else cv.X
     scores = np.empty(len(cv.folds))
     with single_threaded():
         for i, (tr, te) in enumerate(cv.folds):
-            scores[i] = _fold_score(cv, make, columns, i, tr, te)
+            scores[i] = _fold_score(X, cv.y, make, columns, i, tr, te)
     return scores
 
 
-def _fold_score(cv: CVData, make: Callable[[], Any], columns: Callable[[int], Any] | None,
-                i: int, tr: np.ndarray, te: np.ndarray) -> float:
+def _fold_score(X: np.ndarray, y: np.ndarray, make: Callable[[], Any],
+                columns: Callable[[int], Any] | None, i: int, tr: np.ndarray, te: np.ndarray
+                ) -> float:
     cols = slice(None) if columns is None else columns(i)
-    Xtr, Xte = cv.X[tr][:, cols], cv.X[te][:, cols]
+    Xtr, Xte = X[tr][:, cols], X[te][:, cols]
     if Xtr.ndim == 1:
         Xtr, Xte = Xtr[:, None], Xte[:, None]
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Variables are collinear", category=UserWarning)
-        model = make().fit(Xtr, cv.y[tr])
-        return float(np.mean(model.predict(Xte) == cv.y[te]))
+        model = make().fit(Xtr, y[tr])
+        return float(np.mean(model.predict(Xte) == y[te]))
 
 
-def _need_two_classes_per_fold(cv: CVData, learner: str) -> None:
+def _class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """(max(y) + 1, p) mean of X per class code (0 rows for absent codes)."""
+    k = int(y.max()) + 1
+    sums = np.zeros((k, X.shape[1]))
+    np.add.at(sums, y, X)
+    counts = np.bincount(y, minlength=k).astype(np.float64)
+    return sums / np.maximum(counts, 1.0)[:, None]
+
+
+def _check_lda_folds(cv: CVData) -> None:
+    """Linear discriminant analysis needs two classes and more rows than classes per fold."""
     for tr, _ in cv.folds:
-        if np.unique(cv.y[tr]).size < 2:
+        k = np.unique(cv.y[tr]).size
+        if k < 2:
             raise MeasureError(
-                f"{learner} needs two classes in every training fold; a class has too few "
-                "instances for the cross-validation"
+                "linear discriminant analysis needs two classes in every training fold; a class "
+                "has too few instances for the cross-validation"
+            )
+        Xtr, ytr = cv.X[tr], cv.y[tr]
+        centred = Xtr - _class_means(Xtr, ytr)[ytr]
+        if not np.any(centred.std(axis=0) > 0):
+            raise MeasureError("linear discriminant analysis needs an attribute that varies "
+                               "within the classes of every training fold")
+        if tr.size <= k:
+            raise MeasureError(
+                f"linear discriminant analysis needs more training rows than classes; a fold "
+                f"has {tr.size} rows for {k} classes"
             )
 
 
@@ -143,7 +177,7 @@ def _need_two_classes_per_fold(cv: CVData, learner: str) -> None:
                   min_classes=2, summarised=True)
 def best_node(cv: CVData, config: Config) -> np.ndarray:
     """Accuracy per fold of a decision stump on all attributes."""
-    return _cv_scores(cv, lambda: _tree(max_depth=1, random_state=config.seed))
+    return _cv_scores(cv, lambda: _tree(max_depth=1, random_state=config.seed), tree=True)
 
 
 @REGISTRY.measure("random_node", group=G, requires=("lm_pymfe", "config"), target="classes",
@@ -153,7 +187,7 @@ def random_node(cv: CVData, config: Config) -> np.ndarray:
     (``RandomState(seed).randint(p)``, pymfe's choice)."""
     attr = int(np.random.RandomState(config.seed).randint(0, cv.X.shape[1], size=1)[0])
     return _cv_scores(cv, lambda: _tree(max_depth=1, random_state=config.seed),
-                      lambda _: attr)
+                      lambda _: attr, tree=True)
 
 
 @REGISTRY.measure("worst_node", group=G, requires=("lm_pymfe", "lm_importance", "config"),
@@ -161,7 +195,7 @@ def random_node(cv: CVData, config: Config) -> np.ndarray:
 def worst_node(cv: CVData, rank: np.ndarray, config: Config) -> np.ndarray:
     """Accuracy per fold of a decision stump on the least important attribute of the fold."""
     return _cv_scores(cv, lambda: _tree(max_depth=1, random_state=config.seed),
-                      lambda i: int(rank[i, 0]))
+                      lambda i: int(rank[i, 0]), tree=True)
 
 
 @REGISTRY.measure("elite_nn", group=G, requires=("lm_pymfe", "lm_importance"),
@@ -175,7 +209,7 @@ def elite_nn(cv: CVData, rank: np.ndarray) -> np.ndarray:
                   min_classes=2, summarised=True)
 def linear_discr(cv: CVData) -> np.ndarray:
     """Accuracy per fold of linear discriminant analysis."""
-    _need_two_classes_per_fold(cv, "linear discriminant analysis")
+    _check_lda_folds(cv)
     return _cv_scores(cv, _lda)
 
 
@@ -219,7 +253,7 @@ def landmark_1nn(cv: CVData) -> float:
 def landmark_decision_node(cv: CVData, config: Config) -> float:
     """Mean CV accuracy of an entropy decision stump (LandmarkDecisionNodeLearner)."""
     return float(_cv_scores(cv, lambda: _tree(
-        criterion="entropy", max_depth=1, random_state=config.seed)).mean())
+        criterion="entropy", max_depth=1, random_state=config.seed), tree=True).mean())
 
 
 @REGISTRY.measure("landmark_random_node", group=G, requires=("lm_autosklearn", "config"),
@@ -228,21 +262,22 @@ def landmark_random_node(cv: CVData, config: Config) -> float:
     """Mean CV accuracy of an entropy stump on one random attribute per split
     (LandmarkRandomNodeLearner: ``max_features=1``)."""
     return float(_cv_scores(cv, lambda: _tree(
-        criterion="entropy", max_depth=1, max_features=1, random_state=config.seed)).mean())
+        criterion="entropy", max_depth=1, max_features=1, random_state=config.seed),
+        tree=True).mean())
 
 
 @REGISTRY.measure("landmark_decision_tree", group=G, requires=("lm_autosklearn", "config"),
                   target="classes", min_classes=2, pymfe=False)
 def landmark_decision_tree(cv: CVData, config: Config) -> float:
     """Mean CV accuracy of a full CART tree (LandmarkDecisionTree)."""
-    return float(_cv_scores(cv, lambda: _tree(random_state=config.seed)).mean())
+    return float(_cv_scores(cv, lambda: _tree(random_state=config.seed), tree=True).mean())
 
 
 @REGISTRY.measure("landmark_lda", group=G, requires=("lm_autosklearn",), target="classes",
                   min_classes=2, pymfe=False)
 def landmark_lda(cv: CVData) -> float:
     """Mean CV accuracy of linear discriminant analysis (LandmarkLDA)."""
-    _need_two_classes_per_fold(cv, "linear discriminant analysis")
+    _check_lda_folds(cv)
     return float(_cv_scores(cv, _lda).mean())
 
 

@@ -20,6 +20,7 @@ from metafeatures._resources import (
     Config,
     Encoded,
     Moments,
+    float32_safe,
     single_threaded,
     stratified_subsample,
 )
@@ -72,7 +73,7 @@ def _tree(enc: Encoded, mom: Moments, target: Target, config: Config) -> Tree:
     assert target.codes is not None
     idx = stratified_subsample(enc.n, config.sample_sizes["model-based"], target.codes,
                                config.seed)
-    X = enc.take(idx, fill=mom.mean)
+    X = float32_safe(enc.take(idx, fill=mom.mean))
     from sklearn.tree import DecisionTreeClassifier
 
     with single_threaded():
