@@ -1,0 +1,190 @@
+"""Benchmark: ``metafeatures.extract`` against pymfe on the same data, side by side.
+
+Each extraction runs in its own subprocess so that its peak memory is its own; pymfe's process
+gets an address-space limit (default 8 GB) so that it cannot take the machine down. The script
+prints, per dataset: our time, pymfe's time, the ratio, the peak resident memory of both during
+the extraction (the data itself included), and the 1-minute load average of the machine next to
+every timing (other jobs share the cores).
+
+    python bench/metafeatures_vs_pymfe.py                      # bundled datasets + 20,000 x 50
+    python bench/metafeatures_vs_pymfe.py --large              # + ours alone on 1,000,000 x 100
+    python bench/metafeatures_vs_pymfe.py --datasets iris --synthetic none
+
+Not a test: numbers depend on the machine and its load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve()
+BUNDLED = ("iris", "wine", "breast_cancer", "digits")
+
+
+# -- child ------------------------------------------------------------------------------------
+def _load(spec: str):  # type: ignore[no-untyped-def]
+    import numpy as np
+    from sklearn import datasets
+
+    if spec in BUNDLED:
+        return getattr(datasets, f"load_{spec}")(return_X_y=True)
+    kind, shape = spec.split(":")
+    n, p = (int(v) for v in shape.split("x"))
+    if kind == "classification":
+        # shuffle=False keeps make_classification from copying X (1M x 100 is 800 MB)
+        X, y = datasets.make_classification(n, p, n_informative=min(p, 10), random_state=0,
+                                            shuffle=n <= 100_000)
+        return np.ascontiguousarray(X), y
+    raise ValueError(spec)
+
+
+def _reset_peak() -> bool:
+    """Reset the kernel's peak-RSS counter of this process (Linux); False if not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_rss_mb() -> float:
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def child(tool: str, spec: str, groups: str) -> None:
+    X, y = _load(spec)
+    data_mb = X.nbytes / 1024**2
+    reset = _reset_peak()
+    load = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    if tool == "ours":
+        import metafeatures
+
+        values = metafeatures.extract(X, y, groups=groups, on_error="ignore")
+        n_values = len(values)
+    else:
+        import warnings
+
+        from pymfe.mfe import MFE
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mfe = MFE(groups=groups, random_state=0, suppress_warnings=True)
+            mfe.fit(X, y, suppress_warnings=True)
+            names, _ = mfe.extract(suppress_warnings=True)
+        n_values = len(names)
+    seconds = time.perf_counter() - t0
+    print(json.dumps({"seconds": seconds, "peak_mb": _peak_rss_mb(), "peak_reset": reset,
+                      "data_mb": data_mb, "n_values": n_values, "load": load,
+                      "shape": list(X.shape)}))
+
+
+# -- parent -----------------------------------------------------------------------------------
+def run(tool: str, spec: str, groups: str, limit_gb: float | None, timeout: float) -> dict:
+    def limit() -> None:
+        if limit_gb:
+            size = int(limit_gb * 1024**3)
+            resource.setrlimit(resource.RLIMIT_AS, (size, size))
+
+    cmd = [sys.executable, str(HERE), "--child", tool, spec, groups]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                              preexec_fn=limit)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timeout after {timeout:.0f} s"}
+    if proc.returncode != 0:
+        tail = (proc.stderr or "").strip().splitlines()[-1:] or ["?"]
+        kind = "memory limit" if "MemoryError" in proc.stderr or "Cannot allocate" in proc.stderr \
+            else "failed"
+        return {"error": f"{kind}: {tail[0][:120]}"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--datasets", nargs="*", default=list(BUNDLED), choices=BUNDLED)
+    parser.add_argument("--synthetic", default="20000x50",
+                        help="make_classification shape NxP compared with pymfe ('none' to skip)")
+    parser.add_argument("--groups", default="default", help="'default' or 'all' (both tools)")
+    parser.add_argument("--large", action="store_true",
+                        help="also run ours alone, every group, on 1,000,000 x 100")
+    parser.add_argument("--pymfe-limit-gb", type=float, default=8.0,
+                        help="address-space limit of the pymfe process (default 8 GB)")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="per run, seconds")
+    parser.add_argument("--skip-pymfe", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per tool; the best is kept")
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    args = parser.parse_args()
+
+    specs = list(args.datasets)
+    if args.synthetic != "none":
+        specs.append(f"classification:{args.synthetic}")
+    print(f"# metafeatures vs pymfe, groups={args.groups!r}, {os.cpu_count()} CPUs, "
+          f"OMP/OPENBLAS threads={os.environ.get('OPENBLAS_NUM_THREADS', 'default')}")
+    header = (f"{'dataset':<28} {'ours s':>8} {'load':>5} {'pymfe s':>9} {'load':>5} "
+              f"{'ratio':>7} {'ours MB':>8} {'pymfe MB':>9} {'data MB':>8}  values")
+    print(header)
+    results = []
+    for spec in specs:
+        ours = min((run("ours", spec, args.groups, None, args.timeout)
+                    for _ in range(args.repeat)), key=lambda r: r.get("seconds", 1e99))
+        theirs = {"error": "skipped"} if args.skip_pymfe else min(
+            (run("pymfe", spec, args.groups, args.pymfe_limit_gb, args.timeout)
+             for _ in range(args.repeat)), key=lambda r: r.get("seconds", 1e99))
+        results.append({"dataset": spec, "ours": ours, "pymfe": theirs})
+        ratio = (f"{theirs['seconds'] / ours['seconds']:7.1f}x"
+                 if "seconds" in ours and "seconds" in theirs else f"{'-':>8}")
+        print(f"{spec:<28} {_s(ours):>8} {_l(ours):>5} {_s(theirs):>9} {_l(theirs):>5} {ratio} "
+              f"{_m(ours):>8} {_m(theirs):>9} {ours.get('data_mb', 0):8.1f}  "
+              f"{ours.get('n_values', '-')}/{theirs.get('n_values', '-')}")
+        for tool, r in (("ours", ours), ("pymfe", theirs)):
+            if "error" in r and r["error"] != "skipped":
+                print(f"    {tool}: {r['error']}")
+    if args.large:
+        big = run("ours", "classification:1000000x100", "all", None, args.timeout)
+        results.append({"dataset": "classification:1000000x100", "ours": big,
+                        "pymfe": {"error": "not run"}})
+        print(f"{'1,000,000 x 100 (all groups)':<28} {_s(big):>8} {_l(big):>5} {'-':>9} "
+              f"{'':>5} {'-':>8} {_m(big):>8} {'-':>9} {big.get('data_mb', 0):8.1f}  "
+              f"{big.get('n_values', '-')}")
+        if "error" in big:
+            print(f"    ours: {big['error']}")
+    print("# seconds: wall-clock of the extraction only (data loading excluded); MB: peak "
+          "resident memory of the process during the extraction, the data included; load: "
+          "1-minute load average when the run started")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+def _s(r: dict) -> str:
+    return f"{r['seconds']:.2f}" if "seconds" in r else "-"
+
+
+def _l(r: dict) -> str:
+    return f"{r['load']:.1f}" if "load" in r else ""
+
+
+def _m(r: dict) -> str:
+    return f"{r['peak_mb']:.0f}" if "peak_mb" in r else "-"
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(*sys.argv[2:5])
+        sys.exit(0)
+    sys.exit(main())
