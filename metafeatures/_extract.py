@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from metafeatures._input import Prepared, prepare
 from metafeatures._registry import GROUPS, REGISTRY, Measure, Registry
@@ -74,6 +75,7 @@ def extract(
     features: Iterable[str] | None = None,
     sample_sizes: Mapping[str, int] | None = None,
     progress: bool | None = None,
+    n_threads: int | None = 1,
 ) -> dict[str, float]:
     """Compute the meta-features of a dataset.
 
@@ -102,6 +104,9 @@ def extract(
         sample_sizes: overrides of :data:`metafeatures.SAMPLE_SIZES` (rows used by
             landmarking, model-based, complexity and the normality tests).
         progress: show a progress bar (default: when stderr is a terminal).
+        n_threads: BLAS/OpenMP threads during the extraction (default 1: the work is chunked
+            and memory-bound, and threaded BLAS slows down many-fold when other processes
+            share the cores); None leaves the libraries' own setting.
 
     Returns:
         dict name -> float, NaN where a value is undefined.
@@ -114,7 +119,7 @@ def extract(
     return extract_report(
         X, y, groups=groups, names=names, categorical=categorical, task=task, summary=summary,
         on_error=on_error, random_state=random_state, features=features,
-        sample_sizes=sample_sizes, progress=progress,
+        sample_sizes=sample_sizes, progress=progress, n_threads=n_threads,
     ).values
 
 
@@ -132,6 +137,7 @@ def extract_report(
     features: Iterable[str] | None = None,
     sample_sizes: Mapping[str, int] | None = None,
     progress: bool | None = None,
+    n_threads: int | None = 1,
     registry: Registry = REGISTRY,
 ) -> Extraction:
     """Like :func:`extract`, but also return which measures failed or were skipped and the
@@ -169,9 +175,13 @@ def extract_report(
     skipped = _applicability(needed, data)
     _check_requests(needed, skipped, data, wanted, group_list if explicit_groups else ())
 
-    values, failed, seconds = _compute(
-        [m for m in needed if m.name not in skipped], data, config, on_error, progress, registry
-    )
+    if n_threads is not None and (not isinstance(n_threads, int) or n_threads < 1):
+        raise ArgumentError(f"n_threads must be a positive integer or None; got {n_threads!r}")
+    with threadpool_limits(limits=n_threads):
+        values, failed, seconds = _compute(
+            [m for m in needed if m.name not in skipped], data, config, on_error, progress,
+            registry,
+        )
     if failed and on_error == "warn":
         warnings.warn(
             "meta-features set to NaN because they could not be computed: "
