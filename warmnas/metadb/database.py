@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.resources
+import itertools
 import json
 import logging
 import math
@@ -383,8 +384,13 @@ class MetaDatabase:
             with conn.begin():
                 yield conn
 
-    def _transaction(self, fn: Callable[[Connection], T], *, retry: bool = True) -> T:
-        """Run ``fn(conn)`` in one write transaction; retry it on lock contention / deadlocks."""
+    def _transaction(self, fn: Callable[[Connection], T], *, retry: bool = True,
+                     schema_change: bool = False) -> T:
+        """Run ``fn(conn)`` in one write transaction; retry it on lock contention / deadlocks.
+
+        On PostgreSQL every write holds a shared advisory lock on the schema, and schema changes
+        (creation, migrations) an exclusive one, so no write runs during a migration.
+        """
         attempts = self.retries + 1 if retry else 1
         delay = 0.05
         for attempt in range(attempts):
@@ -393,8 +399,8 @@ class MetaDatabase:
                     conn.execution_options(warmnas_write=True)
                     with conn.begin():
                         if self.backend == "postgresql":
-                            # serialise schema changes and imports that create shared rows
-                            conn.execute(sa.text("SELECT pg_advisory_xact_lock_shared(hashtext(current_schema()))"))
+                            lock = "pg_advisory_xact_lock" if schema_change else "pg_advisory_xact_lock_shared"
+                            conn.execute(sa.text(f"SELECT {lock}(hashtext(current_schema()))"))
                         return fn(conn)
             except DBAPIError as exc:
                 if not _is_retryable(exc) or attempt == attempts - 1:
@@ -425,7 +431,7 @@ class MetaDatabase:
                     f"{self.url} holds no meta-database and was opened read-only; open it writable "
                     "to create one"
                 )
-            self._transaction(self._create_schema)
+            self._transaction(self._create_schema, schema_change=True)
             version = S.SCHEMA_VERSION
         if version > S.SCHEMA_VERSION:
             raise SchemaVersionError(
@@ -438,7 +444,7 @@ class MetaDatabase:
                     f"{self.url} has schema version {version} (current {S.SCHEMA_VERSION}); open it "
                     "writable once to upgrade it"
                 )
-            self._transaction(self._migrate)
+            self._transaction(self._migrate, schema_change=True)
         self._check_tables()
 
     def _read_version(self) -> int | None:
@@ -468,8 +474,6 @@ class MetaDatabase:
             raise CorruptDatabaseError(f"{self.url} has schema_version {row[0]!r}") from exc
 
     def _create_schema(self, conn: Connection) -> None:
-        if self.backend == "postgresql":
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(current_schema()))"))
         names = set(sa.inspect(conn).get_table_names())
         if S.meta.name in names:  # another process created it meanwhile
             return
@@ -481,8 +485,6 @@ class MetaDatabase:
         ])
 
     def _migrate(self, conn: Connection) -> None:
-        if self.backend == "postgresql":
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(current_schema()))"))
         version = int(conn.execute(
             sa.select(S.meta.c.value).where(S.meta.c.key == "schema_version")).scalar_one())
         while version < S.SCHEMA_VERSION:
@@ -728,7 +730,8 @@ class MetaDatabase:
         def fn(w: Writer) -> None:
             exists = w.conn.execute(sa.select(S.metrics.c.id).where(S.metrics.c.name == metric)).scalar()
             if exists is None:
-                raise UnknownIdError(f"unknown metric {metric!r}; stored: {list(self._metric_directions())}")
+                names = [r[0] for r in w.conn.execute(sa.select(S.metrics.c.name))]
+                raise UnknownIdError(f"unknown metric {metric!r}; stored: {names}")
             w.set_meta("default_metric", metric)
 
         self._write(fn)
@@ -870,7 +873,8 @@ class MetaDatabase:
         name = space.name if isinstance(space, Space) else space
         pk = conn.execute(sa.select(S.spaces.c.id).where(S.spaces.c.name == name)).scalar()
         if pk is None:
-            raise UnknownIdError(f"unknown space {name!r}; stored spaces: {self.spaces()}")
+            names = [r[0] for r in conn.execute(sa.select(S.spaces.c.name).order_by(S.spaces.c.id))]
+            raise UnknownIdError(f"unknown space {name!r}; stored spaces: {names}")
         return int(pk)
 
     def tasks(self) -> pd.DataFrame:
@@ -1027,7 +1031,8 @@ class MetaDatabase:
             rows = self._fetch_raw(conn, sql, params)
         if not rows:
             return np.zeros((0, 4))
-        return np.array(rows, dtype=np.float64)
+        flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.float64, count=4 * len(rows))
+        return flat.reshape(len(rows), 4)
 
     def _fetch_raw(self, conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         """Plain tuples from the driver's cursor (no Row objects: fast for million-row reads).
@@ -1115,13 +1120,14 @@ class MetaDatabase:
         else:
             task_pk = cfg_pk = np.zeros(0, np.int64)
             values = np.zeros(0)
-        pk_to_row = {pk: i for i, pk in enumerate(sorted(set(task_pk.tolist()) & set(task_map.values())))}
-        keep = np.array([pk in pk_to_row for pk in task_pk.tolist()], dtype=bool) if len(task_pk) else np.zeros(0, bool)
+        known = np.fromiter(task_map.values(), dtype=np.int64, count=len(task_map))
+        keep = np.isin(task_pk, known)  # drops tasks left out by without()
         task_pk, cfg_pk, values = task_pk[keep], cfg_pk[keep], values[keep]
+        row_order = np.unique(task_pk)  # task pks ascending = insertion order
         cfg_order = np.unique(cfg_pk)
         pk_to_id = {pk: tid for tid, pk in task_map.items()}
-        rows = [pk_to_id[pk] for pk in sorted(pk_to_row)]
-        ri = np.array([pk_to_row[p] for p in task_pk.tolist()], dtype=np.int64)
+        rows = [pk_to_id[int(pk)] for pk in row_order]
+        ri = np.searchsorted(row_order, task_pk)
         ci = np.searchsorted(cfg_order, cfg_pk)
         out = np.full((len(rows), len(cfg_order)), np.nan)
         out[ri, ci] = values
@@ -1251,7 +1257,8 @@ class MetaDatabase:
             "spaces": self.spaces(), "meta_feature_views": self.meta_feature_views(),
         }
         if self._sqlite_path is not None and self._sqlite_path.exists():
-            out["file_bytes"] = self._sqlite_path.stat().st_size
+            wal = Path(str(self._sqlite_path) + "-wal")
+            out["file_bytes"] = self._sqlite_path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
         if self._excluded:
             out["excluded_tasks"] = sorted(self._excluded)
         return out
