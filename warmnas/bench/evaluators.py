@@ -380,6 +380,10 @@ class OpenMLCVEvaluator(Evaluator):
     def evaluate(self, config: Mapping[str, Any], task: Any) -> Evaluation:
         from sklearn.metrics import accuracy_score, balanced_accuracy_score, mean_squared_error
 
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
+
         X = task.X
         y = task.y
         if self.metric in CLASSIFICATION_METRICS and task.task_type != "classification":
@@ -392,8 +396,12 @@ class OpenMLCVEvaluator(Evaluator):
         for r, f in self._pairs(task):
             train, test = task.split(r, f)
             model = self._pipeline(config, task)
-            model.fit(Xa[train], y[train])
-            pred = model.predict(Xa[test])
+            with warnings.catch_warnings():
+                # expected noise: all-missing columns in a fold, iteration limits of the grid
+                warnings.filterwarnings("ignore", message="Skipping features without any observed")
+                warnings.filterwarnings("ignore", category=ConvergenceWarning)
+                model.fit(Xa[train], y[train])
+                pred = model.predict(Xa[test])
             if self.metric == "balanced_error":
                 scores.append(1.0 - balanced_accuracy_score(y[test], pred))
             elif self.metric == "error":

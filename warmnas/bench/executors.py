@@ -69,6 +69,15 @@ class Executor(ABC):
         :meth:`submit` in place of ``obj``."""
         return obj
 
+    def put_many(self, objs: Sequence[Any]) -> list[Any]:
+        """:meth:`put` for several objects at once (one round trip on Dask)."""
+        return [self.put(o) for o in objs]
+
+    def refresh(self, handle: Any, obj: Any) -> Any:
+        """A valid handle of ``obj`` after lost workers (Dask: scatter again if every copy of
+        the data died with its workers); ``handle`` itself where it is still valid."""
+        return handle
+
     @abstractmethod
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Start ``fn(*args)``; returns a future. Its completion is reported by :meth:`wait`."""
@@ -228,6 +237,7 @@ class DaskExecutor(Executor):
                 "Dask is not installed; install the extra: pip install 'warmnas[distributed]'"
             ) from exc
         self._distributed = distributed
+        self.timeout = float(timeout)
         self._ac: Any = None
         self._results: dict[Any, Any] = {}
         self._cluster = None
@@ -258,7 +268,18 @@ class DaskExecutor(Executor):
         self.n_workers = max(1, len(self.client.scheduler_info(n_workers=-1).get("workers", {})))
 
     def put(self, obj: Any) -> Any:
-        return self.client.scatter(obj, broadcast=True, hash=False)
+        return self.put_many([obj])[0]
+
+    def put_many(self, objs: Sequence[Any]) -> list[Any]:
+        # a copy on every worker: one killed worker never takes the last copy with it
+        return list(self.client.scatter(list(objs), broadcast=True, hash=False,
+                                        timeout=self.timeout))
+
+    def refresh(self, handle: Any, obj: Any) -> Any:
+        if getattr(handle, "status", "finished") == "finished":
+            return handle
+        logger.warning("scattered data %s was %s; sending it again", handle.key, handle.status)
+        return self.put(obj)
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
         key = f"warmnas-eval-{uuid.uuid4().hex}"

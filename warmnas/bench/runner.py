@@ -469,8 +469,9 @@ def run_study(
     fit_s = time.perf_counter() - t_fit
 
     # ---- drive ----
-    payloads: dict[str, Any] = {}
-    ev_handle = executor.put(evaluator)
+    # the evaluator and every task's payload go to the workers once (Dask: to each worker)
+    objects: dict[str, Any] = {"evaluator": evaluator, **{t.task_id: t.payload for t in tasks}}
+    handles = dict(zip(objects, executor.put_many(list(objects.values()))))
     inflight: dict[tuple[str, str], _Inflight] = {}
     by_future: dict[Any, _Inflight] = {}
     failed: dict[tuple[str, str], tuple[float, str]] = {}
@@ -480,13 +481,9 @@ def run_study(
     record_errors = on_error == "record"
 
     def submit(item: _Inflight) -> None:
-        tid = item.key[0]
-        if tid not in payloads:
-            task = next(x for x in tasks if x.task_id == tid)
-            payloads[tid] = executor.put(task.payload)
         item.attempts += 1
-        item.future = executor.submit(run_evaluation, ev_handle, dict(item.config), payloads[tid],
-                                      record_errors)
+        item.future = executor.submit(run_evaluation, handles["evaluator"], dict(item.config),
+                                      handles[item.key[0]], record_errors)
         by_future[item.future] = item
 
     def fill(job: _Job) -> None:
@@ -523,6 +520,9 @@ def run_study(
             fill(job)
         while inflight:
             done = executor.wait(timeout=None)
+            if not done:  # pragma: no cover - an executor bug, never user input
+                raise ExecutionError(f"{len(inflight)} evaluations in flight but the executor "
+                                     "reports none pending")
             outcomes = executor.collect(done)
             finished: list[tuple[_Inflight, Evaluation]] = []
             lost: list[_Inflight] = []
@@ -567,6 +567,8 @@ def run_study(
                     fill(job)
             if lost:
                 executor.recover()
+                for name in {"evaluator", *(it.key[0] for it in lost)}:
+                    handles[name] = executor.refresh(handles[name], objects[name])
                 for it in lost:
                     if it.attempts > max_retries:
                         raise ExecutionError(

@@ -35,7 +35,7 @@ import pandas as pd
 from warmnas.bench.evaluators import Evaluation, Evaluator
 from warmnas.bench.prior import Prior
 from warmnas.errors import InputError, MissingDataError, UnknownIdError
-from warmnas.space import Space
+from warmnas.space import Space, config_id
 
 __all__ = ["TableSurrogate", "SurrogateRow", "NB201Surrogate", "load_table", "surrogate_tasks", "TABLES"]
 
@@ -98,7 +98,10 @@ class TableSurrogate(Evaluator):
                 f"got {type(task).__name__}"
             )
         t0 = time.perf_counter()
-        cid = self.space.config_id(config)
+        # stored configurations are already normalised: hash first, validate only on a miss
+        cid = config_id(config, self.space.name)
+        if cid not in task.values:
+            cid = self.space.config_id(config)
         try:
             value = task.values[cid]
         except KeyError:

@@ -1,0 +1,99 @@
+"""Reports: summary numbers recomputed from the curves, files and plots, the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from warmnas.bench import run_study, summarize, write_report
+from warmnas.cli import main
+from warmnas.cli.bench import parse_splits
+from warmnas.errors import InputError
+from warmnas.metadb import MetaDatabase
+
+
+@pytest.fixture(scope="module")
+def study(oboe, oboe_tasks, tmp_path_factory):
+    prior, ev = oboe
+    db = MetaDatabase(f"sqlite:///{tmp_path_factory.mktemp('rep') / 'r.db'}")
+    return run_study(oboe_tasks, "random,portfolio,knn", ev, prior=prior, db=db, budget=6)
+
+
+def test_summary_matches_an_independent_computation_from_the_curves(study, oboe):
+    prior, _ = oboe
+    s = summarize(study, at=(1, 3)).set_index("method")
+    c = study.curves
+    for m in study.methods:
+        sub = c[c["method"] == m]
+        # regret after k evaluations: min over the first k values minus the table's optimum
+        for k in (1, 3, 6):
+            r = [sub[(sub["task"] == t) & (sub["step"] <= k)]["value"].min()
+                 - prior.performance.loc[t].min() for t in study.tasks]
+            assert s.loc[m, f"regret@{k}"] == pytest.approx(np.mean(r), abs=1e-12)
+        finals = [sub[sub["task"] == t]["value"].min() for t in study.tasks]
+        assert s.loc[m, "final_value"] == pytest.approx(np.mean(finals))
+        assert s.loc[m, "evaluated"] + s.loc[m, "shared"] + s.loc[m, "stored"] == len(sub)
+    # mean ranks of 3 methods average to 2
+    assert s["mean_rank"].mean() == pytest.approx(2.0)
+
+
+def test_write_report_writes_csv_markdown_json_and_pngs(study, tmp_path):
+    paths = write_report(study, tmp_path / "out")
+    curves = pd.read_csv(paths["curves"])
+    assert len(curves) == len(study.curves) and "regret" in curves.columns
+    summary = pd.read_csv(paths["summary_csv"])
+    assert list(summary["method"]) == study.methods
+    md = paths["summary_md"].read_text()
+    assert "| method |" in md and "evaluations/s" in md
+    meta = json.loads(paths["study"].read_text())
+    assert meta["evaluated"] == study.n_evaluated and meta["budget"] == 6
+    names = sorted(p.name for p in paths["plots"])
+    assert names == ["accuracy_vs_evaluations.png", "accuracy_vs_time.png",
+                     "regret_vs_evaluations.png", "regret_vs_time.png"]
+    for p in paths["plots"]:
+        with Image.open(p) as im:
+            assert im.format == "PNG" and im.size[0] > 300
+        assert f"]({p.name})" in md
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="is a file; pass a folder"):
+        write_report(study, tmp_path / "file")
+
+
+def test_parse_splits():
+    assert parse_splits("all") == {}
+    assert parse_splits("r0") == {"repeats": [0]}
+    assert parse_splits("r0,r2") == {"repeats": [0, 2]}
+    assert parse_splits("0:0,0:1") == {"splits": [(0, 0), (0, 1)]}
+    for bad in ("first", "0-1", "0:0:0", "r"):
+        with pytest.raises(InputError, match="--splits must be"):
+            parse_splits(bad)
+
+
+def test_cli_surrogate_study_and_resume(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    args = ["bench", "surrogate", "--tasks", "3", "--methods", "portfolio,random", "--budget", "4",
+            "--db", url, "--out", str(tmp_path / "out"), "--serial", "--no-plots"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "evaluations/s" in out and "portfolio" in out
+    n = MetaDatabase(url).info()["counts"]["evaluations"]
+    assert 0 < n <= 3 * 2 * 4
+    assert main(args) == 0
+    assert "0 evaluations run" in capsys.readouterr().out
+    assert MetaDatabase(url).info()["counts"]["evaluations"] == n
+    assert (tmp_path / "out" / "summary.md").exists()
+
+
+def test_cli_errors_are_clear(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    rc = main(["bench", "openml", "--tasks", "x12", "--db", url, "--out", str(tmp_path)])
+    assert rc == 2
+    assert "--tasks takes positive OpenML task ids, got 'x12'" in capsys.readouterr().err
+    rc = main(["bench", "surrogate", "--tasks", "2", "--methods", "knn,magic", "--db", url,
+               "--out", str(tmp_path), "--serial"])
+    assert rc == 2
+    assert "unknown method 'magic'" in capsys.readouterr().err
