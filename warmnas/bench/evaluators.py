@@ -378,11 +378,10 @@ class OpenMLCVEvaluator(Evaluator):
         return Pipeline([("preprocess", pre), ("estimator", self._estimator(config))])
 
     def evaluate(self, config: Mapping[str, Any], task: Any) -> Evaluation:
-        from sklearn.metrics import accuracy_score, balanced_accuracy_score, mean_squared_error
-
         import warnings
 
         from sklearn.exceptions import ConvergenceWarning
+        from sklearn.metrics import accuracy_score, balanced_accuracy_score, mean_squared_error
 
         X = task.X
         y = task.y
