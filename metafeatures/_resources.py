@@ -22,6 +22,8 @@ from metafeatures.errors import MeasureError
 
 __all__ = [
     "CHUNK_BYTES",
+    "MAX_MATRIX_COLUMNS",
+    "need_cov",
     "float32_safe",
     "single_threaded",
     "Config",
@@ -391,14 +393,23 @@ def _order_stats(enc: Encoded) -> OrderStats:
 
 
 # ---------------------------------------------------------------------------------------------
-@REGISTRY.resource("cov", requires=("encoded", "moments"))
-def _cov(enc: Encoded, mom: Moments) -> np.ndarray:
-    """(p, p) covariance of N (ddof=1; missing numeric values imputed with the column mean)."""
-    if enc.p > MAX_MATRIX_COLUMNS:
+def need_cov(cov: np.ndarray | None) -> np.ndarray:
+    """The covariance matrix, or a MeasureError when N was too wide to form it."""
+    if cov is None:
         raise MeasureError(
-            f"the encoded data has {enc.p} columns; (p, p) matrices are formed only up to "
-            f"{MAX_MATRIX_COLUMNS} (lower Config.max_onehot_levels or drop high-cardinality columns)"
+            f"N has more than {MAX_MATRIX_COLUMNS} columns; (p, p) matrices are formed only up "
+            "to that width (select columns, or lower the one-hot levels of high-cardinality "
+            "attributes)"
         )
+    return cov
+
+
+@REGISTRY.resource("cov", requires=("encoded", "moments"))
+def _cov(enc: Encoded, mom: Moments) -> np.ndarray | None:
+    """(p, p) covariance of N (ddof=1; missing numeric values imputed with the column mean);
+    None when N has more than MAX_MATRIX_COLUMNS columns."""
+    if enc.p > MAX_MATRIX_COLUMNS:
+        return None
     if enc.n < 2:
         raise MeasureError("a covariance needs at least 2 rows")
     acc = np.zeros((enc.p, enc.p))
@@ -425,8 +436,10 @@ class ClassScatter:
 
 
 @REGISTRY.resource("class_scatter", requires=("encoded", "moments", "cov", "target"))
-def _class_scatter(enc: Encoded, mom: Moments, cov: np.ndarray, target: Target) -> ClassScatter:
+def _class_scatter(enc: Encoded, mom: Moments, cov: np.ndarray | None, target: Target
+                   ) -> ClassScatter:
     """Class means and the total / between / within scatter matrices of N."""
+    cov = need_cov(cov)
     codes = target.codes
     assert codes is not None
     k = target.n_classes

@@ -28,6 +28,7 @@ from metafeatures._resources import (
     Config,
     Encoded,
     Moments,
+    need_cov,
     single_threaded,
     stratified_subsample,
 )
@@ -73,14 +74,15 @@ def _n_components_95(cov: np.ndarray) -> int:
 
 
 @REGISTRY.measure("t3", group=G, requires=("cov", "encoded"))
-def t3(cov: np.ndarray, enc: Encoded) -> float:
+def t3(cov: np.ndarray | None, enc: Encoded) -> float:
     """Principal components for 95 % of the variance of N, per instance."""
-    return _n_components_95(cov) / enc.n
+    return _n_components_95(need_cov(cov)) / enc.n
 
 
 @REGISTRY.measure("t4", group=G, requires=("cov",))
-def t4(cov: np.ndarray) -> float:
+def t4(cov: np.ndarray | None) -> float:
     """Principal components for 95 % of the variance of N, per column of N."""
+    cov = need_cov(cov)
     return _n_components_95(cov) / cov.shape[0]
 
 

@@ -27,6 +27,7 @@ from metafeatures._resources import (
     Encoded,
     Moments,
     OrderStats,
+    need_cov,
     stratified_subsample,
 )
 
@@ -208,20 +209,21 @@ def _corr(cov: np.ndarray) -> np.ndarray:
 
 
 @REGISTRY.measure("cov", group=G, requires=("cov",), summarised=True)
-def cov(cov: np.ndarray) -> np.ndarray:
+def cov(cov: np.ndarray | None) -> np.ndarray:
     """Absolute covariances (ddof=1) of each pair of columns of N."""
-    return np.abs(_lower(cov))
+    return np.abs(_lower(need_cov(cov)))
 
 
 @REGISTRY.measure("cor", group=G, requires=("cov",), summarised=True)
-def cor(cov: np.ndarray) -> np.ndarray:
+def cor(cov: np.ndarray | None) -> np.ndarray:
     """Absolute Pearson correlations of each pair of columns of N (NaN for constant ones)."""
-    return np.abs(_lower(_corr(cov)))
+    return np.abs(_lower(_corr(need_cov(cov))))
 
 
 @REGISTRY.measure("nr_cor_attr", group=G, requires=("cov",))
-def nr_cor_attr(cov: np.ndarray) -> float:
+def nr_cor_attr(cov: np.ndarray | None) -> float:
     """Share of column pairs of N with absolute correlation >= 0.5."""
+    cov = need_cov(cov)
     p = cov.shape[0]
     if p < 2:
         return float("nan")
@@ -230,9 +232,9 @@ def nr_cor_attr(cov: np.ndarray) -> float:
 
 
 @REGISTRY.measure("eigenvalues", group=G, requires=("cov",), summarised=True)
-def eigenvalues(cov: np.ndarray) -> np.ndarray:
+def eigenvalues(cov: np.ndarray | None) -> np.ndarray:
     """Eigenvalues of the covariance matrix of N."""
-    return np.linalg.eigvalsh(cov)
+    return np.linalg.eigvalsh(need_cov(cov))
 
 
 @REGISTRY.measure("gravity", group=G, requires=("class_scatter",), target="classes",
@@ -413,34 +415,51 @@ class _PCA:
     first_kurtosis: float
 
 
-@REGISTRY.resource("pca_standardised", requires=("encoded", "moments", "cov"))
-def _pca_standardised(enc: Encoded, mom: Moments, cov: np.ndarray) -> _PCA:
-    """PCA of the standardised N (auto-sklearn's protocol) and its first component scores."""
-    sd_ = np.sqrt(np.diag(cov))
-    live = sd_ > 0
+#: Rows of the sample whose Gram matrix gives the PCA when N is too wide for its covariance.
+PCA_GRAM_ROWS = 4000
+
+
+@REGISTRY.resource("pca_standardised", requires=("encoded", "moments", "cov", "config"))
+def _pca_standardised(enc: Encoded, mom: Moments, cov: np.ndarray | None, config: Config
+                      ) -> _PCA:
+    """PCA of the standardised N (auto-sklearn's protocol) and its first component scores.
+
+    The component variances come from the correlation matrix of all rows; when N has more than
+    MAX_MATRIX_COLUMNS columns, from the Gram matrix of a seeded sample of PCA_GRAM_ROWS rows
+    (the same non-zero eigenvalues as the sample's correlation matrix). The first component's
+    scores always cover all rows.
+    """
+    sd_ = np.sqrt(mom.m2 / max(enc.n - 1, 1)) if cov is None else np.sqrt(np.diag(cov))
+    live = sd_ > _zero_sd(mom)
     if not live.any():
         return _PCA(np.zeros(0), enc.p, float("nan"), float("nan"))
-    corr = cov[np.ix_(live, live)] / np.outer(sd_[live], sd_[live])
-    vals, vecs = np.linalg.eigh(corr)
+    if cov is not None:
+        corr = cov[np.ix_(live, live)] / np.outer(sd_[live], sd_[live])
+        vals, vecs = np.linalg.eigh(corr)
+        first = vecs[:, -1]
+    else:
+        idx = stratified_subsample(enc.n, PCA_GRAM_ROWS, None, config.seed)
+        z = (enc.take(idx, fill=mom.mean)[:, live] - mom.mean[live]) / sd_[live]
+        vals, u = np.linalg.eigh(z @ z.T)
+        first = z.T @ u[:, -1]
+        first /= np.linalg.norm(first)
     vals = np.clip(vals[::-1], 0.0, None)
-    first = vecs[:, -1]
     if first[np.argmax(np.abs(first))] < 0:  # scikit-learn's sign convention
         first = -first
     w = np.zeros(enc.p)
     w[live] = first / sd_[live]
     shift = float(mom.mean @ w)
-    # scores of the first component, in one chunked pass: sums of powers of the centred scores
+    # scores of the first component, in chunked passes: sums of powers of the centred scores
     n = enc.n
     s1 = s2 = s3 = s4 = 0.0
     for _, _, chunk in enc.iter_rows(fill=mom.mean):
-        z = chunk @ w - shift
-        s1 += float(z.sum())
+        s1 += float((chunk @ w - shift).sum())
     mz = s1 / n
     for _, _, chunk in enc.iter_rows(fill=mom.mean):
-        z = chunk @ w - shift - mz
-        z2 = z * z
+        zc = chunk @ w - shift - mz
+        z2 = zc * zc
         s2 += float(z2.sum())
-        s3 += float((z2 * z).sum())
+        s3 += float((z2 * zc).sum())
         s4 += float((z2 * z2).sum())
     if s2 <= 0:
         skew = kurt = float("nan")
@@ -449,6 +468,11 @@ def _pca_standardised(enc: Encoded, mom: Moments, cov: np.ndarray) -> _PCA:
         kurt = (s4 / n) / (s2 / n) ** 2 - 3.0
     total = vals.sum()
     return _PCA(vals / total if total > 0 else vals, enc.p, skew, kurt)
+
+
+def _zero_sd(mom: Moments) -> np.ndarray:
+    scale = np.maximum(np.abs(mom.minimum), np.abs(mom.maximum))
+    return scale * 1e-12
 
 
 @REGISTRY.measure("pca_95", group=G, requires=("pca_standardised",), pymfe=False)

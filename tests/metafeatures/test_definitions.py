@@ -207,3 +207,18 @@ def test_chunked_computation_equals_single_chunk(monkeypatch) -> None:
     assert chunked.keys() == whole.keys()
     for k in whole:
         assert chunked[k] == pytest.approx(whole[k], rel=1e-9, abs=1e-12, nan_ok=True), k
+
+
+def test_wide_data_pca_from_the_gram_matrix(monkeypatch) -> None:
+    """Beyond MAX_MATRIX_COLUMNS the auto-sklearn PCA comes from the rows' Gram matrix (equal
+    when the sample holds every row); the covariance measures say why they are missing."""
+    X, y = load_wine(return_X_y=True)
+    exact = metafeatures.extract(X, y, names="autosklearn", groups=["statistical"])
+    monkeypatch.setattr(_resources, "MAX_MATRIX_COLUMNS", 5)
+    wide = metafeatures.extract(X, y, names="autosklearn", groups=["statistical"])
+    for name in ("PCAFractionOfComponentsFor95PercentVariance", "PCAKurtosisFirstPC",
+                 "PCASkewnessFirstPC"):
+        assert wide[name] == pytest.approx(exact[name], rel=1e-9), name
+    report = metafeatures.extract_report(X, y, groups=["statistical"], on_error="ignore")
+    assert "more than 5 columns" in report.failed["cov"]
+    assert np.isfinite(report.values["skewness.mean"])
