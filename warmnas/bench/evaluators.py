@@ -295,7 +295,9 @@ class OpenMLCVEvaluator(Evaluator):
             from warmnas.space import oboe_space
 
             space = oboe_space()
-        if estimator_factory is not None and not callable(estimator_factory):
+        if estimator_factory is None:
+            estimator_factory = _resolve_estimator_factory()  # fail now, not in every evaluation
+        if not callable(estimator_factory):
             raise InputTypeError(
                 f"estimator_factory must be callable, got {type(estimator_factory).__name__}"
             )
@@ -349,7 +351,7 @@ class OpenMLCVEvaluator(Evaluator):
         return d
 
     def _estimator(self, config: Mapping[str, Any]) -> Any:
-        factory = self.estimator_factory or _resolve_estimator_factory()
+        factory = self.estimator_factory
         try:
             params = inspect.signature(factory).parameters
         except (TypeError, ValueError):  # pragma: no cover - builtins

@@ -124,6 +124,7 @@ def openml_study(
     budget: int,
     cache_dir: str | os.PathLike[str],
     server: str | None = None,
+    offline: bool = True,
     prior: Prior | MetaDatabase | None = None,
     splits: Sequence[tuple[int, int]] | None = None,
     repeats: Sequence[int] | None = None,
@@ -142,6 +143,8 @@ def openml_study(
         budget: evaluations per (task, method).
         cache_dir: an openml-python cache folder (read offline).
         server: ``"test"`` or ``"www"`` (default: the one the cache holds).
+        offline: True (default): a file missing from the cache raises ``MissingDataError`` at
+            once, naming it; False: openml-python downloads it (network needed).
         prior: a :class:`Prior` or a meta-database to learn from (default: the embedded
             default: Oboe's 358 x 219 balanced-error matrix, auto-sklearn meta-features).
         splits: ``(repeat, fold)`` pairs of the task's CV to use (None: all); the stored
@@ -166,7 +169,7 @@ def openml_study(
         raise InputTypeError(f"prior must be a Prior or a MetaDatabase, got {type(prior).__name__}")
     evaluator = OpenMLCVEvaluator(estimator_factory, space=prior.space, metric=metric,
                                   splits=splits, repeats=repeats, random_state=random_state)
-    with OpenMLCache(Path(cache_dir), server=server) as cache:
+    with OpenMLCache(Path(cache_dir), server=server, offline=offline) as cache:
         tasks = openml_tasks(task_ids, cache, prior=prior, db=db, view=prior.view or "autosklearn",
                              random_state=random_state)
     kwargs.setdefault("source", "warmnas-bench/openml")

@@ -49,6 +49,9 @@ def register(commands: Any) -> None:
                         "~/.cache/openml)")
     p.add_argument("--server", choices=("test", "www"), default=None,
                    help="OpenML server of the cache (default: the one the cache holds)")
+    p.add_argument("--online", action="store_true",
+                   help="let openml-python download what the cache lacks (default: offline; a "
+                        "missing file is an immediate error naming it)")
     p.add_argument("--prior", default=None, metavar="URL",
                    help="meta-database the warm starters learn from (default: the embedded one, "
                         "Oboe's 358 x 219 balanced-error matrix)")
@@ -194,7 +197,7 @@ def _openml(args: argparse.Namespace) -> int:
     with _executor(args) as executor:
         result = openml_study(
             ids, args.methods, db=db, budget=args.budget, cache_dir=cache_dir,
-            server=args.server, prior=prior, metric=args.metric, executor=executor,
+            server=args.server, offline=not args.online, prior=prior, metric=args.metric, executor=executor,
             random_state=args.seed, batch_size=args.batch_size, show_progress=args.progress,
             **split_kw, **extra)
     return _finish(result, args)

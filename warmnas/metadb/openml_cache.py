@@ -110,23 +110,32 @@ class OpenMLCache:
         server: ``"test"`` or ``"www"`` (which subtree/server the cache belongs to); default: the
             one present.
         copy: work on a temporary copy (default; openml-python writes pickles into the cache).
+        offline: True (default): never touch the network (a missing file raises at once).
+            False: openml-python downloads what the cache lacks, with its own configuration
+            (retries included), exactly as without warmnas; pass ``copy=False`` to keep the
+            downloads in ``path``.
 
     Raises:
-        MissingDataError: the folder or its ``org/openml/<server>`` subtree does not exist.
+        MissingDataError: the folder or its ``org/openml/<server>`` subtree does not exist
+            (offline).
     """
 
-    def __init__(self, path: str | Path, *, server: str | None = None, copy: bool = True) -> None:
+    def __init__(self, path: str | Path, *, server: str | None = None, copy: bool = True,
+                 offline: bool = True) -> None:
         root = Path(path).expanduser()
+        self.offline = bool(offline)
+        if not self.offline:
+            root.mkdir(parents=True, exist_ok=True)
         if not root.is_dir():
             raise MissingDataError(f"OpenML cache folder not found: {root}")
         present = [s for s in _SERVERS if (root / "org" / "openml" / s).is_dir()]
         if server is None:
-            if not present:
+            if not present and self.offline:
                 raise MissingDataError(f"{root} holds no openml-python cache (no org/openml/test or org/openml/www)")
-            server = present[0]
+            server = present[0] if present else "www"
         if server not in _SERVERS:
             raise InputError(f"server must be 'test' or 'www', got {server!r}")
-        if server not in present:
+        if server not in present and self.offline:
             raise MissingDataError(f"{root} holds no cache for the {server!r} server")
         self.server = server
         self.source = root
@@ -234,6 +243,25 @@ class OpenMLCache:
             if saved[1] is not None:
                 cfg.set_root_cache_directory(str(saved[1]))
 
+    @contextlib.contextmanager
+    def _online(self) -> Iterator[Any]:
+        """openml-python pointed at this cache and server, downloads allowed (config restored)."""
+        import openml
+
+        cfg = openml.config
+        saved = (cfg.server, getattr(cfg, "_root_cache_directory", None))
+        try:
+            cfg.server = _SERVERS[self.server]
+            cfg.set_root_cache_directory(str(self.root))
+            yield openml
+        finally:
+            cfg.server = saved[0]
+            if saved[1] is not None:
+                cfg.set_root_cache_directory(str(saved[1]))
+
+    def _openml(self) -> contextlib.AbstractContextManager[Any]:
+        return self._offline() if self.offline else self._online()
+
     # -- loading --
     def qualities(self, dataset_id: int) -> dict[str, float]:
         """OpenML's qualities of a dataset (``{}`` when ``qualities.xml`` is not cached)."""
@@ -269,11 +297,12 @@ class OpenMLCache:
         """
         did = int(dataset_id)
         missing = self._missing_dataset_files(did)
-        if missing:
+        if missing and self.offline:
             raise MissingDataError(
                 f"OpenML dataset {did} is not in the cache {self.source}: missing {self._shown(missing[0])}")
-        with self._offline() as openml:
-            ds = openml.datasets.get_dataset(did, download_data=True, download_qualities=False,
+        with self._openml() as openml:
+            ds = openml.datasets.get_dataset(did, download_data=True,
+                                             download_qualities=not self.offline,
                                              download_features_meta_data=False)
             tgt = target if target is not None else ds.default_target_attribute
             X, y, categorical, _names = ds.get_data(target=tgt)
@@ -287,11 +316,11 @@ class OpenMLCache:
             MissingDataError: its description, splits or dataset are not cached.
         """
         tid = int(task_id)
-        missing = self._missing_task_files(tid)
+        missing = self._missing_task_files(tid) if self.offline else []
         if missing:
             raise MissingDataError(
                 f"OpenML task {tid} is not in the cache {self.source}: missing {self._shown(missing[0])}")
-        with self._offline() as openml:
+        with self._openml() as openml:
             t = openml.tasks.get_task(tid, download_splits=True, download_data=False,
                                       download_qualities=False, download_features_meta_data=False)
             n_repeats, n_folds, n_samples = t.get_split_dimensions()

@@ -1,0 +1,154 @@
+"""OpenML tasks for studies (on a copy of the shared OpenML cache) and the CV evaluator.
+
+Task 1882 of the OpenML test server is anneal (dataset 2: 898 rows, 38 features, 10 x 10 CV).
+Golden values are OpenML's own qualities (the cached qualities.xml).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from warmnas.bench import CVTask, OpenMLCVEvaluator, openml_task_id, openml_tasks
+from warmnas.bench.evaluators import run_evaluation
+from warmnas.errors import InputError, MissingDataError
+from warmnas.metadb import MetaDatabase
+from warmnas.metadb.openml_cache import OpenMLCache
+
+pytestmark = pytest.mark.shared_data
+
+
+def _factory(config, random_state=0):
+    """A small explicit Oboe-config -> estimator map (two algorithms) for evaluator tests."""
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.tree import DecisionTreeClassifier
+
+    if config["algorithm"] == "KNN":
+        return KNeighborsClassifier(n_neighbors=config["KNN:n_neighbors"], p=config["KNN:p"])
+    if config["algorithm"] == "DT":
+        return DecisionTreeClassifier(min_samples_split=config["DT:min_samples_split"],
+                                      random_state=random_state)
+    raise ValueError(f"no estimator for {config['algorithm']}")
+
+
+@pytest.fixture(scope="module")
+def anneal(shared_data):
+    with OpenMLCache(shared_data / "openml-cache") as cache:
+        return openml_tasks([1882], cache, meta_features=False)[0]
+
+
+def test_task_1882_is_anneal_with_its_own_splits(anneal, shared_data):
+    with OpenMLCache(shared_data / "openml-cache") as cache:
+        q = cache.dataset(2).qualities
+    task = anneal.payload
+    assert isinstance(task, CVTask)
+    assert anneal.task_id == openml_task_id(1882, "test") == "openml-test/t/1882"
+    assert task.name == "anneal" and task.task_type == "classification"
+    assert task.X.shape == (int(q["NumberOfInstances"]), int(q["NumberOfFeatures"]) - 1)
+    assert int(np.sum(~task.categorical)) == int(q["NumberOfNumericFeatures"])
+    assert (task.n_repeats, task.n_folds, len(task.splits)) == (10, 10, 100)
+    for r in (0, 9):
+        tests = np.concatenate([task.split(r, f)[1] for f in range(10)])
+        assert np.array_equal(np.sort(tests), np.arange(898))
+    assert anneal.exclude == ()  # anneal is not among the Oboe prior's datasets
+    assert anneal.record["name"] == "anneal" and anneal.record["info"]["openml_task_id"] == 1882
+    assert "openml_task_id" not in anneal.record  # test-server ids are not production ids
+    with pytest.raises(InputError, match=r"\(repeat, fold, sample\) = \(10, 0, 0\) does not exist"):
+        task.split(10, 0)
+
+
+def test_meta_features_are_computed_once_and_then_reused(openml_cache_dir, tmp_path, monkeypatch):
+    import metafeatures
+
+    db = MetaDatabase(f"sqlite:///{tmp_path / 'm.db'}")
+    with OpenMLCache(openml_cache_dir) as cache:
+        t = openml_tasks([1882], cache, db=db)[0]
+    assert len(t.meta_features) == 46
+    assert t.meta_features["NumberOfInstances"] == 898
+    assert t.meta_features["NumberOfCategoricalFeatures"] == 32
+    db.add_task(t.task_id, meta_features=t.meta_features, view="autosklearn")
+
+    def boom(*a, **k):
+        raise AssertionError("meta-features recomputed although stored")
+
+    monkeypatch.setattr(metafeatures, "extract", boom)
+    with OpenMLCache(openml_cache_dir) as cache:
+        again = openml_tasks([1882], cache, db=db)[0]
+    assert again.meta_features == pytest.approx(t.meta_features, nan_ok=True)
+
+
+def test_a_task_missing_from_the_cache_fails_at_once_naming_the_file(openml_cache_dir):
+    with OpenMLCache(openml_cache_dir) as cache:
+        start = time.perf_counter()
+        with pytest.raises(MissingDataError, match=r"task 3 is not in the cache .*datasets/3/description\.xml"):
+            openml_tasks([3], cache)
+        assert time.perf_counter() - start < 1.0
+        with pytest.raises(InputError, match="positive ints"):
+            openml_tasks([0], cache)
+        with pytest.raises(InputError, match="given twice"):
+            openml_tasks([1882, 1882], cache)
+
+
+def test_online_mode_lets_openml_download(openml_cache_dir, monkeypatch):
+    """offline=False hands a missing file to openml-python's own download path."""
+    import openml
+    import openml._api_calls as api
+
+    calls = []
+
+    class Unreachable(ConnectionError):
+        pass
+
+    def fake(endpoint, *a, **k):
+        calls.append(endpoint)
+        raise Unreachable(f"no network in the test for {endpoint}")
+
+    monkeypatch.setattr(api, "_perform_api_call", fake)
+    server_before = openml.config.server
+    with OpenMLCache(openml_cache_dir, offline=False) as cache, pytest.raises(Unreachable):
+        cache.dataset(30)  # only its parquet file is cached; the description is downloaded
+    assert calls == ["data/30"]
+    assert openml.config.server == server_before  # restored
+    with OpenMLCache(openml_cache_dir) as cache, pytest.raises(MissingDataError):
+        cache.dataset(30)  # offline: refused before openml is called
+    assert calls == ["data/30"]
+
+
+def test_cv_evaluator_on_two_folds_of_anneal(anneal):
+    task = anneal.payload
+    ev = OpenMLCVEvaluator(_factory, splits=[(0, 0), (0, 1)])
+    assert ev.fidelity(task) == pytest.approx(2 / 100)
+    assert OpenMLCVEvaluator(_factory, repeats=[0]).fidelity(task) == pytest.approx(10 / 100)
+    assert OpenMLCVEvaluator(_factory).fidelity(task) == 1.0
+    one_nn = {"algorithm": "KNN", "KNN:n_neighbors": 1, "KNN:p": 1}
+    stump = {"algorithm": "DT", "DT:min_samples_split": 1024}  # no split on 808 training rows
+    a = run_evaluation(ev, one_nn, task)
+    b = run_evaluation(ev, stump, task)
+    assert a.error is None and b.error is None and a.cost_s > 0
+    # a tree that cannot split predicts the majority class: balanced error = 1 - 1/k for the
+    # k classes present in each test fold (scikit-learn's balanced accuracy over true classes)
+    expected = []
+    for f in (0, 1):
+        _, test = task.split(0, f)
+        expected.append(1 - 1 / len(np.unique(task.y[test])))
+    assert b.value == pytest.approx(np.mean(expected))
+    assert a.value < 0.5 * b.value  # 1-NN is far better than the majority class on anneal
+    same = run_evaluation(ev, one_nn, task)
+    assert same.value == a.value
+    bad = run_evaluation(ev, {"algorithm": "GNB"}, task)
+    assert np.isnan(bad.value) and "no estimator for GNB" in bad.error
+
+
+def test_cv_evaluator_refuses_bad_arguments():
+    with pytest.raises(InputError, match=r"splits must be \(repeat, fold\) pairs"):
+        OpenMLCVEvaluator(_factory, splits=[(0,)])
+    with pytest.raises(InputError, match="splits is empty"):
+        OpenMLCVEvaluator(_factory, splits=[])
+    with pytest.raises(InputError, match="pass splits or repeats, not both"):
+        OpenMLCVEvaluator(_factory, splits=[(0, 0)], repeats=[0])
+    with pytest.raises(InputError, match="metric must be one of"):
+        OpenMLCVEvaluator(_factory, metric="auc")
+    with pytest.raises(TypeError, match="estimator_factory must be callable"):
+        OpenMLCVEvaluator(42)
