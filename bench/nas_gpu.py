@@ -81,7 +81,7 @@ def cmd_nb201_seed(args: argparse.Namespace) -> int:
     train, valid = _load(args)
     table = NB201Table.load(args.data_dir)
     out = Path(args.json)
-    meta = {"seed": args.seed, "method": args.method, "epochs": args.epochs,
+    meta = {"seed": args.seed, "method": args.method, "epochs": args.epochs, "fp32": args.fp32,
             "batch_size": args.batch_size, "lr": args.lr, "arch_lr": args.arch_lr,
             "arch_weight_decay": args.arch_weight_decay, "warmup_epochs": args.warmup_epochs,
             "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu"}
@@ -102,6 +102,7 @@ def cmd_nb201_seed(args: argparse.Namespace) -> int:
         warmup_epochs=args.warmup_epochs, device=args.device, random_state=args.seed,
         max_steps_per_epoch=2 if args.smoke else None, max_time_s=args.max_time_s,
         nb201_table=table, callback=flush, progress=False,
+        autocast=False if args.fp32 else "auto", channels_last=False if args.fp32 else "auto",
         C=4 if args.smoke else 16, layers=1 if args.smoke else 5)
     search.fit(train, valid)
     found = table.lookup(search.genotype_)
@@ -123,13 +124,25 @@ def cmd_nb201(args: argparse.Namespace) -> int:
     load_cifar10(args.data_dir, cache_dir=args.cache_dir)  # decode once before the workers
     procs = []
     t0 = time.perf_counter()
-    for seed in args.seeds:
+    variants = json.loads(args.variants) if args.variants else [{}] * len(args.seeds)
+    if len(variants) != len(args.seeds):
+        raise SystemExit("--variants needs one dict per seed")
+    for seed, var in zip(args.seeds, variants):
+        opts: dict[str, Any] = {k: getattr(args, k) for k in (
+            "method", "epochs", "batch_size", "lr", "arch_lr", "arch_weight_decay",
+            "warmup_epochs", "fp32")}
+        unknown = set(var) - set(opts)
+        if unknown:
+            raise SystemExit(f"unknown variant keys {sorted(unknown)}")
+        opts.update(var)
         cmd = [sys.executable, __file__, "nb201-seed", "--seed", str(seed),
-               "--json", str(out / f"nb201_seed{seed}.json"), *_common(args),
-               "--method", args.method, "--epochs", str(args.epochs),
-               "--batch-size", str(args.batch_size), "--lr", str(args.lr),
-               "--arch-lr", str(args.arch_lr), "--arch-weight-decay", str(args.arch_weight_decay),
-               "--warmup-epochs", str(args.warmup_epochs)]
+               "--json", str(out / f"nb201_seed{seed}.json"), *_common(args)]
+        for k, v in opts.items():
+            if isinstance(v, bool):
+                cmd += ["--" + k.replace("_", "-")] if v else []
+            else:
+                cmd += ["--" + k.replace("_", "-"), str(v)]
+        print("launch:", " ".join(cmd[2:]), flush=True)
         procs.append(subprocess.Popen(cmd))
     codes = [p.wait() for p in procs]
     wall = time.perf_counter() - t0
@@ -153,6 +166,8 @@ def cmd_nb201(args: argparse.Namespace) -> int:
         accs.append(lk["cifar10"])
         print(f"{seed:>4} {lk['index']:>6} {lk['cifar10']:6.2f} {lk['cifar100']:6.2f} "
               f"{lk['imagenet16_120']:6.2f} {res['search_time_s'] / 60:5.2f}  {lk['arch']}"
+              f"  [{res['method']} bs {res['batch_size']} ep {len(res['history'])}/"
+              f"{res['epochs']} lr {res['lr']} arch_lr {res['arch_lr']}]"
               + ("  (time budget hit)" if res.get("stopped_early") else ""))
     if accs:
         print(f"mean CIFAR-10 {np.mean(accs):.2f} +- {np.std(accs):.2f} over {len(accs)} seeds")
@@ -250,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--arch-lr", type=float, default=3e-4)
         p.add_argument("--arch-weight-decay", type=float, default=1e-3)
         p.add_argument("--warmup-epochs", type=int, default=0)
+        p.add_argument("--fp32", action="store_true",
+                       help="NB201: no bf16 autocast and no channels-last (A/B check)")
 
     def time_opts(p: argparse.ArgumentParser) -> None:
         p.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
@@ -269,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     common(p)
     nb_opts(p)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--variants", default=None,
+                   help="JSON list, one dict of option overrides per seed (calibration runs)")
     p.set_defaults(fn=cmd_nb201)
 
     p = sub.add_parser("darts-time")
@@ -281,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     nb_opts(p)
     time_opts(p)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--variants", default=None)
     p.set_defaults(fn=cmd_all)
 
     args = parser.parse_args(argv)

@@ -30,6 +30,25 @@ def test_batched_equals_reference_on_cuda(cuda_device: str, space: str, layers: 
     assert rel < 5e-2
 
 
+@pytest.mark.parametrize("space,layers", [("darts", 3), ("nb201", 1)])
+def test_bf16_channels_last_gradients_match_fp32(cuda_device: str, space: str,
+                                                 layers: int) -> None:
+    """The fast path's dtype/layout must not change the gradients beyond bf16 rounding."""
+    torch.manual_seed(0)
+    net = build_supernet(space, C=16, layers=layers, impl="batched").to(cuda_device)
+    x = torch.randn(32, 3, 16, 16, device=cuda_device)
+    y = torch.randint(0, 10, (32,), device=cuda_device)
+    params = net.weight_parameters() + net.arch_parameters()
+    ref = torch.autograd.grad(torch.nn.functional.cross_entropy(net(x), y), params)
+    net_cl = net.to(memory_format=torch.channels_last)
+    with torch.autocast("cuda", dtype=torch.bfloat16):
+        logits = net_cl(x.contiguous(memory_format=torch.channels_last))
+    low = torch.autograd.grad(torch.nn.functional.cross_entropy(logits.float(), y), params)
+    num = sum(float((a - b).float().square().sum()) for a, b in zip(ref, low))
+    den = sum(float(a.float().square().sum()) for a in ref)
+    assert (num / den) ** 0.5 < 5e-2
+
+
 @pytest.mark.parametrize("method", ["darts", "drnas", "gdas"])
 def test_cuda_graphs_match_eager(cuda_device: str, method: str) -> None:
     rng = np.random.default_rng(0)

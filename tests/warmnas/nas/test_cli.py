@@ -1,0 +1,47 @@
+"""``warmnas nas search`` end to end on tiny arrays."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from warmnas.cli import main
+
+
+def _npz(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    path = tmp_path / "tiny.npz"
+    np.savez(path, X=rng.integers(0, 256, size=(32, 8, 8, 3), dtype=np.uint8),
+             y=rng.integers(0, 2, size=32))
+    return path
+
+
+def test_nas_search_nb201_json(tmp_path: Path, shared_data: Path,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["nas", "search", "--space", "nb201", "--data", str(_npz(tmp_path)),
+                 "--data-dir", str(shared_data), "--method", "drnas", "--epochs", "1",
+                 "--C", "4", "--layers", "1", "--batch-size", "8",
+                 "--max-steps-per-epoch", "2", "--no-progress", "--json"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["space"] == "nb201"
+    assert out["nb201"]["arch"] == out["genotype"]
+    assert 0 <= out["nb201"]["index"] < 15625 and 10 < out["nb201"]["cifar10"] < 100
+    assert len(out["history"]) == 1
+
+
+def test_nas_search_darts_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["nas", "search", "--space", "darts", "--data", str(_npz(tmp_path)),
+                 "--epochs", "1", "--C", "4", "--layers", "2", "--batch-size", "8",
+                 "--max-steps-per-epoch", "1", "--no-progress"])
+    assert code == 0
+    assert "genotype: Genotype(normal=[" in capsys.readouterr().out
+
+
+def test_nas_search_bad_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["nas", "search", "--data", str(tmp_path / "missing.npz")])
+    assert code == 2
+    assert "neither 'cifar10' nor an .npz file" in capsys.readouterr().err
