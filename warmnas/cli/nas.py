@@ -60,6 +60,8 @@ def _load_data(args: argparse.Namespace, data_dir: Path) -> Any:
 
     from warmnas.nas.data import CIFAR10_MEAN, CIFAR10_STD, ImageData, load_cifar10
 
+    mean: Any = None
+    std: Any = None
     if args.data == "cifar10":
         X, y, _, _ = load_cifar10(data_dir, cache_dir=args.cache_dir)
         X, y = np.asarray(X), np.asarray(y)
@@ -73,7 +75,6 @@ def _load_data(args: argparse.Namespace, data_dir: Path) -> Any:
                 X, y = npz["X"], npz["y"]
         except (KeyError, ValueError, OSError) as exc:
             raise InputError(f"{path} must be an .npz file with arrays 'X' and 'y': {exc}") from exc
-        mean = std = None
     if args.subset is not None:
         if args.subset < 4:
             raise InputError(f"--subset must be at least 4, got {args.subset}")
