@@ -1,0 +1,40 @@
+"""``warmnas nas meta-train`` / ``warmnas nas adapt`` on tiny Omniglot tasks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from warmnas.cli import main
+
+from .conftest import one_thread
+
+
+@pytest.mark.shared_data
+def test_meta_train_then_adapt(shared_data, tmp_path, capsys) -> None:
+    common = ["--data-dir", str(shared_data), "--cache-dir", str(tmp_path / "cache"),
+              "--size", "8", "--n-way", "3", "--k-shot", "1", "--q-query", "1"]
+    out = tmp_path / "ck"
+    with one_thread():
+        rc = main(["nas", "meta-train", *common, "--out", str(out), "--meta-steps", "2",
+                   "--meta-batch-size", "2", "--inner-steps", "1", "--adapt-steps", "1",
+                   "--channels", "4", "--layers", "2", "--json",
+                   "--db", f"sqlite:///{tmp_path / 'meta.db'}"])
+        assert rc == 0
+        trained = json.loads(capsys.readouterr().out)
+        assert trained["meta_steps"] == 2 and (out / "alphas.npz").is_file()
+        rc = main(["nas", "adapt", str(out), *common, "--tasks", "3", "--json"])
+    assert rc == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["n_tasks"] == 3 and 0 <= res["accuracy"] <= 1 and res["genotype"]["space"] == "darts"
+    from warmnas.metadb import MetaDatabase
+
+    recs = MetaDatabase(f"sqlite:///{tmp_path / 'meta.db'}").nas_records(space="darts")
+    assert [r.task for r in recs] == ["metanas/omniglot-train"]
+
+
+def test_adapt_missing_checkpoint_is_a_clear_error(tmp_path, capsys) -> None:
+    rc = main(["nas", "adapt", str(tmp_path / "nope"), "--data-dir", str(tmp_path)])
+    assert rc == 2
+    assert "no MetaNAS checkpoint" in capsys.readouterr().err

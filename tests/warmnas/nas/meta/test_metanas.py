@@ -1,0 +1,223 @@
+"""MetaNAS: meta-training moves alpha, adapt gives valid genotypes, checkpoints, determinism."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from warmnas.errors import (
+    CorruptDatabaseError,
+    InputError,
+    InputTypeError,
+    MissingDataError,
+    NotFittedError,
+)
+from warmnas.nas.genotype import Genotype
+from warmnas.nas.meta.metanas import MetaNAS
+from warmnas.nas.meta.omniglot import omniglot_tasks
+from warmnas.nas.nb201 import parse_arch
+
+from .conftest import one_thread
+
+TINY = dict(C=4, layers=2, meta_batch_size=2, inner_steps=2, adapt_steps=2, eval_tasks=4,
+            progress=False)
+
+
+@pytest.fixture(scope="module")
+def trained(omniglot8):
+    """A tiny meta-training on 8x8 Omniglot crops (the issue's CPU check)."""
+    train = omniglot_tasks(data=omniglot8, split="train", n_way=3, k_shot=1, q_query=2)
+    test = omniglot_tasks(data=omniglot8, split="test", n_way=3, k_shot=1, q_query=2)
+    with one_thread():
+        init = MetaNAS(meta_steps=0, random_state=0, **TINY).fit(train)
+        model = MetaNAS(meta_steps=4, random_state=0, inner_lr=0.05, inner_arch_lr=0.05,
+                        **TINY).fit(train, test)
+    return model, init, train, test
+
+
+def test_meta_training_moves_the_meta_alphas(trained) -> None:
+    model, init, _, _ = trained
+    before, after = init.meta_alphas_, model.meta_alphas_
+    assert set(after) == {"normal", "reduce"} and after["reduce"].shape == (14, 8)
+    # layers=2: both cells are reduction cells, so only the reduce alphas are used and move
+    moved = (after["reduce"] - before["reduce"]).abs().max().item()
+    assert moved > 1e-3
+    assert torch.equal(after["normal"], before["normal"])
+    assert model.n_meta_steps_ == 4
+    assert model.history_[-1]["valid_accuracy"] >= 0.0
+    assert 0.0 <= model.history_[0]["train_query_accuracy"] <= 1.0
+
+
+def test_weights_move_and_reptile_step_is_the_mean_task_displacement(omniglot8) -> None:
+    """One Reptile meta-step with SGD, meta_lr=1: theta <- mean of the adapted task params."""
+    from warmnas.nas.meta.inner import run_tasks
+
+    train = omniglot_tasks(data=omniglot8, split="train", n_way=3, k_shot=1, q_query=2)
+    a = MetaNAS(meta_steps=0, random_state=3, **TINY).fit(train)
+    b = MetaNAS(meta_steps=1, random_state=3, meta_lr=1.0, meta_arch_lr=1.0, **TINY).fit(train)
+    # replay the same task draw: the task generator is seeded identically in both fits
+    from warmnas._random import check_random_state, derive_seed, torch_generator
+
+    rng = check_random_state(3)
+    seeds = {k: derive_seed(rng) for k in ("model", "tasks", "inner", "eval")}
+    batch = train.sample_batch(2, torch_generator(seeds["tasks"], "cpu"))
+    w0, a0 = a._fnet.split(a.model_)
+    w_opt, a_opt = a._inner_opts()
+    out = run_tasks(a._fnet, w0, a0, batch.support_x, batch.support_y, batch.query_x,
+                    batch.query_y, mode="reptile", steps=2, w_opt=w_opt, a_opt=a_opt, n_way=3,
+                    grad_clip=a.inner_grad_clip)
+    wb, ab = b._fnet.split(b.model_)
+    for k in w0:
+        assert torch.allclose(wb[k], w0[k] - out["dw"][k] / 2, atol=1e-5), k
+    assert torch.allclose(ab["reduce"], a0["reduce"] - out["da"]["reduce"] / 2, atol=1e-5)
+    assert any((wb[k] - w0[k]).abs().max() > 1e-4 for k in w0)
+
+
+def test_adapt_returns_valid_genotype_and_accuracy(trained) -> None:
+    model, _, _, test = trained
+    res = model.adapt(test.sample(random_state=11))
+    assert isinstance(res.genotype, Genotype)
+    assert Genotype.from_json(res.genotype.to_json()) == res.genotype
+    assert 0.0 <= res.accuracy <= 1.0 and np.isfinite(res.loss)
+    assert res.steps == TINY["adapt_steps"]
+    # adaptation moved the alphas away from the meta-learned ones
+    assert (res.alphas["reduce"] - model.meta_alphas_["reduce"]).abs().max() > 0
+    ev = model.evaluate(test, n_tasks=4, random_state=0)
+    assert ev["n_tasks"] == 4 and 0 <= ev["accuracy"] <= 1 and len(ev["accuracies"]) == 4
+    assert sum(c for _, c in ev["genotypes"]) == 4
+    assert ev == model.evaluate(test, n_tasks=4, random_state=0)  # same tasks, same result
+
+
+def test_nb201_space_and_parallel_equals_sequential(synthetic_tasks) -> None:
+    kw = dict(TINY, C=4, layers=1, meta_steps=2, meta_batch_size=3, random_state=1)
+    par = MetaNAS("nb201", parallel_tasks=3, **kw).fit(synthetic_tasks)
+    seq = MetaNAS("nb201", parallel_tasks=1, **kw).fit(synthetic_tasks)
+    assert par.meta_alphas_["cell"].shape == (6, 5)
+    assert torch.allclose(par.meta_alphas_["cell"], seq.meta_alphas_["cell"], atol=1e-5)
+    parse_arch(par.genotype_)  # a valid NB201 arch string
+    res = par.adapt(synthetic_tasks.sample(0))
+    parse_arch(res.genotype)
+
+
+def test_same_seed_same_model(synthetic_tasks) -> None:
+    kw = dict(TINY, meta_steps=2, random_state=7)
+    a = MetaNAS("nb201", layers=1, **{k: v for k, v in kw.items() if k != "layers"}).fit(
+        synthetic_tasks)
+    b = MetaNAS("nb201", layers=1, **{k: v for k, v in kw.items() if k != "layers"}).fit(
+        synthetic_tasks)
+    assert torch.equal(a.meta_alphas_["cell"], b.meta_alphas_["cell"])
+    sa = dict(a.model_.named_parameters())
+    for n, p in b.model_.named_parameters():
+        assert torch.equal(p, sa[n]), n
+
+
+def test_fomaml_and_fixed_architecture_baseline(synthetic_tasks) -> None:
+    fo = MetaNAS("nb201", algorithm="fomaml", meta_optimizer="adam", meta_lr=1e-2,
+                 meta_arch_lr=1e-2, meta_steps=2, random_state=0,
+                 **dict(TINY, layers=1)).fit(synthetic_tasks)
+    assert (fo.meta_alphas_["cell"].abs().max() > 1e-3)
+    maml = MetaNAS(model="conv4", algorithm="fomaml", meta_optimizer="adam", meta_lr=1e-3,
+                   inner_optimizer="sgd", inner_lr=0.1, meta_steps=3, random_state=0,
+                   **TINY).fit(synthetic_tasks)
+    assert maml.meta_alphas_ == {} and maml.genotype_ is None
+    res = maml.adapt(synthetic_tasks.sample(0))
+    assert res.genotype is None and 0 <= res.accuracy <= 1
+    with pytest.raises(InputError, match="no alphas"):
+        maml.alpha_prior()
+
+
+def test_uniform_frozen_alphas_stay_uniform(synthetic_tasks) -> None:
+    m = MetaNAS("nb201", init_alpha="uniform", learn_alpha=False, meta_steps=2, random_state=0,
+                **dict(TINY, layers=1)).fit(synthetic_tasks)
+    assert torch.equal(m.meta_alphas_["cell"], torch.zeros(6, 5))
+    res = m.adapt(synthetic_tasks.sample(0))
+    assert torch.equal(res.alphas["cell"], torch.zeros(6, 5))
+
+
+def test_latency_penalty_is_used_in_the_inner_loop(synthetic_tasks) -> None:
+    """A penalty on the expected share of nor_conv_3x3 (column 3) pushes its logits down."""
+    calls = []
+
+    def penalty(ce: torch.Tensor, alphas: dict) -> torch.Tensor:
+        calls.append(1)
+        return ce + 5.0 * torch.softmax(alphas["cell"], dim=-1)[:, 3].sum()
+
+    kw = dict(TINY, layers=1, meta_steps=2, random_state=0, inner_arch_lr=0.05)
+    plain = MetaNAS("nb201", **kw).fit(synthetic_tasks)
+    pen = MetaNAS("nb201", latency_penalty=penalty, **kw).fit(synthetic_tasks)
+    assert calls
+    col = pen.meta_alphas_["cell"][:, 3] - plain.meta_alphas_["cell"][:, 3]
+    assert (col < 0).all()
+
+
+def test_checkpoint_roundtrip(trained, tmp_path) -> None:
+    model, _, _, test = trained
+    folder = model.save(tmp_path / "ck")
+    assert {p.name for p in folder.iterdir()} == {"alphas.npz", "weights.pt", "genotype.json",
+                                                  "config.json"}
+    with np.load(folder / "alphas.npz", allow_pickle=False) as npz:
+        assert np.allclose(npz["reduce"], model.meta_alphas_["reduce"].numpy())
+    weights = torch.load(folder / "weights.pt", weights_only=True)
+    assert all(isinstance(v, torch.Tensor) for v in weights.values())
+    assert Genotype.from_dict(json.loads((folder / "genotype.json").read_text())) == \
+        model.genotype_
+    loaded = MetaNAS.load(folder)
+    for k, v in model.meta_alphas_.items():
+        assert torch.equal(loaded.meta_alphas_[k], v)
+    task = test.sample(random_state=2)
+    assert loaded.adapt(task).accuracy == model.adapt(task).accuracy
+    assert loaded.history_ == json.loads(json.dumps(model.history_))
+
+
+def test_checkpoint_errors(trained, tmp_path) -> None:
+    model, _, _, _ = trained
+    with pytest.raises(MissingDataError, match="no MetaNAS checkpoint"):
+        MetaNAS.load(tmp_path / "nothing")
+    folder = model.save(tmp_path / "ck")
+    (folder / "weights.pt").write_bytes(b"not a torch file")
+    with pytest.raises(CorruptDatabaseError, match="cannot read the checkpoint files"):
+        MetaNAS.load(folder)
+    (folder / "config.json").write_text('{"format": "other"}')
+    with pytest.raises(CorruptDatabaseError, match="not a MetaNAS checkpoint"):
+        MetaNAS.load(folder)
+
+
+def test_checkpoints_during_fit_and_time_budget(synthetic_tasks, tmp_path) -> None:
+    m = MetaNAS("nb201", meta_steps=50, checkpoint_dir=tmp_path / "ck", checkpoint_every=1,
+                max_time_s=1e-3, random_state=0, **dict(TINY, layers=1)).fit(synthetic_tasks)
+    assert m.stopped_early_ and m.n_meta_steps_ < 50
+    assert json.loads((tmp_path / "ck" / "config.json").read_text())["n_meta_steps"] == \
+        m.n_meta_steps_
+
+
+def test_errors(synthetic_tasks, trained) -> None:
+    with pytest.raises(NotFittedError, match="not fitted"):
+        MetaNAS().adapt(synthetic_tasks.sample(0))
+    with pytest.raises(InputError, match="algorithm must be one of"):
+        MetaNAS(algorithm="maml2").fit(synthetic_tasks)
+    with pytest.raises(InputError, match="meta_batch_size must be an int >= 1"):
+        MetaNAS(meta_batch_size=0).fit(synthetic_tasks)
+    with pytest.raises(InputError, match="needs k_shot >= 2"):
+        MetaNAS(arch_batch="split").fit(synthetic_tasks.with_shots(k_shot=1))
+    with pytest.raises(InputError, match="inner_lr must be a finite number"):
+        MetaNAS(inner_lr=float("nan")).fit(synthetic_tasks)
+    with pytest.raises(InputTypeError, match="TaskDistribution"):
+        MetaNAS().fit([1, 2])  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="CUDA is not available"):
+        if torch.cuda.is_available():
+            raise InputError("CUDA is not available (skipped on CUDA machines)")
+        MetaNAS(device="cuda").fit(synthetic_tasks)
+    model, _, _, _ = trained
+    with pytest.raises(InputError, match="meta-trained for 3-way tasks"):
+        model.adapt(synthetic_tasks.with_shots(n_way=2).sample(0))
+    from warmnas.nas.meta.tasks import ClassTaskDistribution
+
+    small = ClassTaskDistribution(np.zeros((12, 4, 4), np.uint8) + np.arange(12)[:, None, None],
+                                  np.repeat(np.arange(3), 4), n_way=3, k_shot=1, q_query=2)
+    with pytest.raises(InputError, match="task images are"):
+        model.evaluate(small, n_tasks=1)
+    with pytest.raises(InputTypeError, match="task must be a Task"):
+        model.adapt("task")  # type: ignore[arg-type]
