@@ -263,6 +263,8 @@ class DaskExecutor(Executor):
                 self._cluster = distributed.LocalCluster(
                     n_workers=n_workers, threads_per_worker=1, processes=True,
                     dashboard_address=None, silence_logs=logging.WARNING,
+                    # no dashboard; its HTTP endpoint on a free port (never a clash with 8787)
+                    scheduler_kwargs={"dashboard_address": ":0"},
                 )
                 self.client = distributed.Client(self._cluster, timeout=timeout)
         self.n_workers = max(1, len(self.client.scheduler_info(n_workers=-1).get("workers", {})))

@@ -190,7 +190,13 @@ def _methods(methods: Any, params: Mapping[str, Mapping[str, Any]] | None) -> di
         if isinstance(m, str):
             if m not in METHODS:
                 raise InputError(f"unknown method {m!r}; expected one of {list(METHODS)}")
-            out[label] = make_starter(m, **dict((params or {}).get(m, {})))
+            try:
+                out[label] = make_starter(m, **dict((params or {}).get(m, {})))
+            except ImportError as exc:
+                raise InputError(
+                    f"method {m!r} is not available in this installation ({exc}); choose "
+                    "another method"
+                ) from exc
         elif isinstance(m, WarmStarter):
             out[label] = m
         else:

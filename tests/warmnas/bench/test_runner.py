@@ -199,3 +199,16 @@ def test_an_evaluator_returning_garbage_is_reported(oboe, oboe_tasks, sqlite_url
     res = run_study(oboe_tasks[:1], "random", inf, prior=prior, db=MetaDatabase(sqlite_url),
                     budget=2)
     assert res.curves["error"].str.contains("non-finite value").all()
+
+
+@pytest.mark.postgres
+def test_a_study_into_postgresql_stores_and_resumes(oboe, oboe_tasks, pg_url):
+    prior, ev = oboe
+    db = MetaDatabase(pg_url)
+    res = run_study(oboe_tasks[:3], METHODS, ev, prior=prior, db=db, budget=4)
+    keys = _keys(db)
+    assert len(keys) == len(set(keys)) == res.n_evaluated
+    assert set(keys) == set(zip(res.curves["task"], res.curves["config_id"]))
+    again = run_study(oboe_tasks[:3], METHODS, ev, prior=prior, db=db, budget=4)
+    assert again.n_evaluated == 0 and len(_keys(db)) == len(keys)
+    assert again.curves["config_id"].tolist() == res.curves["config_id"].tolist()
