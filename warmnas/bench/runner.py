@@ -460,15 +460,15 @@ def run_study(
             st = fitted.get(key)
             if st is None:
                 st = copy.deepcopy(proto)
-                st.fit(sub.performance, sub.meta_features if st.requires_meta_features else None,
-                       direction=prior.direction)
+                # meta-features go to every method that can use them (PMF seeds with kNN)
+                st.fit(sub.performance, sub.meta_features, direction=prior.direction)
                 fitted[key] = st
             allowed = set(st.config_ids_)
             cand = list(st.config_ids_) if t.candidates is None else \
                 [c for c in t.candidates if c in allowed]
             if not cand:
                 raise InputError(f"task {t.task_id!r} has no candidate configuration in the prior")
-            search = st.start(t.meta_features if st.requires_meta_features else None,
+            search = st.start(t.meta_features or None,
                               candidates=cand, nan_policy=nan_policy,
                               random_state=_seed(random_state, t.task_id, label))
             jobs.append(_Job(t, label, search, int(budget), sign))
