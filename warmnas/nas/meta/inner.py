@@ -281,8 +281,8 @@ def inner_darts_steps(fnet: FunctionalNet, weights: Params, alphas: Params,
             or ``"split"`` (weights on one half of each class, alphas on the other).
         batch_size: images per step drawn from the (weight / arch) set; None = all of it.
         generator: for the minibatch draws when ``batch_size`` is set.
-        latency_penalty: ``f(ce, alphas) -> loss`` for the alpha step (one task's alphas; it runs
-            under ``vmap`` so it must be written with tensor ops only).
+        latency_penalty: ``f(ce, alphas) -> loss`` for the alpha step, called per task with that
+            task's 0-d cross-entropy and alphas (any callable, e.g. ``warmnas.hardware``'s).
         grad_clip: per-task global gradient-norm clip of the weight step.
         autocast: bf16 autocast on CUDA.
 
@@ -310,14 +310,14 @@ def inner_darts_steps(fnet: FunctionalNet, weights: Params, alphas: Params,
         loss = F.cross_entropy(logits.float(), yb)
         return loss, loss.detach()
 
-    def a_loss(a: Params, w: Params, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+    def a_ce(a: Params, w: Params, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         with amp():
             logits = fnet(w, a, xb)
-        ce = F.cross_entropy(logits.float(), yb)
-        return ce if latency_penalty is None else latency_penalty(ce, a)
+        return F.cross_entropy(logits.float(), yb)
 
     w_grad = torch.func.vmap(torch.func.grad(w_loss, has_aux=True), randomness="different")
-    a_grad = torch.func.vmap(torch.func.grad(a_loss), randomness="different")
+    a_grad = (torch.func.vmap(torch.func.grad(a_ce), randomness="different")
+              if latency_penalty is None else _penalised_alpha_grad(a_ce, latency_penalty))
     w_state = w_opt.init(weights)
     a_state = a_opt.init(alphas) if learn_alpha and a_opt is not None else None
     loss = torch.zeros(x.shape[0], device=x.device)
@@ -341,6 +341,26 @@ def inner_darts_steps(fnet: FunctionalNet, weights: Params, alphas: Params,
         gw = _clip(gw, grad_clip)
         weights = w_opt.step(weights, gw, w_state)
     return InnerResult(weights, alphas, loss)
+
+
+def _penalised_alpha_grad(ce_fn: Callable[..., torch.Tensor], penalty: LatencyPenalty,
+                          in_dims: tuple[int | None, ...] = (0, 0, 0, 0)
+                          ) -> Callable[..., Params]:
+    """Per-task alpha gradients of ``penalty(ce_t, alphas_t)``: the cross-entropies come from
+    one ``vmap``-ed forward pass, the penalty is applied task by task outside ``vmap`` (so any
+    callable works, also one with data-dependent checks), and ordinary autograd differentiates
+    the sum over tasks (the tasks are independent, so that gives each task's gradient)."""
+
+    def grad_fn(alphas: Params, weights: Params, x: torch.Tensor, y: torch.Tensor) -> Params:
+        with torch.enable_grad():
+            a = {k: v.detach().requires_grad_(True) for k, v in alphas.items()}
+            ce = torch.func.vmap(ce_fn, in_dims=in_dims, randomness="different")(a, weights, x, y)
+            total = sum(penalty(ce[t], {k: v[t] for k, v in a.items()})
+                        for t in range(ce.shape[0]))
+            grads = torch.autograd.grad(total, list(a.values()))  # type: ignore[arg-type]
+        return dict(zip(a.keys(), grads))
+
+    return grad_fn
 
 
 class _null:
@@ -417,10 +437,22 @@ def run_tasks(fnet: FunctionalNet, w0: Params, a0: Params, support_x: torch.Tens
                 logits = fnet(w, a, x)
             logits = logits.float()
             ce = F.cross_entropy(logits, y)
-            loss = ce if (latency_penalty is None or not a) else latency_penalty(ce, a)
-            return loss, ((logits.argmax(dim=1) == y).float().mean().detach(), ce.detach())
+            return ce, ((logits.argmax(dim=1) == y).float().mean().detach(), ce.detach())
 
-        if learn_alpha:
+        if learn_alpha and latency_penalty is not None:
+            # alpha part: query CE + penalty, task by task outside vmap (any callable works)
+            def qce(a: Params, w: Params, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+                if use_amp:
+                    with torch.autocast("cuda", dtype=torch.bfloat16):
+                        return F.cross_entropy(fnet(w, a, x).float(), y)
+                return F.cross_entropy(fnet(w, a, x).float(), y)
+
+            ga = _penalised_alpha_grad(qce, latency_penalty)(
+                res.alphas, {k: v.detach() for k, v in res.weights.items()}, query_x, query_y)
+            fn = torch.func.vmap(torch.func.grad(qloss, has_aux=True), randomness="different")
+            gw, (acc, ce) = fn(res.weights, {k: v.detach() for k, v in res.alphas.items()},
+                               query_x, query_y)
+        elif learn_alpha:
             fn = torch.func.vmap(torch.func.grad(qloss, argnums=(0, 1), has_aux=True),
                                  randomness="different")
             (gw, ga), (acc, ce) = fn(res.weights, res.alphas, query_x, query_y)

@@ -175,14 +175,16 @@ class MetaNAS:
         meta_lr_schedule: ``"constant"``, ``"linear"`` (to 0, as Reptile) or ``"cosine"``.
         arch_warmup_steps: meta-steps before the alphas move (MetaNAS: half the meta-steps).
         latency_penalty: ``f(ce_loss, alphas) -> loss`` used in every alpha step (task level,
-            and the first-order MAML meta-gradient), e.g. from ``warmnas.hardware``; it runs
-            under ``torch.func.vmap``, so it must use tensor operations only.
+            and the first-order MAML meta-gradient), called per task; e.g.
+            ``warmnas.hardware.latency_penalty(latency_model, "additive", target_ms=..., weight=...)``
+            for the target device.
         parallel_tasks: tasks adapted at once (``vmap`` chunk; lower it to save memory);
             ``"auto"`` = ``meta_batch_size``.
         device: torch device.
         autocast: bf16 autocast (CUDA only).
         cuda_graphs: capture each task-chunk computation (all inner steps and the meta-gradient)
-            as a CUDA graph; ``"auto"`` = on CUDA when ``inner_batch_size`` is None. A capture
+            as a CUDA graph; ``"auto"`` = on CUDA when ``inner_batch_size`` and
+            ``latency_penalty`` are None (pass True for a graph-safe penalty). A capture
             that fails or disagrees with the eager result falls back to eager (logged).
         eval_every: every so many meta-steps score ``eval_tasks`` tasks of ``valid_tasks``
             (:meth:`fit`) into the history; None = only at the end when ``valid_tasks`` given.
@@ -207,6 +209,8 @@ class MetaNAS:
         genotype_: the architecture derived from ``meta_alphas_`` (None for fixed archs).
         history_: records (meta-step, train query accuracy/loss, valid accuracy, seconds).
         n_meta_steps_: meta-steps run; fit_time_s_: wall time; stopped_early_: budget hit.
+        cuda_graphs_active_: whether meta-training replayed CUDA graphs (False on CPU, or after
+            a failed / mismatching capture fell back to eager).
         n_way_, image_shape_: the task format the model was built for.
     """
 
@@ -397,7 +401,7 @@ class MetaNAS:
         if self.arch_batch == "split" and tasks.k_shot < 2:
             raise InputError("arch_batch='split' needs k_shot >= 2; use arch_batch='support'")
         device = cfg["device"]
-        if tasks.device != device:
+        if not _same_device(tasks.device, device):
             raise InputError(f"tasks live on {tasks.device} but device={device}; build the task "
                              f"distribution with device={str(device)!r}")
         rng = check_random_state(self.random_state)
@@ -421,6 +425,8 @@ class MetaNAS:
         with _backend_flags(device):
             self._meta_train(tasks, valid_tasks, cfg, gen, start)
         self.fit_time_s_ = time.perf_counter() - start
+        runners = self.__dict__.pop("_runners", {})  # free captured graphs and their memory
+        self.cuda_graphs_active_ = any(r.active for r in runners.values())
         if valid_tasks is not None and (not self.history_
                                         or "valid_accuracy" not in self.history_[-1]):
             res = self.evaluate(valid_tasks, n_tasks=self.eval_tasks, random_state=seeds["eval"])
@@ -660,7 +666,8 @@ class MetaNAS:
     def _graphs_on(self, device: torch.device) -> bool:
         value = self.cuda_graphs
         if value == "auto":
-            return device.type == "cuda" and self.inner_batch_size is None
+            return (device.type == "cuda" and self.inner_batch_size is None
+                    and self.latency_penalty is None)
         return bool(value) and device.type == "cuda"
 
     def adapt(self, task: Task, steps: int | None = None, random_state: RandomState = 0
@@ -715,6 +722,7 @@ class MetaNAS:
                                  f"{type(tasks).__name__}")
         gen2 = torch_generator(random_state, batch.support_x.device)
         alphas, acc, loss = self._adapt_batch(batch, steps, gen2)
+        self.__dict__.pop("_runners", None)
         accs = acc.double().cpu().numpy()
         genos: Counter[str] = Counter()
         if alphas:
@@ -914,6 +922,16 @@ class MetaNAS:
         if self.db is not None and self._fnet.has_alphas:
             task = self.db_task or f"metanas/{self.task_info_.get('name', 'tasks')}"
             self.to_database(self.db, task, final=final)
+
+
+def _same_device(a: torch.device, b: torch.device) -> bool:
+    """``cuda`` and ``cuda:<current>`` are the same device."""
+    if a.type != b.type:
+        return False
+    if a.type != "cuda" or a.index == b.index:
+        return True
+    current = torch.cuda.current_device()
+    return (current if a.index is None else a.index) == (current if b.index is None else b.index)
 
 
 @contextlib.contextmanager

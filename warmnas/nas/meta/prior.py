@@ -335,6 +335,7 @@ def warm_search(train: Any, valid: Any, *, arms: Mapping[str, Mapping[str, Any]]
                 arch_betas: tuple[float, float] = (0.5, 0.999),
                 arch_weight_decay: float = 1e-3, latency_penalty: Any = None,
                 eval_batch: int = 500, device: str | torch.device = "cpu",
+                max_time_s: float | None = None,
                 random_state: RandomState = 0) -> dict[str, SearchCurve]:
     """First-order DARTS from several starting points ("arms") at once, on the same batches.
 
@@ -357,6 +358,7 @@ def warm_search(train: Any, valid: Any, *, arms: Mapping[str, Mapping[str, Any]]
         latency_penalty: ``f(ce, alphas) -> loss`` for the alpha step.
         eval_batch: images per forward pass when scoring (BatchNorm uses batch statistics).
         device: torch device.
+        max_time_s: wall-time budget: stop (after scoring) once exceeded; the curves end there.
         random_state: seed of the weight initialisation and the minibatches.
 
     Returns:
@@ -366,7 +368,12 @@ def warm_search(train: Any, valid: Any, *, arms: Mapping[str, Mapping[str, Any]]
         InputError: no arms, bad settings. InputTypeError: bad data.
     """
     from warmnas.nas.data import ImageData
-    from warmnas.nas.meta.inner import FunctionalNet, InnerOptimizer, _clip
+    from warmnas.nas.meta.inner import (
+        FunctionalNet,
+        InnerOptimizer,
+        _clip,
+        _penalised_alpha_grad,
+    )
     from warmnas.nas.supernet import build_supernet
 
     if not isinstance(arms, Mapping) or not arms:
@@ -449,13 +456,14 @@ def warm_search(train: Any, valid: Any, *, arms: Mapping[str, Mapping[str, Any]]
                y: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(fnet(w, a, x), y)
 
-    def a_loss(a: dict[str, torch.Tensor], w: dict[str, torch.Tensor], x: torch.Tensor,
-               y: torch.Tensor) -> torch.Tensor:
-        ce = F.cross_entropy(fnet(w, a, x), y)
-        return ce if latency_penalty is None else latency_penalty(ce, a)
+    def a_ce(a: dict[str, torch.Tensor], w: dict[str, torch.Tensor], x: torch.Tensor,
+             y: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(fnet(w, a, x), y)
 
     w_grad = torch.func.vmap(torch.func.grad(w_loss), in_dims=(0, 0, None, None))
-    a_grad = torch.func.vmap(torch.func.grad(a_loss), in_dims=(0, 0, None, None))
+    a_grad = (torch.func.vmap(torch.func.grad(a_ce), in_dims=(0, 0, None, None))
+              if latency_penalty is None
+              else _penalised_alpha_grad(a_ce, latency_penalty, in_dims=(0, 0, None, None)))
 
     @torch.no_grad()
     def score() -> list[float]:
@@ -467,6 +475,9 @@ def warm_search(train: Any, valid: Any, *, arms: Mapping[str, Mapping[str, Any]]
             correct += (logits.argmax(dim=-1) == y).sum(dim=1)
         return (correct / len(vad)).tolist()
 
+    import time
+
+    started = time.perf_counter()
     curve_steps = [0]
     curve_acc = [score()]
     for step in range(steps):
@@ -477,9 +488,14 @@ def warm_search(train: Any, valid: Any, *, arms: Mapping[str, Mapping[str, Any]]
         xt, yt = batch(trd, min(batch_size, len(trd)))
         gw = _clip(w_grad(W, {k: v.detach() for k, v in A.items()}, xt, yt), grad_clip)
         W = w_opt.step(W, gw, w_state)
-        if (step + 1) % eval_every == 0 or step + 1 == steps:
+        over = max_time_s is not None and time.perf_counter() - started > float(max_time_s)
+        if (step + 1) % eval_every == 0 or step + 1 == steps or over:
             curve_steps.append(step + 1)
             curve_acc.append(score())
+        if over:
+            logger.warning("warm_search: time budget of %.0fs reached after %d of %d steps",
+                           float(max_time_s or 0), step + 1, steps)
+            break
     from warmnas.nas.genotype import derive_architecture
 
     out: dict[str, SearchCurve] = {}

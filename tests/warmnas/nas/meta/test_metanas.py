@@ -221,3 +221,26 @@ def test_errors(synthetic_tasks, trained) -> None:
         model.evaluate(small, n_tasks=1)
     with pytest.raises(InputTypeError, match="task must be a Task"):
         model.adapt("task")  # type: ignore[arg-type]
+
+
+def test_hardware_latency_penalties_in_the_inner_loop(synthetic_tasks) -> None:
+    """The hardware part's penalties (additive ProxylessNAS, multiplicative FBNet with its
+    data-dependent check) work in the task-level loop and in the first-order MAML meta-step."""
+    hw = pytest.importorskip("warmnas.hardware")
+    costs = {"cell": np.tile(np.array([0.0, 0.1, 1.0, 5.0, 0.5]), (6, 1))}
+    model = hw.AdditiveLatencyModel("nb201", costs, intercept=1.0,
+                                    device=hw.DeviceInfo("toy", "cpu", "made-up costs"))
+    kw = dict(TINY, layers=1, meta_steps=2, random_state=0, inner_arch_lr=0.05)
+    plain = MetaNAS("nb201", **kw).fit(synthetic_tasks)
+    for kind, extra in (("additive", {"target_ms": 2.0, "weight": 5.0}),
+                        ("multiplicative", {"alpha": 1.0, "beta": 2.0})):
+        pen = hw.latency_penalty(model, kind, **extra)
+        for algo in ("reptile", "fomaml"):
+            m = MetaNAS("nb201", latency_penalty=pen, algorithm=algo, **kw).fit(synthetic_tasks)
+            # the costliest op (nor_conv_3x3) loses weight against the plain run
+            p_pen = torch.softmax(m.meta_alphas_["cell"], -1)[:, 3]
+            p_plain = torch.softmax(plain.meta_alphas_["cell"], -1)[:, 3]
+            if algo == "reptile":
+                assert (p_pen < p_plain).all(), kind
+            assert model.expected_latency(m.meta_alphas_) < model.expected_latency(
+                MetaNAS("nb201", algorithm=algo, **kw).fit(synthetic_tasks).meta_alphas_)

@@ -1,0 +1,385 @@
+"""MetaNAS on Omniglot: few-shot accuracy after adaptation, and the NAS warm-start claim.
+
+Part A (per shot setting, 5-way 1-shot and 5-shot, meta-train alphabets -> disjoint meta-test
+alphabets, 28x28, rotations as extra classes), all scored on the SAME meta-test tasks with the
+same number of adaptation steps:
+
+* ``metanas``: Reptile over alphas AND weights of a DARTS supernet (MetaNAS), inner loop = 5
+  first-order DARTS steps (Adam, betas (0, 0.999)), meta-SGD lr 1.0 (weights) / 0.6 (alphas);
+* ``uniform_meta_w``: the same supernet with alphas frozen at uniform, weights meta-learned by
+  Reptile for the same number of meta-steps (isolates what meta-learning alpha adds);
+* ``uniform_scratch``: the same supernet from uniform alphas and freshly initialised weights,
+  trained on the support set with the same number of adaptation steps (no meta-learning);
+* ``maml_conv4``: first-order MAML on a fixed architecture (the MAML/Reptile 4-conv Omniglot
+  network), same meta-steps, Adam meta-optimiser.
+
+Part B (the warm-start claim): a new 20-way task from the meta-test alphabets (10 drawings per
+character to train, 10 to validate). First-order DARTS from (i) the usual cold start, (ii) the
+meta-learned alphas only (``init_alpha``), (iii) the meta-learned alphas and weights
+(MetaNAS' warm start; the 20-way classifier is fresh). Reported: validation accuracy curves and
+the steps each warm start needs to reach the cold start's final validation accuracy (target:
+at most 1/3 of the cold start's steps). Arms (i)-(iii) run in ``warm_search`` on identical
+minibatches; (i)-(ii) are also run with the library's ``DARTSSearch`` (its CUDA-graph fast path).
+
+Everything is time-budgeted (``--budget-s``): meta-training lengths come from a short calibration,
+each phase has a time cap, and the results are written to ``OUT/metanas_results.json`` after every
+phase, so a time-out still leaves partial results. No meta-database is needed.
+
+Usage::
+
+    PYTHONPATH=. python bench/metanas_gpu.py --data-dir .gpu-data --out results/metanas   # GPU
+    PYTHONPATH=. python bench/metanas_gpu.py --smoke --out /tmp/metanas_smoke              # CPU
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from warmnas.nas.data import ImageData  # noqa: E402
+from warmnas.nas.meta.metanas import MetaNAS  # noqa: E402
+from warmnas.nas.meta.omniglot import load_omniglot, omniglot_tasks  # noqa: E402
+from warmnas.nas.meta.prior import steps_to_target, warm_search  # noqa: E402
+from warmnas.nas.search import DARTSSearch  # noqa: E402
+
+LOG = logging.getLogger("metanas_gpu")
+
+
+def _load_avg() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:  # pragma: no cover
+        return float("nan")
+
+
+class Results:
+    """The results JSON, rewritten atomically after every phase."""
+
+    def __init__(self, folder: Path, meta: dict[str, Any]) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / "metanas_results.json"
+        self.data: dict[str, Any] = {"meta": meta, "fewshot": {}, "warm_start": {}}
+
+    def write(self) -> None:
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(self.data, indent=1, default=str))
+        os.replace(tmp, self.path)
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    if args.smoke:
+        s = dict(size=8, n_way=3, q_query=2, C=4, layers=2, meta_batch=2, inner_steps=1,
+                 adapt_steps=2, eval_tasks=4, eval_chunk=4, max_meta_steps=3, ws_way=5,
+                 ws_steps=6, ws_eval_every=3, ws_batch=8, shots=[1, 5])
+        budget = 60.0
+    else:
+        s = dict(size=28, n_way=5, q_query=5, C=16, layers=4, meta_batch=10, inner_steps=5,
+                 adapt_steps=25, eval_tasks=200, eval_chunk=20, max_meta_steps=5000,
+                 ws_way=20, ws_steps=300, ws_eval_every=10, ws_batch=64, shots=[1, 5])
+        budget = 420.0
+    for key in ("size", "C", "layers", "meta_batch", "inner_steps", "adapt_steps",
+                "eval_tasks", "max_meta_steps", "ws_steps"):
+        value = getattr(args, key.replace("-", "_"), None)
+        if value is not None:
+            s[key] = value
+    if args.shots:
+        s["shots"] = args.shots
+    s["budget_s"] = float(args.budget_s if args.budget_s is not None else budget)
+    s["cuda_graphs"] = "auto" if args.cuda_graphs == "auto" else False
+    return s
+
+
+def _metanas(s: dict[str, Any], device: str, seed: int, **kw: Any) -> MetaNAS:
+    base = dict(C=s["C"], layers=s["layers"], meta_batch_size=s["meta_batch"],
+                inner_steps=s["inner_steps"], adapt_steps=s["adapt_steps"], device=device,
+                random_state=seed, progress=False, log_every=10,
+                parallel_tasks=s["meta_batch"], cuda_graphs=s["cuda_graphs"])
+    base.update(kw)
+    return MetaNAS(**base)
+
+
+def _calibrate(s: dict[str, Any], train: Any, device: str, seed: int, **kw: Any) -> float:
+    """Seconds per meta-step (steps 2-4, after the CUDA-graph capture of step 1)."""
+    m = _metanas(s, device, seed, meta_steps=4, log_every=1, **kw).fit(train)
+    secs = [h["seconds"] for h in m.history_ if "train_query_accuracy" in h]
+    return max((secs[-1] - secs[0]) / max(len(secs) - 1, 1), 1e-3)
+
+
+def fewshot(s: dict[str, Any], data: Any, k_shot: int, device: str, budget: float,
+            res: Results, seed: int) -> MetaNAS:
+    """Part A for one shot setting; returns the MetaNAS model."""
+    out: dict[str, Any] = {"n_way": s["n_way"], "k_shot": k_shot, "q_query": s["q_query"],
+                           "adapt_steps": s["adapt_steps"], "inner_steps": s["inner_steps"]}
+    res.data["fewshot"][f"{k_shot}shot"] = out
+    t_start = time.perf_counter()
+    train = omniglot_tasks(data=data, split="train", n_way=s["n_way"], k_shot=k_shot,
+                           q_query=s["q_query"], device=device)
+    test = omniglot_tasks(data=data, split="test", n_way=s["n_way"], k_shot=k_shot,
+                          q_query=s["q_query"], device=device)
+    # calibrate: seconds per meta-step of MetaNAS, of the weights-only ablation and of MAML
+    t_meta = _calibrate(s, train, device, seed)
+    t_unif = _calibrate(s, train, device, seed, learn_alpha=False, init_alpha="uniform")
+    t_maml = _calibrate(s, train, device, seed, **_maml_kw())
+    calib = time.perf_counter() - t_start
+    # eval cost per task ~ (adapt steps / inner steps) x meta-step time / meta-batch, summed
+    # over the four models (the from-scratch supernet costs what the frozen-alpha one does)
+    per_task = (s["adapt_steps"] / max(s["inner_steps"], 1)
+                * (t_meta + 2 * t_unif + t_maml) / s["meta_batch"])
+    eval_budget = 0.25 * budget
+    n_eval = int(max(min(s["eval_tasks"], eval_budget / max(per_task, 1e-6)), 2 * 2))
+    train_budget = max(budget - calib - eval_budget, 1.0)
+    M = int(max(2, min(s["max_meta_steps"], train_budget / (t_meta + t_unif + t_maml))))
+    out.update({"calibration_s": calib, "s_per_meta_step": {"metanas": t_meta,
+                "uniform_meta_w": t_unif, "maml_conv4": t_maml}, "meta_steps": M,
+                "eval_tasks": n_eval})
+    LOG.info("%d-shot: %.3f / %.3f / %.3f s per meta-step -> %d meta-steps, %d eval tasks",
+             k_shot, t_meta, t_unif, t_maml, M, n_eval)
+    res.write()
+    models: dict[str, MetaNAS] = {}
+    specs: dict[str, dict[str, Any]] = {
+        "metanas": dict(arch_warmup_steps=M // 4),
+        "uniform_meta_w": dict(learn_alpha=False, init_alpha="uniform"),
+        "maml_conv4": _maml_kw(),
+    }
+    for name, kw in specs.items():
+        cap = 1.5 * M * {"metanas": t_meta, "uniform_meta_w": t_unif,
+                         "maml_conv4": t_maml}[name] + 10.0
+        t0 = time.perf_counter()
+        m = _metanas(s, device, seed, meta_steps=M, max_time_s=cap, **kw).fit(train)
+        models[name] = m
+        out[name] = {"meta_steps_run": m.n_meta_steps_, "stopped_early": m.stopped_early_,
+                     "train_s": time.perf_counter() - t0,
+                     "cuda_graphs_active": m.cuda_graphs_active_,
+                     "train_query_accuracy_last": next(
+                         (h["train_query_accuracy"] for h in reversed(m.history_)
+                          if "train_query_accuracy" in h), None)}
+        if m.genotype_ is not None:
+            out[name]["meta_genotype"] = str(m.genotype_)
+        res.write()
+    models["uniform_scratch"] = _metanas(s, device, seed, meta_steps=0, learn_alpha=False,
+                                         init_alpha="uniform").fit(train)
+    out["uniform_scratch"] = {"meta_steps_run": 0}
+    for name, m in models.items():
+        t0 = time.perf_counter()
+        m.parallel_tasks = s["eval_chunk"]
+        ev = m.evaluate(test, n_tasks=n_eval, random_state=seed + 1000)
+        out[name].update({"accuracy": ev["accuracy"], "ci95": ev["ci95"], "loss": ev["loss"],
+                          "eval_s": time.perf_counter() - t0, "eval_tasks": ev["n_tasks"]})
+        if ev["genotypes"]:
+            out[name]["top_adapted_genotype_share"] = ev["genotypes"][0][1] / ev["n_tasks"]
+        LOG.info("%d-shot %-16s acc %.4f +- %.4f", k_shot, name, ev["accuracy"], ev["ci95"])
+        res.write()
+    out["seconds"] = time.perf_counter() - t_start
+    res.write()
+    return models["metanas"]
+
+
+def _maml_kw() -> dict[str, Any]:
+    return dict(model="conv4", algorithm="fomaml", meta_optimizer="adam", meta_lr=1e-3,
+                inner_optimizer="sgd", inner_lr=0.1, inner_momentum=0.0)
+
+
+def _ws_data(data: Any, s: dict[str, Any], seed: int) -> tuple[ImageData, ImageData]:
+    """A new 20-way task: characters of the meta-test alphabets, 10 drawings train / 10 valid."""
+    test = data.select(["Greek", "Latin", "Tagalog"])
+    rng = np.random.default_rng(seed)
+    chars = rng.choice(test.images.shape[0], size=s["ws_way"], replace=False)
+    imgs = test.images[chars]                                      # (way, 20, H, W)
+    Xtr = imgs[:, :10].reshape(-1, *imgs.shape[2:])
+    Xva = imgs[:, 10:].reshape(-1, *imgs.shape[2:])
+    y = np.repeat(np.arange(s["ws_way"]), 10)
+    tr = ImageData.from_arrays(Xtr, y)
+    va = ImageData.from_arrays(Xva, y, mean=tr.mean, std=tr.std)
+    return tr, va
+
+
+def warm_start(s: dict[str, Any], data: Any, model: MetaNAS, device: str, budget: float,
+               res: Results, seed: int) -> None:
+    """Part B: steps a warm-started DARTS needs to reach the cold start's final accuracy."""
+    out: dict[str, Any] = {"n_way": s["ws_way"], "train_per_class": 10, "valid_per_class": 10,
+                           "steps": s["ws_steps"], "eval_every": s["ws_eval_every"],
+                           "prior_from": f"MetaNAS {model.task_info_.get('k_shot')}-shot model"}
+    res.data["warm_start"] = out
+    tr, va = _ws_data(data, s, seed)
+    prior = model.alpha_prior()
+    t0 = time.perf_counter()
+    curves = warm_search(tr, va, arms={"cold": {}, "warm_alpha": {"init_alpha": prior},
+                                       "warm_alpha_w": {"init_alpha": prior,
+                                                        "init_weights": model}},
+                         steps=s["ws_steps"], eval_every=s["ws_eval_every"],
+                         batch_size=s["ws_batch"], C=s["C"], layers=s["layers"],
+                         device=device, max_time_s=0.55 * budget, random_state=seed)
+    ws: dict[str, Any] = {"seconds": time.perf_counter() - t0}
+    cold = curves["cold"]
+    target = cold.valid_accuracy[-1]
+    total = cold.steps[-1]
+    ws["target_valid_accuracy"] = target
+    ws["cold_steps"] = total
+    for name, c in curves.items():
+        need = steps_to_target(c, target)
+        ws[name] = {"steps": c.steps, "valid_accuracy": c.valid_accuracy,
+                    "final_valid_accuracy": c.valid_accuracy[-1], "steps_to_target": need,
+                    "fraction_of_cold": None if need is None else need / max(total, 1),
+                    "genotype": str(c.genotype)}
+    out["warm_search"] = ws
+    res.write()
+    LOG.info("warm_search done in %.1fs", ws["seconds"])
+    # the library's DARTSSearch (its own fast path), cold vs init_alpha
+    steps_per_epoch = max(1, len(tr) // s["ws_batch"])
+    epochs = max(1, s["ws_steps"] // steps_per_epoch)
+    ds: dict[str, Any] = {"steps_per_epoch": steps_per_epoch, "epochs": epochs}
+    out["darts_search"] = ds
+    for name, init in (("cold", None), ("warm_alpha", prior)):
+        curve_steps: list[int] = [0]
+        curve_acc: list[float] = [float("nan")]
+
+        def cb(record: dict[str, Any], search: DARTSSearch,
+               cs: list[int] = curve_steps, ca: list[float] = curve_acc) -> None:
+            cs.append(search.n_iter_)
+            ca.append(_score(search.supernet_, va, device))
+
+        t1 = time.perf_counter()
+        search = DARTSSearch("darts", init_alpha=init, epochs=epochs, batch_size=s["ws_batch"],
+                             C=s["C"], layers=s["layers"], augment=False, device=device,
+                             callback=cb, max_time_s=0.2 * budget, random_state=seed,
+                             progress=False).fit(tr, va)
+        ds[name] = {"steps": curve_steps[1:], "valid_accuracy": curve_acc[1:],
+                    "seconds": time.perf_counter() - t1, "genotype": str(search.genotype_)}
+        res.write()
+    if ds["cold"]["valid_accuracy"]:
+        target_d = ds["cold"]["valid_accuracy"][-1]
+        total_d = ds["cold"]["steps"][-1]
+        ds["target_valid_accuracy"] = target_d
+        for name in ("cold", "warm_alpha"):
+            c = ds[name]
+            need = next((st for st, a in zip(c["steps"], c["valid_accuracy"])
+                         if a >= target_d - 1e-12), None)
+            c["steps_to_target"] = need
+            c["fraction_of_cold"] = None if need is None else need / max(total_d, 1)
+    res.write()
+
+
+@torch.no_grad()
+def _score(net: torch.nn.Module, data: ImageData, device: str) -> float:
+    """Accuracy of a DARTSSearch supernet on ``data`` (eval mode: BN running statistics)."""
+    was = net.training
+    net.eval()
+    mean = torch.tensor(data.mean, device=device).view(1, -1, 1, 1)
+    std = torch.tensor(data.std, device=device).view(1, -1, 1, 1)
+    correct = 0
+    for lo in range(0, len(data), 500):
+        x = data.images[lo:lo + 500].to(device).float() / 255.0
+        y = data.labels[lo:lo + 500].to(device)
+        correct += int((net((x - mean) / std).argmax(dim=1) == y).sum())
+    net.train(was)
+    return correct / len(data)
+
+
+def _summary(res: Results) -> None:
+    meta = res.data["meta"]
+    print(f"\n== MetaNAS on Omniglot ({meta['device_name']}, torch {meta['torch']}, "
+          f"load avg {_load_avg():.2f}) ==")
+    for out in res.data["fewshot"].values():
+        print(f"\n{out['n_way']}-way {out['k_shot']}-shot, {out.get('meta_steps')} meta-steps "
+              f"(batch {meta['settings']['meta_batch']}), {out['adapt_steps']} adaptation steps, "
+              f"{out.get('eval_tasks')} meta-test tasks (alphabets Greek, Latin, Tagalog):")
+        for name in ("metanas", "uniform_meta_w", "uniform_scratch", "maml_conv4"):
+            r = out.get(name, {})
+            if "accuracy" in r:
+                print(f"  {name:16s} {100 * r['accuracy']:6.2f}% +- {100 * r['ci95']:.2f} "
+                      f"(meta-steps {r.get('meta_steps_run')}, train {r.get('train_s', 0):.0f}s)")
+    ws = res.data["warm_start"].get("warm_search")
+    if ws:
+        print(f"\nWarm start, new {res.data['warm_start']['n_way']}-way task (first-order DARTS, "
+              f"same minibatches): target = cold final valid acc "
+              f"{100 * ws['target_valid_accuracy']:.2f}% after {ws['cold_steps']} steps")
+        for name in ("cold", "warm_alpha", "warm_alpha_w"):
+            r = ws[name]
+            frac = r["fraction_of_cold"]
+            print(f"  {name:14s} final {100 * r['final_valid_accuracy']:6.2f}%  steps to target "
+                  f"{r['steps_to_target']}  ({'n/a' if frac is None else f'{frac:.3f}'} of cold)")
+    ds = res.data["warm_start"].get("darts_search", {})
+    if "target_valid_accuracy" in ds:
+        print(f"  DARTSSearch: target {100 * ds['target_valid_accuracy']:.2f}% after "
+              f"{ds['cold']['steps'][-1]} steps")
+        for name in ("cold", "warm_alpha"):
+            r = ds[name]
+            frac = r.get("fraction_of_cold")
+            print(f"  DARTSSearch {name:10s} steps to target {r.get('steps_to_target')} "
+                  f"({'n/a' if frac is None else f'{frac:.3f}'} of cold)")
+    print(f"\nresults: {res.path}  total {res.data['meta'].get('total_s', 0):.0f}s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data-dir", default=None, help="shared data folder or the omniglot folder "
+                   "(default: $WARMNAS_SHARED_DATA or ../shared/data)")
+    p.add_argument("--cache-dir", default=None, help="decoded Omniglot cache")
+    p.add_argument("--out", required=True, help="output folder for metanas_results.json")
+    p.add_argument("--device", default="auto", help="'auto' (CUDA if available), 'cpu', 'cuda'")
+    p.add_argument("--smoke", action="store_true", help="tiny sizes: tests the script (~1 min CPU)")
+    p.add_argument("--budget-s", type=float, default=None,
+                   help="compute budget in seconds (default 420 full, 60 smoke)")
+    p.add_argument("--shots", type=int, nargs="+", default=None)
+    p.add_argument("--size", type=int, default=None)
+    p.add_argument("--C", type=int, default=None)
+    p.add_argument("--layers", type=int, default=None)
+    p.add_argument("--meta-batch", type=int, default=None)
+    p.add_argument("--inner-steps", type=int, default=None)
+    p.add_argument("--adapt-steps", type=int, default=None)
+    p.add_argument("--eval-tasks", type=int, default=None)
+    p.add_argument("--max-meta-steps", type=int, default=None)
+    p.add_argument("--ws-steps", type=int, default=None)
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads (default: 1 with --smoke, else torch's default)")
+    p.add_argument("--cuda-graphs", choices=("auto", "off"), default="auto",
+                   help="capture the task-level loop as CUDA graphs (auto: on CUDA)")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("warmnas.nas.search").setLevel(logging.WARNING)  # one line per epoch
+    device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" \
+        else args.device
+    threads = args.threads if args.threads is not None else (1 if args.smoke else None)
+    if threads:
+        torch.set_num_threads(threads)
+    s = _settings(args)
+    t_all = time.perf_counter()
+    name = torch.cuda.get_device_name(0) if device.startswith("cuda") else "cpu"
+    res = Results(Path(args.out), {"device": device, "device_name": name,
+                                   "torch": torch.__version__, "settings": s,
+                                   "smoke": args.smoke, "load_avg_start": _load_avg()})
+    data = load_omniglot(args.data_dir, size=s["size"], cache_dir=args.cache_dir)
+    res.data["meta"]["load_s"] = time.perf_counter() - t_all
+    res.write()
+    budget = s["budget_s"]
+    shots = list(s["shots"])
+    # budget split: each shot setting 40% (of 2), the warm-start part the rest
+    share = 0.8 / len(shots) if shots else 0.0
+    model = None
+    for k in shots:
+        model = fewshot(s, data, k, device, share * budget, res, args.seed)
+    if model is not None:
+        remaining = budget - (time.perf_counter() - t_all)
+        warm_start(s, data, model, device, max(remaining, 0.15 * budget), res, args.seed)
+    res.data["meta"]["total_s"] = time.perf_counter() - t_all
+    res.data["meta"]["load_avg_end"] = _load_avg()
+    res.write()
+    _summary(res)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
