@@ -291,7 +291,9 @@ def nb201_constrained_search(table: Any, latency: Any, max_latency: float, *,
     accs = table.accuracies
     priors = (np.column_stack([accs[k] for k in sorted(accs) if k != dataset])
               if use_priors else None)
-    ops = op_index_matrix("nb201", table.archs)
+    ops = getattr(latency, "ops", None)
+    if ops is None or getattr(latency, "archs", None) != list(table.archs):
+        ops = op_index_matrix("nb201", table.archs)
     onehot = np.zeros((len(ops), 30))
     onehot[np.arange(len(ops))[:, None], np.arange(6)[None, :] * 5 + ops] = 1.0
     oracle = QueryOracle(accs[dataset], budget=budget)

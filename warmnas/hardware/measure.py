@@ -530,7 +530,10 @@ class MeasuredLatencyTable:
         intercept = float(np.mean(y - scale * s))
         pred = intercept + scale * s
         meta = dict(self.meta)
+        from warmnas.nas.genotype import architecture_to_dict
+
         meta["calibration"] = {"n_networks": len(y), "measured_ms": y.tolist(),
+                               "archs": [architecture_to_dict(a) for a in archs],
                                "median_abs_rel_error": float(np.median(np.abs(pred - y) / y))}
         return MeasuredLatencyTable(self.space, self.device, self.config, self.entries,
                                     intercept_ms=intercept, scale=float(scale), meta=meta)

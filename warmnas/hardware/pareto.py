@@ -73,7 +73,8 @@ def plot_pareto(accuracy: Any, latency: Any, path: str | os.PathLike[str], *,
         latency: ``(n,)`` latencies.
         path: output ``.png`` file (parent folders are created).
         highlight: ``{label: indices}`` point sets to colour (e.g. the queried architectures).
-        chosen: ``{label: index}`` single architectures to mark with a star (search results).
+        chosen: ``{label: index}`` single architectures to mark with a star (search results); the
+            legend gives their accuracy and latency (also when they fall below the plotted range).
         max_latency: draw the latency constraint as a vertical line.
         title, xlabel, ylabel: text.
         dpi: resolution.
@@ -102,7 +103,8 @@ def plot_pareto(accuracy: Any, latency: Any, path: str | os.PathLike[str], *,
             ax.scatter(lat[ix], acc[ix], s=10, color=colours[k % len(colours)], label=label)
         for k, (label, i) in enumerate((chosen or {}).items()):
             ax.scatter([lat[i]], [acc[i]], s=160, marker="*", edgecolor="k",
-                       color=colours[(k + 2) % len(colours)], zorder=5, label=label)
+                       color=colours[(k + 2) % len(colours)], zorder=5,
+                       label=f"{label}: {acc[i]:.4g}, {lat[i]:.3g} ms")
         if max_latency is not None:
             ax.axvline(float(max_latency), color="tab:red", ls="--", lw=1, label=f"T = {max_latency:.3g} ms")
         lo = np.percentile(acc, 5)
