@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 from collections.abc import Callable, Sequence
@@ -96,6 +97,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # metafeatures is standalone, so its errors are not WarmnasErrors; report them the same way
         print(f"warmnas: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader went away (`warmnas ... | head`): not an error of ours; silence the final flush
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
