@@ -88,7 +88,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         s = dict(size=28, n_way=5, q_query=5, C=16, layers=4, meta_batch=10, inner_steps=5,
                  adapt_steps=25, eval_tasks=200, eval_chunk=20, max_meta_steps=5000,
                  ws_way=20, ws_steps=300, ws_eval_every=10, ws_batch=64, shots=[1, 5])
-        budget = 420.0
+        budget = 400.0
     for key in ("size", "C", "layers", "meta_batch", "inner_steps", "adapt_steps",
                 "eval_tasks", "max_meta_steps", "ws_steps"):
         value = getattr(args, key.replace("-", "_"), None)
@@ -331,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto", help="'auto' (CUDA if available), 'cpu', 'cuda'")
     p.add_argument("--smoke", action="store_true", help="tiny sizes: tests the script (~1 min CPU)")
     p.add_argument("--budget-s", type=float, default=None,
-                   help="compute budget in seconds (default 420 full, 60 smoke)")
+                   help="compute budget in seconds (default 400 full, 60 smoke)")
     p.add_argument("--shots", type=int, nargs="+", default=None)
     p.add_argument("--size", type=int, default=None)
     p.add_argument("--C", type=int, default=None)

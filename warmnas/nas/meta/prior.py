@@ -40,8 +40,8 @@ from warmnas.errors import InputError, InputTypeError, UnknownIdError
 from warmnas.nas.meta.embedding import IMAGE_VIEW, image_meta_features
 from warmnas.nas.spaces import get_space
 
-__all__ = ["AlphaPrior", "alpha_prior", "find_alpha_prior", "combine_alphas", "warm_search",
-           "SearchCurve", "steps_to_target"]
+__all__ = ["AlphaPrior", "alpha_prior", "find_alpha_prior", "alpha_prior_hook",
+           "combine_alphas", "warm_search", "SearchCurve", "steps_to_target"]
 
 logger = logging.getLogger(__name__)
 
@@ -273,6 +273,44 @@ def alpha_prior(dataset_or_features: Any = None, *, space: str = "darts", db: An
     else:
         dataset = dataset_or_features
     return find_alpha_prior(dataset, space=space, db=db, k=k, metanas=metanas, **kwargs).alphas
+
+
+def alpha_prior_hook(space: str, *, dataset: Any = None, k: int = 3, metanas: Any = None,
+                     view: str = IMAGE_VIEW, strength: float = 1.0
+                     ) -> Any:
+    """A hook for ``warmnas.warm_start(..., alpha_prior_hook=...)`` that fills
+    ``WarmStart.alpha_prior`` for a NAS space.
+
+    The hook is called as ``hook(db, neighbors, meta_features)``. When the warm starter's
+    ``neighbors`` (a Series: task id -> distance, nearest first) include tasks with NAS records of
+    ``space``, their records are mixed with inverse-distance weights (the ``k`` nearest such
+    tasks); otherwise :func:`find_alpha_prior` runs on ``dataset`` (image meta-features) or, if
+    ``metanas`` is given, returns its meta-learned alphas.
+
+    Returns:
+        ``hook(db, neighbors, meta_features) -> {key: (n_edges, n_ops) logits}``.
+    """
+    sp = get_space(space)
+
+    def hook(db: Any, neighbors: Any = None, meta_features: Any = None) -> dict[str, torch.Tensor]:
+        if metanas is None and neighbors is not None and len(neighbors) > 0:
+            records = db.nas_records(space=sp.name)
+            by_task: dict[str, list[Any]] = {}
+            for r in records:
+                by_task.setdefault(str(r.task), []).append(r)
+            chosen = [(str(t), float(d)) for t, d in neighbors.items() if str(t) in by_task][:k]
+            if chosen:
+                alphas = [combine_alphas([r.alpha for r in by_task[t]]) for t, _ in chosen]
+                weights = [1.0 / (max(d, 0.0) + 1e-6) if math.isfinite(d) else 1.0
+                           for _, d in chosen]
+                return combine_alphas(alphas, weights, strength=strength)
+        feats = None
+        if dataset is None and meta_features is not None and hasattr(meta_features, "items"):
+            feats = {str(n): float(v) for n, v in meta_features.items()}
+        return find_alpha_prior(dataset, space=sp.name, db=db, k=k, metanas=metanas,
+                                meta_features=feats, view=view, strength=strength).alphas
+
+    return hook
 
 
 # ------------------------------------------------------------------------------------------

@@ -176,3 +176,24 @@ def test_warm_search_arms_share_batches_and_report_curves(models) -> None:
     with pytest.raises(InputError, match="share no parameter"):
         warm_search(tr, va, arms={"x": {"init_weights": {"foo": torch.zeros(1)}}}, C=4,
                     layers=2, steps=1)
+
+
+def test_alpha_prior_hook_for_warm_start() -> None:
+    """The hook signature of warmnas.api.warm_start: hook(db, neighbors, meta_features)."""
+    import pandas as pd
+
+    from warmnas.metadb import MetaDatabase
+    from warmnas.nas.meta.prior import alpha_prior_hook
+
+    db = MetaDatabase.default()
+    hook = alpha_prior_hook("nb201", k=1)
+    near = pd.Series({"openml/d/3": 0.1, "nb201/cifar100": 0.5, "nb201/cifar10": 0.9})
+    prior = hook(db, near, None)
+    recs = [r.alpha for r in db.nas_records(space="nb201", task="nb201/cifar100")]
+    expected = combine_alphas(recs)
+    assert torch.allclose(torch.softmax(prior["cell"], -1), torch.softmax(expected["cell"], -1),
+                          atol=1e-6)
+    # no neighbour with NAS records: the space mean of find_alpha_prior
+    fallback = hook(db, pd.Series({"openml/d/3": 0.1}), None)
+    mean = find_alpha_prior(space="nb201", db=db).alphas
+    assert torch.allclose(fallback["cell"], mean["cell"])
