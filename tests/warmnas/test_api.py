@@ -1,0 +1,187 @@
+"""warmnas.warm_start end to end on the embedded meta-database, exports, and bad input."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import warmnas
+from warmnas.api import WarmStart, estimators, warm_start
+from warmnas.cli import main
+from warmnas.errors import ConfigSpaceError, InputError, UnknownIdError
+
+REPO = Path(__file__).resolve().parents[2]
+ANNEAL = REPO / "examples" / "data" / "anneal.csv"
+
+
+@pytest.fixture(scope="module")
+def db():
+    return warmnas.MetaDatabase.default()
+
+
+@pytest.fixture(scope="module")
+def oboe_features(db):
+    return db.meta_features("autosklearn")
+
+
+@pytest.fixture(scope="module")
+def anneal():
+    frame = pd.read_csv(ANNEAL)
+    return frame.drop(columns=["class"]), frame["class"]
+
+
+def test_warm_start_from_meta_features_matches_the_database(db, oboe_features):
+    task = oboe_features.index[0]
+    feats = oboe_features.loc[task]
+    ws = warm_start(meta_features=feats.to_dict(), n_configs=5, db=db)
+    assert isinstance(ws, WarmStart) and len(ws) == 5
+    assert ws.method == "knn" and ws.metric == "balanced_error" and ws.direction == "minimize"
+    # the task itself is in the database: it is its own nearest neighbour (distance 0) and
+    # the first proposal is its best configuration
+    assert ws.neighbors.index[0] == task and ws.neighbors.iloc[0] == pytest.approx(0.0)
+    perf = db.performance_matrix("balanced_error")
+    assert ws.config_ids[0] == perf.loc[task].idxmin()
+    assert ws.configs[0] == db.config(ws.config_ids[0])
+    assert ws.space == "oboe"
+    frame = ws.to_frame()
+    assert frame["config_id"].tolist() == ws.config_ids
+    assert {"rank", "score", "stddev", "algorithm"} <= set(frame.columns)
+    assert np.isfinite(ws.scores).all() and (ws.stddev >= 0).all()
+    # a database without that task (leave-one-task-out view) gives other neighbours
+    ws2 = warm_start(meta_features=feats, n_configs=5, db=db.without([task]))
+    assert task not in ws2.neighbors.index
+
+
+def test_warm_start_from_x_y_end_to_end(anneal, db):
+    X, y = anneal
+    ws = warm_start(X, y, n_configs=4, db=db)
+    assert len(ws.configs) == 4 and ws.meta_features is not None
+    assert set(ws.meta_features.index) <= set(db.meta_features("autosklearn").columns)
+    # features constant over the database (the Oboe data have no missing values) do not
+    # make every distance huge
+    assert ws.neighbors.iloc[0] < 10
+    same = warm_start(pd.concat([X, y], axis=1), target="class", n_configs=4, db=db)
+    assert same.config_ids == ws.config_ids  # same data, same seed, same suggestions
+    est = ws.estimators()[0]
+    est.fit(X.iloc[:300], y.iloc[:300])
+    assert est.predict(X.iloc[300:310]).shape == (10,)
+
+
+def test_exports_optuna_syne_tune_smac(db, oboe_features):
+    optuna = pytest.importorskip("optuna")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    ws = warm_start(meta_features=oboe_features.iloc[3], n_configs=3, db=db)
+    study = optuna.create_study()
+    assert ws.to_optuna(study) == 3
+    seen = []
+
+    def objective(trial):
+        algo = trial.suggest_categorical("algorithm", sorted(
+            {c["algorithm"] for c in db.configs(space="oboe").values()}))
+        seen.append((algo, trial.user_attrs["warmnas_config_id"]))
+        return 0.0
+
+    study.optimize(objective, n_trials=3)
+    assert seen == [(c["algorithm"], cid) for c, cid in zip(ws.configs, ws.config_ids)]
+    points = ws.to_syne_tune()
+    assert points == ws.configs and points is not ws.configs
+    assert ws.to_smac_initial_design() == ws.configs
+
+
+def test_pmf_warm_start_and_the_loop(db, oboe_features):
+    task = oboe_features.index[5]
+    perf = db.performance_matrix("balanced_error")
+    prior = db.without([task])
+    ws = warm_start(meta_features=oboe_features.loc[task], method="pmf", n_configs=5, db=prior,
+                    starter_params={"n_latent": 5, "n_iter": 40})
+    assert ws.method == "pmf" and len(set(ws.config_ids)) == 5
+    calls = []
+
+    def objective(config):
+        cid = next(k for k, v in db.configs(space="oboe").items() if v == config)
+        calls.append(cid)
+        return float(perf.loc[task, cid])
+
+    hist = ws.optimize(objective, budget=6, random_state=0)
+    assert hist["config_id"].tolist() == calls and len(calls) == 6
+    assert hist["best_so_far"].is_monotonic_decreasing
+    assert hist["config_id"].tolist()[:3] == ws.config_ids[:3]  # the kNN seeds come first
+
+
+def test_estimators_cover_the_oboe_space(db, anneal):
+    X, y = anneal
+    configs = db.configs(space="oboe")
+    algos = {}
+    for cfg in configs.values():
+        algos.setdefault(cfg["algorithm"], cfg)
+    assert set(algos) == {"KNN", "DT", "RF", "GBT", "AB", "lSVM", "kSVM", "Logit", "Perceptron",
+                          "GNB", "MLP", "ExtraTrees"}
+    for cfg in algos.values():
+        clf = estimators(cfg)
+        assert hasattr(clf, "fit")
+    # nested Oboe form and flat form give the same estimator
+    nested = {"algorithm": "RF", "hyperparameters": {"min_samples_split": 4,
+                                                     "criterion": "entropy"}}
+    flat = {"algorithm": "RF", "RF:min_samples_split": 4, "RF:criterion": "entropy"}
+    assert estimators(nested).get_params() == estimators(flat).get_params()
+    assert estimators(flat).get_params()["min_samples_split"] == 4
+    pipe = estimators({"algorithm": "Logit", "Logit:C": 0.5, "Logit:solver": "liblinear",
+                       "Logit:penalty": "l1"}, preprocessing=True)
+    pipe.fit(X.iloc[:200], y.iloc[:200])  # raw DataFrame: strings and missing values
+    assert pipe.predict(X.iloc[:5]).shape == (5,)
+    with pytest.raises(ConfigSpaceError, match="unknown Oboe algorithm 'XGB'"):
+        estimators({"algorithm": "XGB"})
+    with pytest.raises(ConfigSpaceError, match="does not take hyperparameters \\['depth'\\]"):
+        estimators({"algorithm": "DT", "DT:depth": 3})
+
+
+def test_bad_input_gives_clear_errors(db, oboe_features, anneal, tmp_path):
+    feats = oboe_features.iloc[0].to_dict()
+    with pytest.raises(UnknownIdError, match="does not know: \\['Colour'\\]"):
+        warm_start(meta_features={**feats, "Colour": 1.0}, db=db)
+    with pytest.raises(InputError, match="NaN values for \\['ClassEntropy'\\]"):
+        warm_start(meta_features={**feats, "ClassEntropy": math.nan}, db=db)
+    ok = warm_start(meta_features={**feats, "ClassEntropy": math.nan}, nan_policy="ignore",
+                    db=db, n_configs=2)
+    assert len(ok) == 2
+    with pytest.raises(UnknownIdError, match="metric 'auc' is not in the meta-database"):
+        warm_start(meta_features=feats, metric="auc", db=db)
+    with pytest.raises(InputError, match="n_configs=500 is larger than the configuration space"):
+        warm_start(meta_features=feats, n_configs=500, db=db)
+    with pytest.raises(InputError, match="n_configs must be a positive int"):
+        warm_start(meta_features=feats, n_configs=0, db=db)
+    with pytest.raises(InputError, match="method must be one of"):
+        warm_start(meta_features=feats, method="bohb", db=db)
+    with pytest.raises(InputError, match="target is missing"):
+        warm_start(anneal[0], db=db)
+    with pytest.raises(InputError, match="target column 'label' is not in the DataFrame"):
+        warm_start(anneal[0], target="label", db=db)
+    with pytest.raises(InputError, match="needs the new task's meta-features"):
+        warm_start(db=db)
+    with pytest.raises(InputError, match="openml_cache="):
+        warm_start("openml:2", db=db)
+    empty = warmnas.MetaDatabase(f"sqlite:///{tmp_path / 'empty.db'}")
+    with pytest.raises(InputError, match="meta-database is empty"):
+        warm_start(meta_features=feats, db=empty)
+
+
+def test_openml_dataset_from_the_cache(shared_data, db):
+    ws = warm_start("openml:2", openml_cache=shared_data / "openml-cache", n_configs=3, db=db)
+    assert len(ws) == 3 and ws.meta_features["NumberOfInstances"] == 898
+
+
+def test_cli_warm_start_json_and_table(capsys):
+    assert main(["warm-start", str(ANNEAL), "--target", "class", "--n-configs", "3",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [c["rank"] for c in out["configs"]] == [1, 2, 3]
+    assert out["method"] == "knn" and out["metric"] == "balanced_error"
+    assert main(["warm-start", str(ANNEAL), "--target", "class", "--n-configs", "2"]) == 0
+    assert "nearest tasks:" in capsys.readouterr().out
+    assert main(["warm-start", "missing.csv", "--target", "class"]) == 2
+    assert "dataset file not found" in capsys.readouterr().err

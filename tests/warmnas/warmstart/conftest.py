@@ -1,0 +1,48 @@
+"""Fixtures of the warm-starter tests: planted low-rank matrices and a slice of the Oboe matrix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+def planted(n_tasks: int = 60, n_configs: int = 40, rank: int = 3, noise: float = 0.02,
+            seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A tasks x configs matrix ``U V^T + noise`` and meta-features = the task factors ``U``.
+
+    Lower is better. The task factors are the meta-features, so nearest tasks in meta-feature
+    space have similar rows, and the low-rank structure is what PMF should recover.
+    """
+    rng = np.random.default_rng(seed)
+    U = rng.normal(size=(n_tasks, rank))
+    V = rng.normal(size=(n_configs, rank))
+    Y = U @ V.T + noise * rng.normal(size=(n_tasks, n_configs))
+    tasks = [f"t{i}" for i in range(n_tasks)]
+    configs = [f"c{j}" for j in range(n_configs)]
+    perf = pd.DataFrame(Y, index=tasks, columns=configs)
+    meta = pd.DataFrame(U, index=tasks, columns=[f"f{k}" for k in range(rank)])
+    return perf, meta
+
+
+@pytest.fixture(scope="session")
+def make_planted():
+    """The :func:`planted` generator."""
+    return planted
+
+
+@pytest.fixture(scope="session")
+def planted_data() -> tuple[pd.DataFrame, pd.DataFrame]:
+    return planted()
+
+
+@pytest.fixture(scope="session")
+def oboe_slice(shared_data):
+    """40 Oboe tasks that have PMF meta-features x all 219 pipelines (balanced error)."""
+    perf = pd.read_csv(shared_data / "oboe" / "error_matrix.csv", index_col=0)
+    feats = pd.read_csv(shared_data / "pmf-metafeatures" / "data_feats_featurized.csv",
+                        index_col=0)
+    perf.index = perf.index.map(str)
+    feats.index = feats.index.map(str)
+    common = [t for t in perf.index if t in feats.index][:40]
+    return perf.loc[common], feats.loc[common]

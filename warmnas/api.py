@@ -1,0 +1,543 @@
+"""``warm_start(dataset)``: the configurations to try first on a new dataset, and the loop after.
+
+Example::
+
+    import warmnas
+    ws = warmnas.warm_start(X, y, n_configs=10)           # kNN over the embedded meta-database
+    ws.to_frame()                                        # ranked configs, predicted score / std
+    for est in ws.estimators():                          # Oboe space: scikit-learn pipelines
+        est.fit(X_train, y_train)
+    ws.to_optuna(study)                                  # enqueue_trial for each config
+    history = ws.optimize(objective, budget=25)          # keep going: BO on the PMF posterior
+
+The dataset can be ``(X, y)``, a DataFrame with ``target=``, ``"openml:<dataset id>"`` read from an
+OpenML cache folder, or nothing but precomputed ``meta_features`` (auto-sklearn names, the view of
+the meta-database). The meta-database defaults to the one embedded in the package.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from warmnas._random import RandomState
+from warmnas.errors import InputError, InputTypeError, UnknownIdError
+from warmnas.warmstart import METHODS, make_starter
+from warmnas.warmstart.base import WarmStarter
+
+if TYPE_CHECKING:
+    from warmnas.metadb import MetaDatabase
+    from warmnas.warmstart.bo import Search
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["warm_start", "WarmStart", "estimators", "compute_meta_features", "AlphaPriorHook"]
+
+#: signature of the NAS hook that fills ``WarmStart.alpha_prior``:
+#: ``hook(db, neighbors, meta_features) -> alpha prior or None``
+AlphaPriorHook = Callable[["MetaDatabase", "pd.Series | None", "pd.Series | None"], Any]
+
+
+def estimators(config: Mapping[str, Any], random_state: int | None = 0, *,
+               preprocessing: bool = False) -> Any:
+    """The scikit-learn estimator of one Oboe-space configuration.
+
+    Args:
+        config: ``{"algorithm": "RF", "RF:criterion": "gini", ...}`` (the meta-database's flat
+            form) or Oboe's ``{"algorithm": ..., "hyperparameters": {...}}``.
+        random_state: passed to estimators that take one.
+        preprocessing: also impute / scale / one-hot encode (a ``Pipeline`` that fits on a raw
+            DataFrame); without it, the bare classifier.
+
+    Returns:
+        An unfitted scikit-learn estimator.
+
+    Raises:
+        ConfigSpaceError: not an Oboe configuration.
+    """
+    from warmnas.warmstart.estimators import make_classifier, make_estimator
+
+    if preprocessing:
+        return make_estimator(config, random_state)
+    return make_classifier(config, random_state)
+
+
+@dataclass
+class WarmStart:
+    """Configurations proposed for a new task, best first, with what explains them.
+
+    Attributes:
+        configs: configuration dicts, best first.
+        config_ids: their ids in the meta-database.
+        scores: predicted value of each in the metric's own scale and direction.
+        stddev: predicted standard deviation of each.
+        neighbors: nearest database tasks (index task id, values distance, ascending; the 10
+            nearest), or None.
+        method: ``"knn"``, ``"pmf"``, ``"portfolio"`` or ``"random"``.
+        metric: the metric of the meta-database that was used.
+        direction: ``"minimize"`` or ``"maximize"``.
+        meta_features: the new task's meta-features used (None for portfolio / random).
+        alpha_prior: NAS architecture-weight prior (filled by an ``alpha_prior_hook``; None for
+            tabular spaces).
+        space: the configuration space name(s) of the configs, when known.
+    """
+
+    configs: list[dict[str, Any]]
+    config_ids: list[str]
+    scores: np.ndarray
+    stddev: np.ndarray
+    neighbors: pd.Series | None
+    method: str
+    metric: str | None
+    direction: str
+    meta_features: pd.Series | None = None
+    alpha_prior: Any = None
+    space: str | None = None
+    _starter: WarmStarter | None = field(default=None, repr=False, compare=False)
+    _observed: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
+
+    def __len__(self) -> int:
+        return len(self.config_ids)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per configuration: ``rank``, ``config_id``, ``score``, ``stddev``, then the
+        configuration's hyperparameters as columns (NaN where one does not apply)."""
+        base = pd.DataFrame(
+            {
+                "rank": np.arange(1, len(self.config_ids) + 1),
+                "config_id": self.config_ids,
+                "score": np.asarray(self.scores, dtype=float),
+                "stddev": np.asarray(self.stddev, dtype=float),
+            }
+        )
+        params = pd.DataFrame([dict(c) for c in self.configs])
+        params = params.loc[:, [c for c in params.columns if c not in base.columns]]
+        return pd.concat([base, params], axis=1)
+
+    def to_optuna(self, study: Any, *, skip_if_exists: bool = True) -> int:
+        """Enqueue every configuration as a trial of an Optuna study (best first).
+
+        The parameters are the configuration dict (so the objective must ask for the same
+        names, e.g. ``trial.suggest_categorical("algorithm", [...])``); the config id goes into
+        the trial's user attribute ``"warmnas_config_id"``.
+
+        Args:
+            study: an ``optuna.Study``.
+            skip_if_exists: passed to ``study.enqueue_trial`` (no duplicate of a trial already
+                in the study).
+
+        Returns:
+            The number of configurations enqueued.
+        """
+        if not hasattr(study, "enqueue_trial"):
+            raise InputTypeError(
+                f"study must be an optuna.Study (with enqueue_trial), got {type(study).__name__}."
+            )
+        for cid, cfg in zip(self.config_ids, self.configs):
+            study.enqueue_trial(
+                dict(cfg), user_attrs={"warmnas_config_id": cid}, skip_if_exists=skip_if_exists
+            )
+        return len(self.configs)
+
+    def to_smac_initial_design(self, configspace: Any = None) -> list[Any]:
+        """Configurations for SMAC3's initial design.
+
+        Without ``configspace``: a list of dicts. With a ``ConfigSpace.ConfigurationSpace``:
+        ``ConfigSpace.Configuration`` objects, ready for
+        ``HPOFacade.get_initial_design(scenario, additional_configs=...)``. SMAC and
+        ConfigSpace are not dependencies of warmnas; they are imported only here.
+
+        Raises:
+            ConfigSpaceError: a configuration is not valid in ``configspace``.
+        """
+        if configspace is None:
+            return [dict(c) for c in self.configs]
+        from ConfigSpace import Configuration
+
+        from warmnas.errors import ConfigSpaceError
+
+        out = []
+        for cid, cfg in zip(self.config_ids, self.configs):
+            try:
+                out.append(Configuration(configspace, values=dict(cfg)))
+            except Exception as exc:  # ConfigSpace raises several types for invalid values
+                raise ConfigSpaceError(
+                    f"configuration {cid} {dict(cfg)} is not valid in the given ConfigSpace: "
+                    f"{exc}"
+                ) from exc
+        return out
+
+    def to_syne_tune(self) -> list[dict[str, Any]]:
+        """``points_to_evaluate`` for a Syne Tune scheduler (a list of config dicts, best first)."""
+        return [dict(c) for c in self.configs]
+
+    def estimators(self, random_state: int | None = 0) -> list[Any]:
+        """One unfitted scikit-learn pipeline per configuration (Oboe pipeline space only).
+
+        Each imputes, scales and one-hot encodes, so it fits on the raw DataFrame.
+
+        Raises:
+            ConfigSpaceError: a configuration is not of the Oboe space.
+        """
+        return [estimators(c, random_state, preprocessing=True) for c in self.configs]
+
+    # ------------------------------------------------------------------------------- the loop
+    def start(self, random_state: RandomState = None) -> Search:
+        """A fresh ask/tell search for this task (results given to ``warm_start`` included).
+
+        Raises:
+            InputError: the WarmStart was built without its warm starter.
+        """
+        if self._starter is None:
+            raise InputError("this WarmStart has no warm starter attached; call warm_start().")
+        search = self._starter.start(
+            self.meta_features, nan_policy="ignore", random_state=random_state
+        )
+        for cid, val in self._observed.items():
+            search.tell(cid, val)
+        return search
+
+    def optimize(
+        self,
+        objective: Callable[[dict[str, Any]], float],
+        budget: int,
+        *,
+        random_state: RandomState = 0,
+        callback: Callable[[str, float], None] | None = None,
+    ) -> pd.DataFrame:
+        """Run the sequential loop: ask, ``objective(config)``, tell; ``budget`` times.
+
+        For PMF, after the first seeds each proposal maximises log expected improvement under
+        the posterior given every result so far (Bayesian optimisation after the warm start).
+
+        Args:
+            objective: config dict -> value in the metric's direction (NaN for a failed run).
+            budget: number of evaluations.
+            random_state: seed of the search.
+            callback: called with ``(config_id, value)`` after each evaluation.
+
+        Returns:
+            The search history: ``config_id``, ``value``, ``best_so_far``, plus the configs.
+        """
+        search = self.start(random_state)
+        configs = self._configs_lookup()
+
+        def by_id(cid: str) -> float:
+            return float(objective(dict(configs(cid))))
+
+        hist = search.run(by_id, budget, callback=callback)
+        return hist.assign(config=[configs(c) for c in hist["config_id"]])
+
+    def _configs_lookup(self) -> Callable[[str], dict[str, Any]]:
+        known = dict(zip(self.config_ids, self.configs))
+        resolver = getattr(self, "_resolver", None)
+
+        def get(cid: str) -> dict[str, Any]:
+            if cid in known:
+                return known[cid]
+            if resolver is not None:
+                known[cid] = resolver(cid)
+                return known[cid]
+            return {"config_id": cid}
+
+        return get
+
+
+# --------------------------------------------------------------------------- dataset handling
+def compute_meta_features(
+    X: Any, y: Any, *, categorical: Any = None, random_state: RandomState = 0
+) -> pd.Series:
+    """The 46 auto-sklearn meta-features of a dataset (``metafeatures.extract``).
+
+    Columns that are not numeric are treated as categorical unless ``categorical`` says which;
+    columns of a DataFrame that are entirely missing are left out.
+
+    Returns:
+        A float Series indexed by ``metafeatures.AUTOSKLEARN_NAMES`` (NaN where undefined).
+    """
+    import metafeatures
+
+    if isinstance(X, pd.DataFrame):
+        empty = [c for c in X.columns if X[c].isna().all()]
+        if empty and len(empty) < X.shape[1]:
+            logger.info("columns entirely missing, left out of the meta-features: %s", empty)
+            if categorical is not None and not isinstance(categorical, str):
+                cat = list(categorical)
+                if len(cat) == X.shape[1] and all(isinstance(v, (bool, np.bool_)) for v in cat):
+                    categorical = [v for v, c in zip(cat, X.columns) if c not in empty]
+                else:
+                    categorical = [c for c in cat if c not in empty]
+            X = X.drop(columns=empty)
+    values = metafeatures.extract(
+        X, y, groups="all", names="autosklearn",
+        categorical="auto" if categorical is None else categorical, on_error="ignore",
+        random_state=random_state,
+    )
+    return pd.Series(values, dtype=np.float64)
+
+
+def _load_openml(spec: str, openml_cache: Any) -> tuple[Any, Any, Any]:
+    try:
+        did = int(spec.split(":", 1)[1])
+    except (IndexError, ValueError):
+        raise InputError(
+            f"an OpenML dataset is given as 'openml:<dataset id>', got {spec!r}."
+        ) from None
+    if openml_cache is None:
+        raise InputError(
+            f"dataset {spec!r} is read from a local OpenML cache folder; pass "
+            "openml_cache='path/to/openml-cache' (openml-python's cache layout)."
+        )
+    from warmnas.metadb.openml_cache import OpenMLCache
+
+    with OpenMLCache(openml_cache) as cache:
+        ds = cache.dataset(did)
+    if ds.y is None:
+        raise InputError(
+            f"OpenML dataset {did} has no default target; load it yourself and pass (X, y)."
+        )
+    return ds.X, ds.y, ds.categorical
+
+
+def _resolve_dataset(
+    dataset: Any, y: Any, target: str | None, openml_cache: Any
+) -> tuple[Any, Any, Any]:
+    if isinstance(dataset, str):
+        if dataset.startswith("openml:"):
+            return _load_openml(dataset, openml_cache)
+        raise InputError(
+            f"dataset must be (X, y), a DataFrame with target=..., or 'openml:<id>'; got the "
+            f"string {dataset!r}. To read a CSV file use pandas.read_csv first."
+        )
+    if isinstance(dataset, tuple) and len(dataset) == 2 and y is None:
+        dataset, y = dataset
+    if isinstance(dataset, pd.DataFrame) and target is not None:
+        if y is not None:
+            raise InputError("pass either y or target=, not both.")
+        if target not in dataset.columns:
+            raise InputError(
+                f"target column {target!r} is not in the DataFrame (columns: "
+                f"{list(dataset.columns)[:10]}...)."
+            )
+        return dataset.drop(columns=[target]), dataset[target], None
+    if y is None:
+        raise InputError(
+            "the target is missing: pass warm_start(X, y), or a DataFrame with target='column', "
+            "or precomputed meta_features=... without a dataset."
+        )
+    return dataset, y, None
+
+
+def _open_db(db: Any) -> MetaDatabase:
+    from warmnas.metadb import MetaDatabase
+
+    if db is None:
+        return MetaDatabase.default()
+    if isinstance(db, str):
+        return MetaDatabase(db)
+    if isinstance(db, MetaDatabase) or hasattr(db, "performance_matrix"):
+        return db  # type: ignore[no-any-return]
+    raise InputTypeError(
+        f"db must be a MetaDatabase, a database URL or None (the embedded default), got "
+        f"{type(db).__name__}."
+    )
+
+
+# ------------------------------------------------------------------------------ warm_start
+def warm_start(
+    dataset: Any = None,
+    y: Any = None,
+    *,
+    target: str | None = None,
+    meta_features: Mapping[str, float] | pd.Series | None = None,
+    n_configs: int = 10,
+    method: str | WarmStarter = "knn",
+    db: Any = None,
+    metric: str | None = None,
+    space: str | None = None,
+    observed: Mapping[str, float] | None = None,
+    nan_policy: str = "error",
+    openml_cache: Any = None,
+    starter_params: Mapping[str, Any] | None = None,
+    alpha_prior_hook: AlphaPriorHook | None = None,
+    random_state: RandomState = 0,
+) -> WarmStart:
+    """Propose the configurations to try first on a new dataset.
+
+    Args:
+        dataset: ``X`` (array or DataFrame; categorical and missing values are fine) with
+            ``y``; a DataFrame with ``target=``; ``"openml:<dataset id>"`` (needs
+            ``openml_cache``); or None when ``meta_features`` are given.
+        y: the target, with ``X``.
+        target: the target column of a DataFrame ``dataset``.
+        meta_features: precomputed meta-features (names of the database's ``"autosklearn"``
+            view) instead of a dataset.
+        n_configs: how many configurations to propose (at most the database's).
+        method: ``"knn"`` (default; auto-sklearn v1), ``"pmf"`` (Fusi et al.; fits a GP-LVM
+            first, about 10 s on the embedded database), ``"portfolio"``, ``"random"``, or a
+            fitted :class:`~warmnas.warmstart.base.WarmStarter` to reuse (its database must be
+            ``db``'s matrix for ``metric``).
+        db: a :class:`~warmnas.metadb.MetaDatabase`, a database URL, or None (the embedded
+            default).
+        metric: the database metric to optimise (default: the database's default metric).
+        space: restrict to one configuration space of the database.
+        observed: config id -> value already measured on this dataset (conditions the ranking).
+        nan_policy: for user-given ``meta_features``: ``"error"`` (NaN raises) or ``"ignore"``
+            (left out of the distance). Meta-features computed here are always ``"ignore"``.
+        openml_cache: the OpenML cache folder for ``"openml:<id>"`` datasets.
+        starter_params: keyword arguments of the warm starter (e.g. ``{"n_latent": 10}``).
+        alpha_prior_hook: for NAS spaces, ``hook(db, neighbors, meta_features)`` returning the
+            architecture-weight prior stored in ``WarmStart.alpha_prior``.
+        random_state: seed.
+
+    Returns:
+        A :class:`WarmStart`.
+
+    Raises:
+        InputError: bad arguments, an empty meta-database, ``n_configs`` out of range, NaN in
+            given meta-features.
+        UnknownIdError: a metric the database does not have, unknown meta-feature names.
+        InputTypeError: arguments of the wrong type.
+    """
+    if nan_policy not in ("error", "ignore"):
+        raise InputError(f"nan_policy must be 'error' or 'ignore', got {nan_policy!r}.")
+    if isinstance(n_configs, bool) or not isinstance(n_configs, (int, np.integer)) or n_configs < 1:
+        raise InputError(f"n_configs must be a positive int, got {n_configs!r}.")
+    if isinstance(method, str) and method not in METHODS:
+        raise InputError(f"method must be one of {list(METHODS)} or a WarmStarter, got {method!r}.")
+    if not isinstance(method, (str, WarmStarter)):
+        raise InputTypeError(
+            f"method must be a name or a WarmStarter, got {type(method).__name__}."
+        )
+    database = _open_db(db)
+    metrics = list(database.metrics())
+    if not metrics:
+        raise InputError(
+            "the meta-database is empty (no metric, no evaluation); import a matrix first "
+            "(e.g. 'warmnas db import-oboe') or use the embedded default (db=None)."
+        )
+    if metric is not None and metric not in metrics:
+        raise UnknownIdError(
+            f"metric {metric!r} is not in the meta-database; it has {metrics}."
+        )
+    used_metric = metric if metric is not None else _default_metric(database, metrics)
+    perf = database.performance_matrix(used_metric, space=space)
+    perf = perf.dropna(how="all").dropna(axis=1, how="all")
+    if perf.shape[0] == 0 or perf.shape[1] == 0:
+        raise InputError(
+            f"the meta-database has no evaluation for metric {used_metric!r}"
+            f"{f' in space {space!r}' if space else ''}; nothing to warm-start from."
+        )
+    direction = database.metric_direction(used_metric)
+    if n_configs > perf.shape[1]:
+        raise InputError(
+            f"n_configs={n_configs} is larger than the configuration space: the meta-database "
+            f"has {perf.shape[1]} configurations for metric {used_metric!r}; ask for at most "
+            f"{perf.shape[1]}."
+        )
+
+    name = method if isinstance(method, str) else method.name
+    needs_features = name in ("knn", "pmf")
+    query: pd.Series | None = None
+    policy = nan_policy
+    if meta_features is not None:
+        if dataset is not None:
+            raise InputError("pass either a dataset or meta_features, not both.")
+        query = meta_features if isinstance(meta_features, pd.Series) else pd.Series(
+            dict(meta_features) if isinstance(meta_features, Mapping) else meta_features
+        )
+    elif dataset is not None or y is not None:
+        if needs_features:
+            X, yy, categorical = _resolve_dataset(dataset, y, target, openml_cache)
+            query = compute_meta_features(X, yy, categorical=categorical,
+                                          random_state=random_state)
+            nan_names = query.index[query.isna()].tolist()
+            if nan_names:
+                logger.info("meta-features undefined for this dataset (left out of the "
+                            "distance): %s", nan_names)
+            query = query.dropna()
+            policy = "ignore"
+    elif needs_features:
+        raise InputError(
+            f"method {name!r} needs the new task's meta-features: pass a dataset (X, y) or "
+            "meta_features=..., or use method='portfolio'."
+        )
+
+    if isinstance(method, WarmStarter):
+        starter = method
+        starter._check_fitted()
+        if list(starter.config_ids_) != [str(c) for c in perf.columns]:
+            raise InputError(
+                "the given warm starter was fitted on another performance matrix (other "
+                "configurations) than the database's for this metric; refit it on "
+                "db.performance_matrix(metric)."
+            )
+    else:
+        feats = None
+        if needs_features:
+            feats = database.meta_features("autosklearn")
+            feats = feats.loc[feats.index.intersection(perf.index)]
+            if feats.shape[0] == 0:
+                raise InputError(
+                    "the meta-database has no meta-features (view 'autosklearn') for the tasks "
+                    f"of metric {used_metric!r}; method {name!r} needs them. Use "
+                    "method='portfolio' or add meta-features."
+                )
+        starter = make_starter(name, **dict(starter_params or {}))
+        starter.fit(perf, feats, direction=direction)  # type: ignore[arg-type]
+    sugg = starter.suggest(
+        query if needs_features or (query is not None and starter.meta_features_ is not None)
+        else None,
+        int(n_configs),
+        observed=observed,
+        nan_policy=policy,
+        random_state=random_state,
+    )
+    configs = database.configs(sugg.config_ids)
+    ws = WarmStart(
+        configs=[dict(configs[c]) for c in sugg.config_ids],
+        config_ids=list(sugg.config_ids),
+        scores=np.asarray(sugg.scores, dtype=float),
+        stddev=np.asarray(sugg.stddev, dtype=float),
+        neighbors=None if sugg.neighbors is None else sugg.neighbors.iloc[:10],
+        method=sugg.method,
+        metric=used_metric,
+        direction=sugg.direction,
+        meta_features=query,
+        space=space or _space_of(database, sugg.config_ids),
+        _starter=starter,
+        _observed={str(k): float(v) for k, v in (observed or {}).items()},
+    )
+    ws._resolver = database.config  # type: ignore[attr-defined]
+    if alpha_prior_hook is not None:
+        ws.alpha_prior = alpha_prior_hook(database, ws.neighbors, query)
+    return ws
+
+
+def _default_metric(database: Any, metrics: Sequence[str]) -> str:
+    default = database.info().get("default_metric") if hasattr(database, "info") else None
+    if default:
+        return str(default)
+    if len(metrics) == 1:
+        return str(metrics[0])
+    raise InputError(
+        f"the meta-database holds several metrics {list(metrics)} and no default; pass "
+        "metric=... ."
+    )
+
+
+def _space_of(database: Any, config_ids: Sequence[str]) -> str | None:
+    getter = getattr(database, "config_space", None)
+    if not callable(getter) or not config_ids:
+        return None
+    try:
+        spaces = {getter(c) for c in config_ids}
+    except Exception:  # pragma: no cover - defensive
+        return None
+    return spaces.pop() if len(spaces) == 1 else None
+

@@ -1,0 +1,208 @@
+"""``warmnas warm-start`` (configurations for a CSV dataset) and ``warmnas bench warmstart``.
+
+``warmnas bench warmstart`` runs the warm-start benchmark protocol on CSV matrices (tasks x
+configurations, first column = task id, lower is better unless ``--direction maximize``):
+
+* train/test mode: fit on ``--train-matrix``/``--train-meta-features``, run on every task of
+  ``--test-matrix`` (meta-features from ``--test-meta-features``);
+* leave-one-task-out mode: ``--loto MATRIX.csv --meta-features F.csv`` (``--folds K`` for grouped
+  K-fold instead), optionally several ``--method`` values and ``--plot OUT.png``.
+
+Output: per test task the best-so-far value after each evaluation (``--json``:
+``{"curves": {task: [...]}}``; several methods: ``{"methods": {name: {"curves": ...}}}``), and a
+regret table at 1/3/5/10/25 evaluations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from warmnas.errors import InputError, MissingDataError
+
+logger = logging.getLogger(__name__)
+
+
+def register(commands: Any) -> None:
+    """Add ``warm-start`` and ``bench warmstart``."""
+    p = commands.add(
+        "warm-start",
+        help="propose the configurations to try first on a CSV dataset",
+        handler=_warm_start,
+    )
+    p.add_argument("data", help="CSV file of the dataset (one row per sample)")
+    p.add_argument("--target", required=True, help="name of the target column")
+    p.add_argument("--method", default="knn", choices=["knn", "pmf", "portfolio", "random"],
+                   help="warm starter (default: knn)")
+    p.add_argument("--n-configs", type=int, default=10, help="how many configurations (10)")
+    p.add_argument("--db", default=None,
+                   help="meta-database URL (default: the embedded one)")
+    p.add_argument("--metric", default=None, help="database metric (default: its default)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    commands.group("bench", help="benchmarks")
+    b = commands.add(
+        "warmstart",
+        group="bench",
+        help="warm-start benchmark: best-so-far curves and regret per method",
+        handler=_bench,
+        description=__doc__,
+    )
+    b.add_argument("--train-matrix", help="CSV: training tasks x configurations")
+    b.add_argument("--train-meta-features", help="CSV: training tasks x meta-features")
+    b.add_argument("--test-matrix", help="CSV: test tasks x configurations (same columns)")
+    b.add_argument("--test-meta-features", help="CSV: test tasks x meta-features")
+    b.add_argument("--loto", metavar="MATRIX", help="leave-one-task-out over this CSV matrix")
+    b.add_argument("--meta-features", help="CSV meta-features for --loto")
+    b.add_argument("--folds", type=int, default=None,
+                   help="with --loto: grouped K-fold over tasks instead of one fit per task")
+    b.add_argument("--tasks", choices=["all", "with-meta-features"], default="with-meta-features",
+                   help="with --loto: which tasks to hold out (default: those with "
+                        "meta-features; the others always stay in training)")
+    b.add_argument("--method", action="append", choices=["random", "portfolio", "knn", "pmf"],
+                   help="method (repeat for several; default knn)")
+    b.add_argument("--budget", type=int, default=25, help="evaluations per task (25)")
+    b.add_argument("--direction", choices=["minimize", "maximize"], default="minimize",
+                   help="direction of the matrix values (default minimize)")
+    b.add_argument("--normalize", choices=["none", "range"], default="none",
+                   help="regret scale: raw units, or divided by each task's best-to-worst range")
+    b.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    b.add_argument("--plot", metavar="PNG", help="write mean regret vs evaluations here")
+    b.add_argument("--json", action="store_true", help="print the curves as JSON")
+
+
+# --------------------------------------------------------------------------------- helpers
+def _read_csv(path: str | None, what: str) -> Any:
+    import pandas as pd
+
+    if path is None:
+        return None
+    p = Path(path)
+    if not p.is_file():
+        raise MissingDataError(f"{what} file not found: {p}")
+    try:
+        frame = pd.read_csv(p, index_col=0)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise InputError(f"{what} {p} is not a readable CSV file: {exc}") from None
+    frame.index = frame.index.map(str)
+    return frame
+
+
+def _warm_start(args: argparse.Namespace) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from warmnas.api import warm_start
+
+    if not Path(args.data).is_file():
+        raise MissingDataError(f"dataset file not found: {args.data}")
+    data = pd.read_csv(args.data)
+    ws = warm_start(data, target=args.target, method=args.method, n_configs=args.n_configs,
+                    db=args.db, metric=args.metric, random_state=args.seed)
+    if args.json:
+        out = {
+            "method": ws.method,
+            "metric": ws.metric,
+            "direction": ws.direction,
+            "configs": [
+                {"rank": i + 1, "config_id": cid, "config": cfg,
+                 "score": None if np.isnan(s) else float(s),
+                 "stddev": None if np.isnan(d) else float(d)}
+                for i, (cid, cfg, s, d) in enumerate(
+                    zip(ws.config_ids, ws.configs, ws.scores, ws.stddev))
+            ],
+            "neighbors": None if ws.neighbors is None else {
+                str(k): float(v) for k, v in ws.neighbors.items()},
+        }
+        print(json.dumps(out, indent=2, default=str))
+    else:
+        frame = ws.to_frame()[["rank", "config_id", "score", "stddev"]]
+        frame["config"] = [json.dumps(c, default=str) for c in ws.configs]
+        print(f"method={ws.method} metric={ws.metric} ({ws.direction})")
+        with pd.option_context("display.max_colwidth", 120, "display.width", 200):
+            print(frame.to_string(index=False))
+        if ws.neighbors is not None:
+            near = ", ".join(f"{k} ({v:.3g})" for k, v in ws.neighbors.iloc[:5].items())
+            print(f"nearest tasks: {near}")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from warmnas.warmstart import make_starter
+    from warmnas.warmstart.evaluation import (
+        evaluate,
+        leave_one_task_out,
+        plot_regret,
+        regret_curves,
+        regret_table,
+    )
+
+    methods = args.method or ["knn"]
+    if len(set(methods)) != len(methods):
+        raise InputError(f"--method given twice: {methods}")
+    if args.loto:
+        if any(getattr(args, a) for a in ("train_matrix", "test_matrix")):
+            raise InputError("use either --loto MATRIX or --train-matrix/--test-matrix, not both")
+        matrix = _read_csv(args.loto, "--loto matrix")
+        feats = _read_csv(args.meta_features, "--meta-features")
+        tasks = None
+        if args.tasks == "with-meta-features" and feats is not None:
+            tasks = [t for t in matrix.index if t in feats.index]
+            if not tasks:
+                raise InputError(
+                    "no task of the matrix has meta-features (check the ids in the first "
+                    "column of both files), or pass --tasks all"
+                )
+        results = {
+            m: leave_one_task_out(make_starter(m), matrix, feats, direction=args.direction,
+                                  budget=args.budget, folds=args.folds, tasks=tasks,
+                                  random_state=args.seed)
+            for m in methods
+        }
+        reference = matrix
+        protocol = ("leave-one-task-out" if args.folds is None
+                    else f"grouped {args.folds}-fold over tasks")
+    else:
+        missing = [a for a in ("train_matrix", "test_matrix") if not getattr(args, a)]
+        if missing:
+            raise InputError(
+                "give --train-matrix and --test-matrix (and the meta-feature files), or "
+                "--loto MATRIX --meta-features F"
+            )
+        train = _read_csv(args.train_matrix, "--train-matrix")
+        test = _read_csv(args.test_matrix, "--test-matrix")
+        tf = _read_csv(args.train_meta_features, "--train-meta-features")
+        sf = _read_csv(args.test_meta_features, "--test-meta-features")
+        results = {
+            m: evaluate(make_starter(m), train, test, train_meta_features=tf,
+                        test_meta_features=sf, direction=args.direction, budget=args.budget,
+                        random_state=args.seed)
+            for m in methods
+        }
+        reference = test
+        protocol = "train/test"
+    normalize = None if args.normalize == "none" else args.normalize
+    regrets = {m: regret_curves(r.curves, reference, direction=args.direction,
+                                normalize=normalize) for m, r in results.items()}
+    if args.plot:
+        plot_regret(regrets, args.plot, title=f"warm-start regret ({protocol})")
+    if args.json:
+        if len(methods) == 1:
+            out: dict[str, Any] = results[methods[0]].to_json()
+        else:
+            out = {"methods": {m: r.to_json() for m, r in results.items()}}
+        out["protocol"] = protocol
+        json.dump(out, sys.stdout)
+        sys.stdout.write("\n")
+    else:
+        table = regret_table(regrets)
+        print(f"mean regret ({protocol}, {len(next(iter(results.values())).curves)} tasks, "
+              f"load average {os.getloadavg()[0]:.2f})")
+        print(table.to_string(float_format=lambda v: f"{v:.5f}"))
+    return 0

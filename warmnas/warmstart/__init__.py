@@ -1,0 +1,71 @@
+"""Warm starters: propose the configurations to try first on a new task, and keep proposing.
+
+All of them work on plain pandas tables: a performance matrix (tasks x configurations, NaN for
+missing evaluations), meta-features (tasks x names) and a direction.
+
+* :class:`KNNWarmStarter` - nearest tasks in meta-feature space (auto-sklearn v1).
+* :class:`PMFWarmStarter` - probabilistic matrix factorisation (Fusi et al., 2018): a GP over
+  latent configuration embeddings, log expected improvement, kNN-seeded.
+* :class:`PortfolioWarmStarter` - greedy zero-shot portfolio (auto-sklearn 2.0, TabRepo).
+* :class:`RandomSearch` - the baseline.
+
+``starter.fit(performance, meta_features, direction=...)`` then ``starter.suggest(...)`` (a ranked
+list) or ``starter.start(...)`` (an ask/tell :class:`Search`). :mod:`warmnas.warmstart.evaluation`
+holds the benchmark protocol.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "WarmStarter",
+    "Suggestion",
+    "Search",
+    "KNNWarmStarter",
+    "PMFWarmStarter",
+    "PortfolioWarmStarter",
+    "RandomSearch",
+    "make_starter",
+    "METHODS",
+]
+
+_LAZY = {
+    "WarmStarter": "warmnas.warmstart.base",
+    "Suggestion": "warmnas.warmstart.base",
+    "Search": "warmnas.warmstart.bo",
+    "KNNWarmStarter": "warmnas.warmstart.knn",
+    "PMFWarmStarter": "warmnas.warmstart.pmf",
+    "PortfolioWarmStarter": "warmnas.warmstart.portfolio",
+    "RandomSearch": "warmnas.warmstart.random",
+}
+
+#: method name -> class (``make_starter`` builds one)
+METHODS = ("random", "portfolio", "knn", "pmf")
+
+
+def make_starter(method: str, **kwargs: Any) -> Any:
+    """Build the warm starter called ``method`` (``random``, ``portfolio``, ``knn``, ``pmf``).
+
+    Raises:
+        InputError: unknown method.
+    """
+    from warmnas.errors import InputError
+
+    classes = {
+        "random": "RandomSearch",
+        "portfolio": "PortfolioWarmStarter",
+        "knn": "KNNWarmStarter",
+        "pmf": "PMFWarmStarter",
+    }
+    if method not in classes:
+        raise InputError(f"method must be one of {list(classes)}, got {method!r}.")
+    return __getattr__(classes[method])(**kwargs)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'warmnas.warmstart' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
