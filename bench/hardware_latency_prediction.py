@@ -4,9 +4,13 @@ For each space: build a latency table on this machine (every op at every shape, 
 interleaved rounds; then the per-network correction fitted on ``--calibration`` random networks),
 measure ``--networks`` *other* random derived networks end to end, and compare:
 
-* ours: the table's prediction (``intercept + scale * sum of op latencies``);
+* ours A: the table's prediction (``intercept + scale * sum of op latencies``) as built (the
+  ops and the calibration networks timed together, interleaved);
+* ours B: the same op table with the correction refitted on the calibration networks measured
+  again in the test session (interleaved with the test networks), which cancels the drift of a
+  shared machine's load between building the table and testing it;
 * peers from the same run: a FLOPs proxy and a parameter-count proxy (latency linear in MACs /
-  parameters, fitted on the same calibration networks), the usual stand-ins when no table exists;
+  parameters, fitted on the same calibration networks as B), the usual stand-ins without a table;
 * the noise ceiling: agreement of the measurement with itself (median of the even rounds vs the
   median of the odd rounds of the same networks).
 
@@ -61,7 +65,8 @@ def _macs_and_params(arch: Any, space: str, cfg: dict[str, int]) -> tuple[float,
 def _scores(pred: np.ndarray, measured: np.ndarray) -> dict[str, float]:
     rel = np.abs(pred - measured) / measured
     return {"within_10pct": float(np.mean(rel <= 0.10)), "kendall_tau": float(kendalltau(pred, measured)[0]),
-            "spearman_rho": float(spearmanr(pred, measured)[0]), "median_rel_error": float(np.median(rel))}
+            "spearman_rho": float(spearmanr(pred, measured)[0]), "median_rel_error": float(np.median(rel)),
+            "median_ratio": float(np.median(pred / measured))}
 
 
 def _linear_proxy(x_cal: np.ndarray, y_cal: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -89,33 +94,47 @@ def run_space(space: str, args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.perf_counter()
     table = MeasuredLatencyTable.measure(space, "cpu", config=cfg, threads=1, rounds=args.rounds,
                                          calibration=args.calibration, clock=args.clock,
-                                         random_state=args.seed, progress=args.progress)
+                                         quantile=args.quantile, random_state=args.seed,
+                                         progress=args.progress)
     out["table_build_s"] = time.perf_counter() - t0
-    out["op_table_s"] = table.meta["op_table_seconds"]
     out["entries"] = len(table.entries)
     out["correction"] = {"intercept_ms": table.intercept_ms, "scale": table.scale}
     if args.save_table:
         table.save(os.path.join(args.save_table, f"{space}_cpu.json"))
     rng = np.random.default_rng(args.seed + 1000)
     archs = [random_architecture(space, rng) for _ in range(args.networks)]
+    cal = table.meta.get("calibration") or {}
+    cal_archs = [architecture_from_dict(a) for a in cal.get("archs", [])]
+    # the test networks and (again) the calibration networks, measured together in a random
+    # order: protocol B recalibrates on these, so build-to-test drift of a shared machine cancels
+    together = archs + cal_archs
+    order = rng.permutation(len(together))
     t1 = time.perf_counter()
-    measured, samples = measure_networks(archs, space, config=cfg, threads=1, rounds=args.rounds,
-                                         clock=args.clock, random_state=args.seed + 1,
-                                         progress=args.progress, return_samples=True)
+    ms_all, samples_all = measure_networks([together[i] for i in order], space, config=cfg, threads=1,
+                                           rounds=args.rounds, clock=args.clock, quantile=args.quantile,
+                                           random_state=args.seed + 1, progress=args.progress,
+                                           return_samples=True)
     out["network_measure_s"] = time.perf_counter() - t1
+    inv = np.argsort(order)
+    ms_all, samples_all = ms_all[inv], samples_all[inv]
+    measured, samples = ms_all[:len(archs)], samples_all[:len(archs)]
     pred = np.array([table.predict(a) for a in archs])
     out["ours"] = _scores(pred, measured)
     out["ours_sum_only_kendall_tau"] = float(kendalltau([table.op_sum(a) for a in archs], measured)[0])
-    cal = table.meta.get("calibration")
-    if cal:
-        cal_archs = [architecture_from_dict(a) for a in cal["archs"]]
-        cal_y = np.asarray(cal["measured_ms"])
+    out["per_network"] = {"measured_ms": measured.tolist(), "predicted_ms": pred.tolist()}
+    if cal_archs:
+        cal_now = ms_all[len(archs):]
+        same = table.calibrated(cal_archs, cal_now)
+        pred_b = np.array([same.predict(a) for a in archs])
+        out["ours_same_session"] = _scores(pred_b, measured)
+        out["per_network"]["predicted_same_session_ms"] = pred_b.tolist()
+        out["calibration_drift"] = float(np.median(cal_now / np.asarray(cal["measured_ms"])))
         mp_cal = np.array([_macs_and_params(a, space, cfg) for a in cal_archs])
         mp = np.array([_macs_and_params(a, space, cfg) for a in archs])
-        out["flops_proxy"] = _scores(_linear_proxy(mp_cal[:, 0], cal_y, mp[:, 0]), measured)
-        out["params_proxy"] = _scores(_linear_proxy(mp_cal[:, 1], cal_y, mp[:, 1]), measured)
-    half_a = np.median(samples[:, 0::2], axis=1)
-    half_b = np.median(samples[:, 1::2], axis=1)
+        out["flops_proxy"] = _scores(_linear_proxy(mp_cal[:, 0], cal_now, mp[:, 0]), measured)
+        out["params_proxy"] = _scores(_linear_proxy(mp_cal[:, 1], cal_now, mp[:, 1]), measured)
+    half_a = np.quantile(samples[:, 0::2], args.quantile, axis=1)
+    half_b = np.quantile(samples[:, 1::2], args.quantile, axis=1)
     out["noise_ceiling"] = _scores(half_a, half_b)
     out["measured_ms_range"] = [float(measured.min()), float(measured.max())]
     out["clock"] = table.meta["clock"]
@@ -131,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=15, help="timed rounds per op / network")
     parser.add_argument("--clock", default="auto", choices=["auto", "wall", "thread"],
                         help="auto: CPU time of the (single) measuring thread; wall: wall clock")
+    parser.add_argument("--quantile", type=float, default=0.5,
+                        help="statistic of the timed rounds (0.5: median; 0.1 resists interference)")
     parser.add_argument("--seed", type=int, default=0)
     for space in ("darts", "nb201"):
         for key in ("c", "layers", "input_size", "batch_size"):
@@ -141,26 +162,30 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     results = []
-    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs; measuring with 1 thread, clock={args.clock}")
+    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs; measuring with 1 thread, clock={args.clock}, "
+          f"statistic: quantile {args.quantile} of {args.rounds} rounds")
     for space in args.spaces:
         r = run_space(space, args)
         results.append(r)
         print(f"\n== {space} {r['config']} ({r['clock']} clock): {args.networks} test networks, "
               f"measured {r['measured_ms_range'][0]:.2f}..{r['measured_ms_range'][1]:.2f} ms")
-        print(f"table: {r['entries']} op entries in {r['op_table_s']:.1f} s; with the correction fitted "
-              f"on {args.calibration} networks {r['table_build_s']:.1f} s "
+        print(f"table: {r['entries']} op entries and {args.calibration} calibration networks timed "
+              f"together in {r['table_build_s']:.1f} s "
               f"(intercept {r['correction']['intercept_ms']:.2f} ms, scale {r['correction']['scale']:.3f})")
-        print(f"{'predictor':28s} {'within +-10%':>12s} {'Kendall tau':>12s} {'Spearman':>9s} {'med |rel err|':>14s}")
-        rows = [("ours: op table + correction", r["ours"])]
+        print(f"{'predictor':30s} {'within +-10%':>12s} {'Kendall tau':>12s} {'Spearman':>9s} "
+              f"{'med |rel err|':>14s} {'med pred/meas':>14s}")
+        rows = [("ours A: table as built", r["ours"])]
         if "flops_proxy" in r:
-            rows += [("peer: FLOPs proxy (linear)", r["flops_proxy"]),
-                     ("peer: params proxy (linear)", r["params_proxy"])]
+            rows += [("ours B: same-session calib.", r["ours_same_session"]),
+                     ("peer: FLOPs proxy (B calib.)", r["flops_proxy"]),
+                     ("peer: params proxy (B calib.)", r["params_proxy"])]
         rows.append(("noise ceiling (split-half)", r["noise_ceiling"]))
         for name, s in rows:
-            print(f"{name:28s} {s['within_10pct']:12.1%} {s['kendall_tau']:12.3f} "
-                  f"{s['spearman_rho']:9.3f} {s['median_rel_error']:14.1%}")
-        print(f"op-sum only (no correction) Kendall tau {r['ours_sum_only_kendall_tau']:.3f}; "
-              f"nn-Meter reports 99.0% within +-10% (mobile CPU)")
+            print(f"{name:30s} {s['within_10pct']:12.1%} {s['kendall_tau']:12.3f} "
+                  f"{s['spearman_rho']:9.3f} {s['median_rel_error']:14.1%} {s['median_ratio']:14.3f}")
+        print(f"op-sum only (no correction) Kendall tau {r['ours_sum_only_kendall_tau']:.3f}; calibration "
+              f"networks ran {r.get('calibration_drift', float('nan')):.3f}x their build-time latency in "
+              f"the test session; nn-Meter reports 99.0% within +-10% (mobile CPU)")
         print(f"load average (1 min): {r['load_avg_start']:.2f} at start, {r['load_avg_end']:.2f} at end; "
               f"network measurement {r['network_measure_s']:.1f} s")
         sys.stdout.flush()

@@ -328,12 +328,26 @@ def _bind(module: nn.Module, x: torch.Tensor) -> Callable[[], Any]:
     return call
 
 
+def _build_networks(archs: Sequence[Any], space: str, cfg: Mapping[str, int], dev: torch.device,
+                    gen: torch.Generator) -> list[nn.Module]:
+    from warmnas.nas.networks import build_network
+
+    nets = []
+    for arch in archs:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
+            net = build_network(arch, space, C=cfg["C"], layers=cfg["layers"],
+                                num_classes=cfg["num_classes"])
+        nets.append(net.to(dev).eval())
+    return nets
+
+
 def measure_networks(archs: Sequence[Any], space: str, *, config: Mapping[str, Any] | None = None,
                      device: str | torch.device = "cpu", threads: int | None = 1, rounds: int = 15,
-                     warmup: int = 3, clock: str = "auto", quantile: float = 0.5, chunk: int = 10,
-                     random_state: RandomState = 0, progress: bool | None = None,
-                     return_samples: bool = False) -> Any:
-    """End-to-end latency (ms, median) of derived networks, ``chunk`` networks interleaved at a time.
+                     warmup: int = 3, clock: str = "auto", quantile: float = 0.5,
+                     chunk: int | None = None, random_state: RandomState = 0,
+                     progress: bool | None = None, return_samples: bool = False) -> Any:
+    """End-to-end latency (ms) of derived networks, timed interleaved.
 
     Args:
         archs: NB201 arch strings or DARTS Genotypes.
@@ -343,7 +357,10 @@ def measure_networks(archs: Sequence[Any], space: str, *, config: Mapping[str, A
         threads: CPU threads during the measurement (``None``: leave as is).
         rounds, warmup, quantile: see :func:`time_callables`.
         clock: ``"auto"``, ``"wall"`` or ``"thread"`` (see :func:`resolve_clock`).
-        chunk: networks alive (and interleaved) at once; bounds memory.
+        chunk: networks alive (and interleaved) at once. ``None`` (default): all of them, so a
+            change of the machine's load during the measurement hits every network alike (memory:
+            about 4 bytes per parameter per network, 13 MB for a DARTS C=36 network); a number
+            bounds memory, at the price of load drift between chunks.
         random_state: seed of the visiting order and the weights.
         progress: tqdm bar.
         return_samples: also return the raw ``(len(archs), rounds)`` samples.
@@ -351,26 +368,21 @@ def measure_networks(archs: Sequence[Any], space: str, *, config: Mapping[str, A
     Returns:
         ``(len(archs),)`` ms (and the samples when asked).
     """
-    from warmnas.nas.networks import build_network
-
     cfg = _config(space, config)
     if len(archs) == 0:
         raise InputError("archs is empty; pass at least one architecture")
+    if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1):
+        raise InputError(f"chunk must be a positive int or None, got {chunk!r}")
     dev = torch.device(device)
     clk = resolve_clock(clock, dev, threads)
+    step = len(archs) if chunk is None else chunk
     out = np.zeros(len(archs))
     all_samples = np.zeros((len(archs), rounds))
-    gen = torch_gen = torch.Generator().manual_seed(derive_seed(random_state))
-    x = torch.randn(cfg["batch_size"], 3, cfg["input_size"], cfg["input_size"], generator=torch_gen).to(dev)
+    gen = torch.Generator().manual_seed(derive_seed(random_state))
+    x = torch.randn(cfg["batch_size"], 3, cfg["input_size"], cfg["input_size"], generator=gen).to(dev)
     with _threads(threads if dev.type == "cpu" else None):
-        for start in range(0, len(archs), chunk):
-            nets = []
-            for arch in archs[start:start + chunk]:
-                with torch.random.fork_rng(devices=[]):
-                    torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
-                    net = build_network(arch, space, C=cfg["C"], layers=cfg["layers"],
-                                        num_classes=cfg["num_classes"])
-                nets.append(net.to(dev).eval())
+        for start in range(0, len(archs), step):
+            nets = _build_networks(archs[start:start + step], space, cfg, dev, gen)
             med, _, samples = time_callables(
                 [_bind(n, x) for n in nets], device=dev, rounds=rounds, warmup=warmup, clock=clk,
                 quantile=quantile, random_state=random_state, progress=progress,
@@ -435,6 +447,8 @@ class MeasuredLatencyTable:
                 progress: bool | None = None) -> MeasuredLatencyTable:
         """Measure the op table of ``space`` on ``device`` and calibrate it on random networks.
 
+        The ops and the calibration networks are timed together, interleaved in every round.
+
         Args:
             space: ``"darts"`` or ``"nb201"``.
             device: ``"cpu"`` or a CUDA device (explicit, never implied).
@@ -469,6 +483,7 @@ class MeasuredLatencyTable:
         gen = torch.Generator().manual_seed(derive_seed(rng))
         fns = []
         inputs: dict[tuple[int, int, int], torch.Tensor] = {}
+        archs = [random_architecture(sp.name, rng) for _ in range(calibration)]
         with _threads(threads if dev.type == "cpu" else None):
             for op, C_in, C_out, H, W, stride in keys:
                 with torch.random.fork_rng(devices=[]):
@@ -478,27 +493,28 @@ class MeasuredLatencyTable:
                 if shape not in inputs:
                     inputs[shape] = torch.randn(cfg["batch_size"], C_in, H, W, generator=gen).to(dev)
                 fns.append(_bind(module, inputs[shape]))
+            # the calibration networks are timed in the same interleaved rounds as the ops, so a
+            # change of the machine's load cannot bias the correction
+            x = torch.randn(cfg["batch_size"], 3, cfg["input_size"], cfg["input_size"],
+                            generator=gen).to(dev)
+            nets = _build_networks(archs, sp.name, cfg, dev, gen)
+            fns.extend(_bind(n, x) for n in nets)
             med, iqr = time_callables(fns, device=dev, rounds=rounds, warmup=warmup,
                                       min_sample_ms=min_sample_ms, clock=clk, quantile=quantile,
                                       random_state=rng, progress=progress)
-        op_seconds = time.perf_counter() - t_start
-        entries = dict(zip(keys, med.tolist()))
+            del nets
+        entries = dict(zip(keys, med[:len(keys)].tolist()))
         info = local_device_info(dev, threads=threads if dev.type == "cpu" else None,
                                  batch_size=cfg["batch_size"])
         meta: dict[str, Any] = {
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "rounds": rounds, "warmup": warmup, "min_sample_ms": min_sample_ms, "clock": clk,
-            "quantile": quantile,
-            "op_table_seconds": round(op_seconds, 3), "load_avg_before": load_before,
+            "quantile": quantile, "load_avg_before": load_before,
             "iqr_ms": {"|".join(map(str, k)): float(v) for k, v in zip(keys, iqr)},
         }
         table = cls(sp.name, info, cfg, entries, meta=meta)
         if calibration:
-            archs = [random_architecture(sp.name, rng) for _ in range(calibration)]
-            measured = measure_networks(archs, sp.name, config=cfg, device=dev, threads=threads,
-                                        rounds=rounds, warmup=warmup, clock=clk, quantile=quantile,
-                                        random_state=rng, progress=progress)
-            table = table.calibrated(archs, measured)
+            table = table.calibrated(archs, med[len(keys):])
         table.meta["seconds"] = round(time.perf_counter() - t_start, 3)
         table.meta["load_avg_after"] = load_average()
         logger.info("measured %d %s op entries on %s in %.1f s", len(keys), sp.name, info.name,
