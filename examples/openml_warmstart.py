@@ -27,6 +27,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=default)
     parser.add_argument("--budget", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per evaluation")
     parser.add_argument("--out", type=Path, default=Path("openml-report"))
     args = parser.parse_args()
 
@@ -36,6 +37,7 @@ def main() -> None:
         result = openml_study(
             [1882], "knn,portfolio,random", db=db, budget=args.budget,
             cache_dir=args.data_dir / "openml-cache", repeats=[0], executor=pool,
+            eval_timeout_s=args.timeout,  # a few grid pipelines (poly-kernel SVMs) barely converge
         )
     write_report(result, args.out)
     print(summarize(result).to_string(index=False))

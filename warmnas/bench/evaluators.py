@@ -19,6 +19,7 @@ meta-database under (task, config, metric, fidelity, seed 0).
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import math
 import os
@@ -31,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from warmnas.errors import InputError, InputTypeError
+from warmnas.errors import ExecutionError, InputError, InputTypeError
 from warmnas.space import Space
 
 __all__ = [
@@ -401,14 +402,15 @@ class OpenMLCVEvaluator(Evaluator):
                 # expected noise: all-missing columns in a fold, iteration limits of the grid
                 warnings.filterwarnings("ignore", message="Skipping features without any observed")
                 warnings.filterwarnings("ignore", category=ConvergenceWarning)
+                warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
                 model.fit(Xa[train], y[train])
                 pred = model.predict(Xa[test])
-            if self.metric == "balanced_error":
-                scores.append(1.0 - balanced_accuracy_score(y[test], pred))
-            elif self.metric == "error":
-                scores.append(1.0 - accuracy_score(y[test], pred))
-            else:
-                scores.append(math.sqrt(mean_squared_error(y[test], pred)))
+                if self.metric == "balanced_error":
+                    scores.append(1.0 - balanced_accuracy_score(y[test], pred))
+                elif self.metric == "error":
+                    scores.append(1.0 - accuracy_score(y[test], pred))
+                else:
+                    scores.append(math.sqrt(mean_squared_error(y[test], pred)))
         return Evaluation(float(np.mean(scores)), time.perf_counter() - t0)
 
 
@@ -429,7 +431,7 @@ def _as_evaluation(out: Any, elapsed: float | None) -> Evaluation:
 
 
 def run_evaluation(evaluator: Evaluator, config: Mapping[str, Any], task: Any,
-                   record_errors: bool = True) -> Evaluation:
+                   record_errors: bool = True, timeout_s: float | None = None) -> Evaluation:
     """Run one evaluation (in a worker): time it, and report a failure instead of raising.
 
     Args:
@@ -439,10 +441,14 @@ def run_evaluation(evaluator: Evaluator, config: Mapping[str, Any], task: Any,
         record_errors: True: an exception from ``evaluate`` (a configuration that cannot be fit,
             an infinite value) becomes ``Evaluation(nan, cost, "Type: message")`` so that one bad
             configuration never stops a study; False: it propagates.
+        timeout_s: run the evaluation in a forked child process and kill it after this many
+            seconds (a ``TimeoutError`` failure); None: in this process, no limit. POSIX only.
 
     Returns:
         An :class:`Evaluation` (``worker`` = this process id).
     """
+    if timeout_s is not None:
+        return _run_forked(evaluator, config, task, record_errors, float(timeout_s))
     t0 = time.perf_counter()
     try:
         out = _as_evaluation(evaluator.evaluate(config, task), None)
@@ -455,3 +461,80 @@ def run_evaluation(evaluator: Evaluator, config: Mapping[str, Any], task: Any,
                           f"{type(exc).__name__}: {exc}", os.getpid())
     cost = out.cost_s if math.isfinite(out.cost_s) else time.perf_counter() - t0
     return Evaluation(out.value, cost, out.error, os.getpid())
+
+
+def _run_forked(evaluator: Evaluator, config: Mapping[str, Any], task: Any,
+                record_errors: bool, timeout_s: float) -> Evaluation:
+    """:func:`run_evaluation` in a forked child, killed after ``timeout_s`` seconds.
+
+    ``os.fork`` (not multiprocessing: Dask workers are daemonic processes, which multiprocessing
+    forbids to have children) shares the payload with the child without copying it. The child
+    limits native thread pools to one thread (an OpenMP pool inherited from a parent that used
+    one cannot be re-used after a fork) and sends ``[value, cost, error]`` back as JSON.
+    """
+    import json
+    import select
+    import signal
+
+    if not hasattr(os, "fork"):  # pragma: no cover - Windows
+        raise InputError("evaluation timeouts need os.fork (POSIX); pass timeout_s=None")
+    t0 = time.perf_counter()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: evaluate, report, exit without running the parent's clean-up
+        code = 0
+        try:
+            os.close(r)
+            try:
+                from threadpoolctl import threadpool_limits
+
+                threadpool_limits(1)
+            except Exception:  # best effort; the evaluation runs regardless
+                pass
+            out = run_evaluation(evaluator, config, task, True)
+            data = json.dumps([out.value if math.isfinite(out.value) else None, out.cost_s,
+                               out.error]).encode()
+            view = memoryview(data)
+            while view:
+                view = view[os.write(w, view):]
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(w)
+    chunks = []
+    deadline = t0 + timeout_s
+    timed_out = False
+    try:
+        while True:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                timed_out = True
+                break
+            ready, _, _ = select.select([r], [], [], left)
+            if not ready:
+                timed_out = True
+                break
+            chunk = os.read(r, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(r)
+        if timed_out:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    elapsed = time.perf_counter() - t0
+    if timed_out:
+        error = f"TimeoutError: the evaluation took longer than {timeout_s:g} s and was stopped"
+    elif not chunks:
+        error = (f"ChildProcessError: the evaluation process died "
+                 f"({'signal ' + str(os.WTERMSIG(status)) if os.WIFSIGNALED(status) else 'exit ' + str(os.WEXITSTATUS(status))})")
+    else:
+        value, cost, error = json.loads(b"".join(chunks))
+        if error is None:
+            return Evaluation(float(value), float(cost), None, os.getpid())
+    if not record_errors:
+        raise ExecutionError(error)
+    return Evaluation(float("nan"), elapsed, error, os.getpid())

@@ -342,6 +342,7 @@ def run_study(
     nan_policy: str = "ignore",
     on_error: str = "record",
     max_retries: int = 3,
+    eval_timeout_s: float | None = None,
     show_progress: bool | None = None,
 ) -> StudyResult:
     """Run warm-started searches on ``tasks``, storing every evaluation in ``db`` as it finishes.
@@ -368,6 +369,9 @@ def run_study(
         on_error: ``"record"`` (a failing evaluation is told as NaN, logged, not stored) or
             ``"raise"``.
         max_retries: resubmissions of an evaluation whose worker died.
+        eval_timeout_s: stop an evaluation after this many seconds (it runs in a forked child
+            process of the worker, killed at the deadline; a ``TimeoutError`` failure, told as
+            NaN and not stored). None: no limit (and no child process).
         show_progress: tqdm bar (default: when stderr is a terminal).
 
     Returns:
@@ -385,6 +389,11 @@ def run_study(
         raise InputError(f"batch_size must be a positive int, got {batch_size!r}")
     if on_error not in ("record", "raise"):
         raise InputError(f"on_error must be 'record' or 'raise', got {on_error!r}")
+    if eval_timeout_s is not None and not (
+            isinstance(eval_timeout_s, (int, float)) and not isinstance(eval_timeout_s, bool)
+            and math.isfinite(eval_timeout_s) and eval_timeout_s > 0):
+        raise InputError(f"eval_timeout_s must be a positive number of seconds or None, got "
+                         f"{eval_timeout_s!r}")
     if not isinstance(evaluator, Evaluator):
         raise InputTypeError(
             f"evaluator must be a warmnas.bench.Evaluator (wrap a function with "
@@ -489,7 +498,7 @@ def run_study(
     def submit(item: _Inflight) -> None:
         item.attempts += 1
         item.future = executor.submit(run_evaluation, handles["evaluator"], dict(item.config),
-                                      handles[item.key[0]], record_errors)
+                                      handles[item.key[0]], record_errors, eval_timeout_s)
         by_future[item.future] = item
 
     def fill(job: _Job) -> None:
@@ -613,6 +622,7 @@ def run_study(
         if cands:
             best_known[t.task_id] = float(min(cands) if direction == "minimize" else max(cands))
     info = {"budget": int(budget), "batch_size": int(batch_size), "random_state": random_state,
+            "eval_timeout_s": eval_timeout_s,
             "evaluator": evaluator.describe(), "prior": repr(prior), "db": db.url}
     return StudyResult(
         curves=curves, best_known=best_known, metric=metric, direction=direction,

@@ -61,6 +61,10 @@ def register(commands: Any) -> None:
                         "fidelity is the fraction of the task's splits used")
     p.add_argument("--metric", choices=("balanced_error", "error"), default="balanced_error",
                    help="metric (default balanced_error: Oboe's, comparable with its matrix)")
+    p.add_argument("--eval-timeout", type=float, default=600.0, metavar="S",
+                   help="stop an evaluation after S seconds (a failed evaluation; some grid "
+                        "pipelines, e.g. polynomial-kernel SVMs, may not converge for hours); "
+                        "0 = no limit (default 600)")
 
     s = commands.add(
         "surrogate", group="bench", handler=_surrogate,
@@ -199,7 +203,7 @@ def _openml(args: argparse.Namespace) -> int:
             ids, args.methods, db=db, budget=args.budget, cache_dir=cache_dir,
             server=args.server, offline=not args.online, prior=prior, metric=args.metric, executor=executor,
             random_state=args.seed, batch_size=args.batch_size, show_progress=args.progress,
-            **split_kw, **extra)
+            eval_timeout_s=args.eval_timeout or None, **split_kw, **extra)
     return _finish(result, args)
 
 

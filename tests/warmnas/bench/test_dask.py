@@ -138,6 +138,21 @@ def test_openml_task_1882_end_to_end_on_dask_into_postgresql(openml_cache_dir, d
     _openml_e2e(pg_url, openml_cache_dir, dask_executor)
 
 
+def test_evaluation_timeouts_work_inside_dask_workers(oboe, oboe_tasks, dask_executor, tmp_path):
+    from warmnas.bench import SimulatedCost
+
+    prior, ev = oboe
+    slow = SimulatedCost(ev, sleep_s=20)
+    db = MetaDatabase(f"sqlite:///{tmp_path / 't.db'}")
+    t0 = time.perf_counter()
+    res = run_study(oboe_tasks[:1], "random,portfolio", slow, prior=prior, db=db, budget=2,
+                    executor=dask_executor, eval_timeout_s=0.5)
+    assert time.perf_counter() - t0 < 15
+    assert res.curves["error"].str.startswith("TimeoutError").all()
+    assert res.n_failed == len(res.curves) == 4
+    assert db.info()["counts"]["evaluations"] == 0
+
+
 def test_a_killed_dask_worker_loses_and_duplicates_nothing(oboe, oboe_tasks, dask_executor,
                                                            tmp_path):
     prior, ev = oboe

@@ -152,3 +152,31 @@ def test_cv_evaluator_refuses_bad_arguments():
         OpenMLCVEvaluator(_factory, metric="auc")
     with pytest.raises(TypeError, match="estimator_factory must be callable"):
         OpenMLCVEvaluator(42)
+
+
+def test_cli_bench_openml_runs_resumes_and_reports(openml_cache_dir, tmp_path, capsys):
+    try:
+        from warmnas.api import estimators  # noqa: F401
+    except ImportError:
+        pytest.skip("warmnas.api.estimators (Oboe config -> scikit-learn) is not available yet")
+    from warmnas.cli import main
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    args = ["bench", "openml", "--tasks", "1882", "--methods", "portfolio,random", "--budget", "2",
+            "--splits", "0:0", "--db", url, "--cache-dir", str(openml_cache_dir), "--serial",
+            "--out", str(tmp_path / "out")]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "evaluations/s" in out
+    db = MetaDatabase(url)
+    ev = db.evaluations(task="openml-test/t/1882")
+    assert 2 <= len(ev) <= 4 and np.allclose(ev["fidelity"], 0.01)
+    assert main(args) == 0
+    assert "0 evaluations run (" in capsys.readouterr().out
+    assert len(db.evaluations(task="openml-test/t/1882")) == len(ev)
+    for name in ("summary.md", "summary.csv", "curves.csv", "regret_vs_evaluations.png"):
+        assert (tmp_path / "out" / name).exists()
+    rc = main(["bench", "openml", "--tasks", "3", "--db", url, "--serial",
+               "--cache-dir", str(openml_cache_dir), "--out", str(tmp_path / "o3")])
+    assert rc == 2
+    assert "datasets/3/description.xml" in capsys.readouterr().err

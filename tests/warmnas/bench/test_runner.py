@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pandas as pd
@@ -212,3 +213,49 @@ def test_a_study_into_postgresql_stores_and_resumes(oboe, oboe_tasks, pg_url):
     again = run_study(oboe_tasks[:3], METHODS, ev, prior=prior, db=db, budget=4)
     assert again.n_evaluated == 0 and len(_keys(db)) == len(keys)
     assert again.curves["config_id"].tolist() == res.curves["config_id"].tolist()
+
+
+def _slow_for_gnb(config, task):
+    import time as _t
+
+    if config["algorithm"] == "GNB":
+        _t.sleep(30)
+    return task.values[oboe_space().config_id(config)]
+
+
+def test_an_evaluation_past_its_timeout_is_stopped_and_recorded(oboe, oboe_tasks, sqlite_url):
+    prior, ev = oboe
+    slow = FunctionEvaluator(_slow_for_gnb, space=prior.space, metric="balanced_error")
+    db = MetaDatabase(sqlite_url)
+    t0 = time.perf_counter()
+    # the greedy portfolio proposes a GNB pipeline early on these tasks
+    res = run_study(oboe_tasks[:1], "portfolio", slow, prior=prior, db=db, budget=30,
+                    eval_timeout_s=1.0)
+    assert time.perf_counter() - t0 < 25
+    curves = res.curves
+    gnb = curves["config_id"].map(lambda c: prior.configs[c]["algorithm"]) == "GNB"
+    assert gnb.sum() == 1
+    assert curves.loc[gnb, "error"].str.startswith("TimeoutError: the evaluation took longer").all()
+    assert curves.loc[~gnb, "error"].isna().all()
+    # values computed in the forked children equal the table
+    ok = curves[~gnb]
+    assert np.allclose(ok["value"], [prior.performance.loc[t, c] for t, c in
+                                     zip(ok["task"], ok["config_id"])])
+    assert res.n_failed == 1 and len(_keys(db)) == len(ok)
+    with pytest.raises(InputError, match="eval_timeout_s must be a positive number"):
+        run_study(oboe_tasks[:1], "random", ev, prior=prior, db=db, budget=2, eval_timeout_s=0)
+
+
+def _dies(config, task):
+    import os as _os
+    import signal as _signal
+
+    _os.kill(_os.getpid(), _signal.SIGKILL)
+
+
+def test_a_crashing_evaluation_child_is_a_recorded_failure(oboe, oboe_tasks, sqlite_url):
+    prior, _ = oboe
+    ev = FunctionEvaluator(_dies, space=prior.space, metric="balanced_error")
+    res = run_study(oboe_tasks[:1], "random", ev, prior=prior, db=MetaDatabase(sqlite_url),
+                    budget=2, eval_timeout_s=10)
+    assert res.curves["error"].str.contains("evaluation process died \\(signal 9\\)").all()
