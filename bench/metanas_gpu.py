@@ -4,14 +4,17 @@ Part A (per shot setting, 5-way 1-shot and 5-shot, meta-train alphabets -> disjo
 alphabets, 28x28, rotations as extra classes), all scored on the SAME meta-test tasks with the
 same number of adaptation steps:
 
-* ``metanas``: Reptile over alphas AND weights of a DARTS supernet (MetaNAS), inner loop = 5
-  first-order DARTS steps (Adam, betas (0, 0.999)), meta-SGD lr 1.0 (weights) / 0.6 (alphas);
-* ``uniform_meta_w``: the same supernet with alphas frozen at uniform, weights meta-learned by
-  Reptile for the same number of meta-steps (isolates what meta-learning alpha adds);
+* ``metanas``: Reptile over alphas AND weights of a DARTS supernet with MetaNAS' Omniglot
+  protocol: meta-training tasks with 15 shots per class, inner loop = 5 first-order DARTS steps
+  on minibatches of 20 (Adam lr 5e-3, betas (0, 0.999)), meta-SGD lr 1.0 (weights) / 0.6
+  (alphas), alphas frozen for the first quarter of the meta-steps;
+* ``uniform_meta_w``: the same supernet and protocol with alphas frozen at uniform, weights
+  meta-learned for the same number of meta-steps (isolates what meta-learning alpha adds);
 * ``uniform_scratch``: the same supernet from uniform alphas and freshly initialised weights,
   trained on the support set with the same number of adaptation steps (no meta-learning);
 * ``maml_conv4``: first-order MAML on a fixed architecture (the MAML/Reptile 4-conv Omniglot
-  network), same meta-steps, Adam meta-optimiser.
+  network): K-shot meta-training tasks, 5 inner SGD steps (lr 0.1), Adam meta-optimiser (1e-3),
+  same number of meta-steps.
 
 Part B (the warm-start claim): a new 20-way task from the meta-test alphabets (10 drawings per
 character to train, 10 to validate). First-order DARTS from (i) the usual cold start, (ii) the
@@ -80,14 +83,16 @@ class Results:
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
     if args.smoke:
-        s = dict(size=8, n_way=3, q_query=2, C=4, layers=2, meta_batch=2, inner_steps=1,
+        s = dict(size=8, n_way=3, q_query=2, C=4, layers=2, meta_batch=2, inner_steps=2,
                  adapt_steps=2, eval_tasks=4, eval_chunk=4, max_meta_steps=3, ws_way=5,
-                 ws_steps=6, ws_eval_every=3, ws_batch=8, shots=[1, 5])
+                 ws_steps=6, ws_eval_every=3, ws_batch=8, shots=[1, 5], train_shots=6,
+                 inner_batch=4)
         budget = 60.0
     else:
         s = dict(size=28, n_way=5, q_query=5, C=16, layers=4, meta_batch=10, inner_steps=5,
                  adapt_steps=25, eval_tasks=200, eval_chunk=20, max_meta_steps=5000,
-                 ws_way=20, ws_steps=300, ws_eval_every=10, ws_batch=64, shots=[1, 5])
+                 ws_way=20, ws_steps=300, ws_eval_every=10, ws_batch=64, shots=[1, 5],
+                 train_shots=15, inner_batch=20)
         budget = 400.0
     for key in ("size", "C", "layers", "meta_batch", "inner_steps", "adapt_steps",
                 "eval_tasks", "max_meta_steps", "ws_steps"):
@@ -124,14 +129,22 @@ def fewshot(s: dict[str, Any], data: Any, k_shot: int, device: str, budget: floa
                            "adapt_steps": s["adapt_steps"], "inner_steps": s["inner_steps"]}
     res.data["fewshot"][f"{k_shot}shot"] = out
     t_start = time.perf_counter()
-    train = omniglot_tasks(data=data, split="train", n_way=s["n_way"], k_shot=k_shot,
-                           q_query=s["q_query"], device=device)
+    # Reptile / MetaNAS meta-train on many-shot tasks (15 per class) with inner minibatches;
+    # MAML on K-shot tasks; every model is scored on the same K-shot meta-test tasks
+    train_many = omniglot_tasks(data=data, split="train", n_way=s["n_way"],
+                                k_shot=s["train_shots"], q_query=s["q_query"], device=device)
+    train_k = omniglot_tasks(data=data, split="train", n_way=s["n_way"], k_shot=k_shot,
+                             q_query=s["q_query"], device=device)
     test = omniglot_tasks(data=data, split="test", n_way=s["n_way"], k_shot=k_shot,
                           q_query=s["q_query"], device=device)
+    reptile = dict(inner_batch_size=s["inner_batch"])
+    out["reptile_train_shots"] = s["train_shots"]
+    out["reptile_inner_batch"] = s["inner_batch"]
     # calibrate: seconds per meta-step of MetaNAS, of the weights-only ablation and of MAML
-    t_meta = _calibrate(s, train, device, seed)
-    t_unif = _calibrate(s, train, device, seed, learn_alpha=False, init_alpha="uniform")
-    t_maml = _calibrate(s, train, device, seed, **_maml_kw())
+    t_meta = _calibrate(s, train_many, device, seed, **reptile)
+    t_unif = _calibrate(s, train_many, device, seed, learn_alpha=False, init_alpha="uniform",
+                        **reptile)
+    t_maml = _calibrate(s, train_k, device, seed, **_maml_kw())
     calib = time.perf_counter() - t_start
     # eval cost per task ~ (adapt steps / inner steps) x meta-step time / meta-batch, summed
     # over the four models (the from-scratch supernet costs what the frozen-alpha one does)
@@ -148,12 +161,12 @@ def fewshot(s: dict[str, Any], data: Any, k_shot: int, device: str, budget: floa
              k_shot, t_meta, t_unif, t_maml, M, n_eval)
     res.write()
     models: dict[str, MetaNAS] = {}
-    specs: dict[str, dict[str, Any]] = {
-        "metanas": dict(arch_warmup_steps=M // 4),
-        "uniform_meta_w": dict(learn_alpha=False, init_alpha="uniform"),
-        "maml_conv4": _maml_kw(),
+    specs: dict[str, tuple[Any, dict[str, Any]]] = {
+        "metanas": (train_many, dict(arch_warmup_steps=M // 4, **reptile)),
+        "uniform_meta_w": (train_many, dict(learn_alpha=False, init_alpha="uniform", **reptile)),
+        "maml_conv4": (train_k, _maml_kw()),
     }
-    for name, kw in specs.items():
+    for name, (train, kw) in specs.items():
         cap = 1.5 * M * {"metanas": t_meta, "uniform_meta_w": t_unif,
                          "maml_conv4": t_maml}[name] + 10.0
         t0 = time.perf_counter()
@@ -169,7 +182,7 @@ def fewshot(s: dict[str, Any], data: Any, k_shot: int, device: str, budget: floa
             out[name]["meta_genotype"] = str(m.genotype_)
         res.write()
     models["uniform_scratch"] = _metanas(s, device, seed, meta_steps=0, learn_alpha=False,
-                                         init_alpha="uniform").fit(train)
+                                         init_alpha="uniform", **reptile).fit(train_k)
     out["uniform_scratch"] = {"meta_steps_run": 0}
     for name, m in models.items():
         t0 = time.perf_counter()
@@ -205,12 +218,12 @@ def _ws_data(data: Any, s: dict[str, Any], seed: int) -> tuple[ImageData, ImageD
     return tr, va
 
 
-def warm_start(s: dict[str, Any], data: Any, model: MetaNAS, device: str, budget: float,
-               res: Results, seed: int) -> None:
+def warm_start(s: dict[str, Any], data: Any, model: MetaNAS, k_shot: int, device: str,
+               budget: float, res: Results, seed: int) -> None:
     """Part B: steps a warm-started DARTS needs to reach the cold start's final accuracy."""
     out: dict[str, Any] = {"n_way": s["ws_way"], "train_per_class": 10, "valid_per_class": 10,
                            "steps": s["ws_steps"], "eval_every": s["ws_eval_every"],
-                           "prior_from": f"MetaNAS {model.task_info_.get('k_shot')}-shot model"}
+                           "prior_from": f"the MetaNAS model of the {k_shot}-shot setting"}
     res.data["warm_start"] = out
     tr, va = _ws_data(data, s, seed)
     prior = model.alpha_prior()
@@ -373,7 +386,8 @@ def main(argv: list[str] | None = None) -> int:
         model = fewshot(s, data, k, device, share * budget, res, args.seed)
     if model is not None:
         remaining = budget - (time.perf_counter() - t_all)
-        warm_start(s, data, model, device, max(remaining, 0.15 * budget), res, args.seed)
+        warm_start(s, data, model, shots[-1], device, max(remaining, 0.15 * budget), res,
+                   args.seed)
     res.data["meta"]["total_s"] = time.perf_counter() - t_all
     res.data["meta"]["load_avg_end"] = _load_avg()
     res.write()

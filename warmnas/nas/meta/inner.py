@@ -45,6 +45,7 @@ __all__ = [
     "query_accuracy",
     "conv4",
     "split_support",
+    "shuffle_sets",
     "run_tasks",
     "GraphedCall",
 ]
@@ -226,6 +227,15 @@ def _clip(grads: Params, max_norm: float | None) -> Params:
     return {k: g * coef.view(-1, *([1] * (g.dim() - 1))) for k, g in grads.items()}
 
 
+def shuffle_sets(x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Shuffle each task's set ``(T, n, ...)`` independently."""
+    keys = torch.rand(y.shape[0], y.shape[1], generator=generator, device=y.device)
+    idx = keys.argsort(dim=1)
+    return (torch.gather(x, 1, idx.view(*idx.shape, *([1] * (x.dim() - 2))).expand_as(x)),
+            torch.gather(y, 1, idx))
+
+
 def split_support(x: torch.Tensor, y: torch.Tensor, n_way: int
                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Split stacked support sets ``(T, N*K, ...)`` (class-major order, as tasks are drawn)
@@ -279,8 +289,11 @@ def inner_darts_steps(fnet: FunctionalNet, weights: Params, alphas: Params,
         n_way: classes per task (needed for ``arch_batch="split"``).
         arch_batch: ``"support"`` (alpha and weight steps on the same support batch, as MetaNAS)
             or ``"split"`` (weights on one half of each class, alphas on the other).
-        batch_size: images per step drawn from the (weight / arch) set; None = all of it.
-        generator: for the minibatch draws when ``batch_size`` is set.
+        batch_size: images per step: step ``i`` uses the cyclic slice
+            ``[i * batch_size, (i + 1) * batch_size)`` (mod n) of the set, so the sets should come
+            in random order (Reptile's minibatches; graph-safe); None = all of it.
+        generator: if given (and ``batch_size``), each task's set is shuffled first (not
+            graph-safe: shuffle before the call, e.g. with :func:`shuffle_sets`, when capturing).
         latency_penalty: ``f(ce, alphas) -> loss`` for the alpha step, called per task with that
             task's 0-d cross-entropy and alphas (any callable, e.g. ``warmnas.hardware``'s).
         grad_clip: per-task global gradient-norm clip of the weight step.
@@ -322,21 +335,27 @@ def inner_darts_steps(fnet: FunctionalNet, weights: Params, alphas: Params,
     a_state = a_opt.init(alphas) if learn_alpha and a_opt is not None else None
     loss = torch.zeros(x.shape[0], device=x.device)
 
-    def draw(xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    if generator is not None and batch_size is not None:
+        xw, yw = shuffle_sets(xw, yw, generator)
+        if arch_batch == "split":
+            xa, ya = shuffle_sets(xa, ya, generator)
+        else:
+            xa, ya = xw, yw
+
+    def draw(xb: torch.Tensor, yb: torch.Tensor, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Cyclic minibatch ``step`` of the (pre-shuffled) set: no random draw, graph-safe."""
         n = yb.shape[1]
         if batch_size is None or batch_size >= n:
             return xb, yb
-        keys = torch.rand(yb.shape[0], n, generator=generator, device=yb.device)
-        idx = keys.argsort(dim=1)[:, :batch_size]
-        return (torch.gather(xb, 1, idx.view(*idx.shape, 1, 1, 1).expand(-1, -1, *xb.shape[2:])),
-                torch.gather(yb, 1, idx))
+        idx = (torch.arange(batch_size, device=yb.device) + step * batch_size) % n
+        return xb.index_select(1, idx), yb.index_select(1, idx)
 
-    for _ in range(steps):
+    for step in range(steps):
         if learn_alpha and a_opt is not None and a_state is not None:
-            xab, yab = draw(xa, ya)
+            xab, yab = draw(xa, ya, step)
             ga = a_grad(alphas, {k: v.detach() for k, v in weights.items()}, xab, yab)
             alphas = a_opt.step(alphas, ga, a_state)
-        xwb, ywb = draw(xw, yw)
+        xwb, ywb = draw(xw, yw, step)
         gw, loss = w_grad(weights, {k: v.detach() for k, v in alphas.items()}, xwb, ywb)
         gw = _clip(gw, grad_clip)
         weights = w_opt.step(weights, gw, w_state)

@@ -64,6 +64,7 @@ from warmnas.nas.meta.inner import (
     _use_batch_stats,
     conv4,
     run_tasks,
+    shuffle_sets,
 )
 from warmnas.nas.meta.tasks import Task, TaskBatch, TaskDistribution, stack_tasks
 from warmnas.nas.spaces import get_space
@@ -165,7 +166,9 @@ class MetaNAS:
         inner_momentum: SGD momentum of the task level.
         inner_weight_decay: task-level L2 on the weights.
         inner_grad_clip: per-task weight-gradient norm clip (MetaNAS: 5); None = off.
-        inner_batch_size: images per task-level step (None: the whole support set).
+        inner_batch_size: images per task-level step: cyclic minibatches of the support set in
+            a random order per task (Reptile / MetaNAS meta-train with 15 shots per class and
+            minibatches of 20); None = the whole support set each step.
         arch_batch: ``"support"`` (alpha and weight steps on the support set, as MetaNAS) or
             ``"split"`` (half of each class each; needs ``k_shot >= 2``).
         adapt_alpha: also adapt the alphas at meta-test time (MetaNAS does).
@@ -183,8 +186,8 @@ class MetaNAS:
         device: torch device.
         autocast: bf16 autocast (CUDA only).
         cuda_graphs: capture each task-chunk computation (all inner steps and the meta-gradient)
-            as a CUDA graph; ``"auto"`` = on CUDA when ``inner_batch_size`` and
-            ``latency_penalty`` are None (pass True for a graph-safe penalty). A capture
+            as a CUDA graph; ``"auto"`` = on CUDA when ``latency_penalty`` is None (pass True
+            for a graph-safe penalty). A capture
             that fails or disagrees with the eager result falls back to eager (logged).
         eval_every: every so many meta-steps score ``eval_tasks`` tasks of ``valid_tasks``
             (:meth:`fit`) into the history; None = only at the end when ``valid_tasks`` given.
@@ -316,6 +319,9 @@ class MetaNAS:
                              f"{self.meta_lr_schedule!r}")
         if self.arch_batch not in ("support", "split"):
             raise InputError(f"arch_batch must be 'support' or 'split', got {self.arch_batch!r}")
+        if self.arch_batch == "split" and self.inner_batch_size is not None:
+            raise InputError("inner_batch_size works with arch_batch='support' only; pass "
+                             "inner_batch_size=None with arch_batch='split'")
         if (not isinstance(self.inner_betas, (tuple, list)) or len(self.inner_betas) != 2
                 or not all(0.0 <= float(b) < 1.0 for b in self.inner_betas)):
             raise InputError(f"inner_betas must be two numbers in [0, 1), got {self.inner_betas!r}")
@@ -465,7 +471,7 @@ class MetaNAS:
                                  inp["yq"], mode=mode, steps=steps, w_opt=w_opt,
                                  a_opt=a_opt if arch_on else None, n_way=self.n_way_,
                                  arch_batch=self.arch_batch, batch_size=self.inner_batch_size,
-                                 generator=cfg.get("generator"),
+                                 generator=None,
                                  latency_penalty=self.latency_penalty,
                                  grad_clip=self.inner_grad_clip, autocast=bool(self.autocast))
 
@@ -510,8 +516,8 @@ class MetaNAS:
                     chunk = batch[lo:lo + par]
                     run = self._runner(self.algorithm, len(chunk), int(self.inner_steps),
                                        arch_on, cfg)
-                    out = run({"w0": w0, "a0": a0, "xs": chunk.support_x,
-                               "ys": chunk.support_y, "xq": chunk.query_x,
+                    xs, ys = self._shuffled(chunk, cfg)
+                    out = run({"w0": w0, "a0": a0, "xs": xs, "ys": ys, "xq": chunk.query_x,
                                "yq": chunk.query_y})
                     with torch.no_grad():
                         torch._foreach_add_(list(gw.values()), [out["dw"][k] for k in gw])
@@ -646,14 +652,23 @@ class MetaNAS:
         for lo in range(0, len(batch), par):
             chunk = batch[lo:lo + par]
             run = self._runner("score", len(chunk), steps, learn_alpha, cfg)
-            out = run({"w0": w0, "a0": a0, "xs": chunk.support_x, "ys": chunk.support_y,
-                       "xq": chunk.query_x, "yq": chunk.query_y})
+            xs, ys = self._shuffled(chunk, cfg)
+            out = run({"w0": w0, "a0": a0, "xs": xs, "ys": ys, "xq": chunk.query_x,
+                       "yq": chunk.query_y})
             accs.append(out["acc"].detach().float().cpu())
             losses.append(out["loss"].detach().float().cpu())
             for k in alphas_out:
                 alphas_out[k].append(out["alphas"][k].float().cpu())
         alphas = {k: torch.cat(v) for k, v in alphas_out.items()}
         return alphas, torch.cat(accs), torch.cat(losses)
+
+    def _shuffled(self, chunk: TaskBatch, cfg: dict[str, Any]
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The support sets in random order when the inner loop takes minibatches (drawn here,
+        outside any CUDA graph); as drawn (class-major) otherwise."""
+        if self.inner_batch_size is None or self.inner_batch_size >= chunk.support_y.shape[1]:
+            return chunk.support_x, chunk.support_y
+        return shuffle_sets(chunk.support_x, chunk.support_y, cfg.get("generator"))
 
     def _run_cfg(self, generator: torch.Generator | None = None) -> dict[str, Any]:
         device = next(self.model_.parameters()).device
@@ -666,8 +681,7 @@ class MetaNAS:
     def _graphs_on(self, device: torch.device) -> bool:
         value = self.cuda_graphs
         if value == "auto":
-            return (device.type == "cuda" and self.inner_batch_size is None
-                    and self.latency_penalty is None)
+            return device.type == "cuda" and self.latency_penalty is None
         return bool(value) and device.type == "cuda"
 
     def adapt(self, task: Task, steps: int | None = None, random_state: RandomState = 0
