@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--layers", type=int, default=1, help="supernet cells per stage")
     parser.add_argument("--arch-lr", type=float, default=3e-3)
     parser.add_argument("--device", default="pixel3", help="published device to look the cells up on")
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--plot", help="PNG: NB201 accuracy vs predicted CPU latency, found cells marked")
     args = parser.parse_args(argv)

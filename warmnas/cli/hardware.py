@@ -31,7 +31,7 @@ def register(commands: Any) -> None:
         "measure", group="hardware", handler=run_measure,
         help="measure a latency look-up table of a search space on this machine",
         description=("Time every candidate op of the space at every shape its derived networks "
-                     "use (single CPU thread by default, interleaved rounds, median), calibrate "
+                     "use (single CPU thread by default, interleaved rounds, a low quantile), calibrate "
                      "the per-network correction on a few random networks, and write a versioned "
                      "JSON table with the device description."),
     )
@@ -43,7 +43,9 @@ def register(commands: Any) -> None:
     m.add_argument("--input-size", type=int, help="image height = width (32)")
     m.add_argument("--batch-size", type=int, help="batch size (1)")
     m.add_argument("--threads", type=int, default=1, help="CPU threads (default 1)")
-    m.add_argument("--rounds", type=int, default=15, help="timed samples per entry (15)")
+    m.add_argument("--rounds", type=int, default=25, help="timed samples per entry (25)")
+    m.add_argument("--quantile", type=float, default=0.1,
+                   help="statistic of the samples (0.1: resists interference; 0.5: median)")
     m.add_argument("--warmup", type=int, default=3, help="untimed warm-up calls (3)")
     m.add_argument("--calibration", type=int, default=10,
                    help="random networks measured to fit the per-network correction (10)")
@@ -129,7 +131,7 @@ def run_measure(args: argparse.Namespace) -> int:
     table = MeasuredLatencyTable.measure(
         args.space, args.device, config=config, threads=args.threads, rounds=args.rounds,
         warmup=args.warmup, calibration=args.calibration, clock=args.clock,
-        random_state=args.seed)
+        quantile=args.quantile, random_state=args.seed)
     out = table.save(args.out)
     summary = {"out": str(out), "space": table.space, "device": table.device.description,
                "entries": len(table.entries), "intercept_ms": round(table.intercept_ms, 4),

@@ -188,7 +188,8 @@ def constrained_search(oracle: QueryOracle, latency: Any, max_latency: float, *,
     if not math.isfinite(T) or T <= 0:
         raise InputError(f"max_latency must be a positive number of ms, got {max_latency}")
     rng = check_random_state(random_state)
-    blocks = [np.ones((n, 1))]
+    # surrogate features and their prior precisions: intercept (vague), priors (0.1), features (1)
+    blocks, precisions = [np.ones((n, 1))], [np.array([1e-3])]
     P = None
     if priors is not None:
         P = np.asarray(priors, dtype=np.float64)
@@ -198,15 +199,15 @@ def constrained_search(oracle: QueryOracle, latency: Any, max_latency: float, *,
             raise InputError(f"priors must be a finite (n_archs={n}, p) array, got shape {P.shape}")
         P = _zscore(P)
         blocks.append(P)
+        precisions.append(np.full(P.shape[1], 0.1))
     if features is not None:
         Fx = np.asarray(features, dtype=np.float64)
         if Fx.ndim != 2 or Fx.shape[0] != n or not np.isfinite(Fx).all():
             raise InputError(f"features must be a finite (n_archs={n}, f) array, got shape {Fx.shape}")
         blocks.append(Fx)
+        precisions.append(np.ones(Fx.shape[1]))
     F = np.concatenate(blocks, axis=1)
-    prior_prec = np.concatenate([[1e-3]] + ([np.full(P.shape[1], 0.1)] if P is not None else [])
-                                + ([np.full(F.shape[1] - 1 - (0 if P is None else P.shape[1]), 1.0)]
-                                   if features is not None else []))
+    prior_prec = np.concatenate(precisions)
     if constraint == "hard":
         candidates = np.flatnonzero(lat <= T)
         if len(candidates) == 0:
