@@ -515,7 +515,7 @@ def warm_start(
     )
     ws._resolver = database.config  # type: ignore[attr-defined]
     if alpha_prior_hook is not None:
-        ws.alpha_prior = alpha_prior_hook(database, ws.neighbors, query)
+        ws.alpha_prior = alpha_prior_hook(database, sugg.neighbors, query)
     return ws
 
 

@@ -27,6 +27,16 @@ from warmnas.errors import InputError, MissingDataError
 
 logger = logging.getLogger(__name__)
 
+_BENCH_DESCRIPTION = (
+    "Warm-start benchmark. Matrices are CSV files, rows = tasks (first column = task id), "
+    "columns = configurations. Train/test mode: fit on --train-matrix (+ "
+    "--train-meta-features), run on every task of --test-matrix. Leave-one-task-out mode: "
+    "--loto MATRIX --meta-features F (grouped K-fold with --folds K). For each test task the "
+    "method proposes configurations one at a time and sees only the values of those it "
+    "proposed. --json prints {\"curves\": {task: [best so far after 1..budget]}}; without it, "
+    "the mean regret at 1/3/5/10/25 evaluations."
+)
+
 
 def register(commands: Any) -> None:
     """Add ``warm-start`` and ``bench warmstart``."""
@@ -52,7 +62,7 @@ def register(commands: Any) -> None:
         group="bench",
         help="warm-start benchmark: best-so-far curves and regret per method",
         handler=_bench,
-        description=__doc__,
+        description=_BENCH_DESCRIPTION,
     )
     b.add_argument("--train-matrix", help="CSV: training tasks x configurations")
     b.add_argument("--train-meta-features", help="CSV: training tasks x meta-features")

@@ -47,6 +47,7 @@ __all__ = [
     "regret_curves",
     "regret_table",
     "plot_regret",
+    "plot_regret_panels",
     "DEFAULT_AT",
 ]
 
@@ -349,6 +350,38 @@ def plot_regret(
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    return out
+
+
+def plot_regret_panels(
+    panels: Mapping[str, Mapping[str, pd.DataFrame]],
+    path: str | Path,
+    *,
+    title: str = "warm-start regret",
+) -> Path:
+    """Like :func:`plot_regret` with one panel per matrix (``{panel title: {method: R}}``)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    n = max(len(panels), 1)
+    fig = Figure(figsize=(4.6 * n, 3.9), dpi=120)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, n, squeeze=False)[0]
+    for ax, (label, regrets) in zip(axes, panels.items()):
+        for method, R in regrets.items():
+            mean = R.mean(axis=0)
+            ax.plot(mean.index, np.maximum(mean.to_numpy(), 1e-6), label=method, marker=".")
+        ax.set_yscale("log")
+        ax.set_xlabel("evaluations")
+        ax.set_title(label, fontsize=9)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel("mean regret")
+    axes[0].legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -141,6 +141,11 @@ class GPLVM(torch.nn.Module):
 class PMFWarmStarter(WarmStarter):
     """PMF (GP-LVM) warm starter with log expected improvement, kNN-seeded.
 
+    The defaults were chosen on the Oboe matrix with grouped 10-fold cross-validation over tasks
+    (never on TabRepo or ASlib): 10 latent dimensions (the paper's 20 gave a mean regret at 10
+    evaluations 9 % higher, within the noise) and 2 kNN seeds (the least that pins the new
+    task's offset and scale; 3 seeds were on par, 5 worse).
+
     Args:
         n_latent: latent dimensions ``Q`` of the configuration embedding.
         n_init: configurations taken from the seed order (kNN, or the greedy portfolio without
@@ -175,8 +180,8 @@ class PMFWarmStarter(WarmStarter):
 
     def __init__(
         self,
-        n_latent: int = 20,
-        n_init: int = 3,
+        n_latent: int = 10,
+        n_init: int = 2,
         n_iter: int = 500,
         lr: float = 0.05,
         prior_mean: str = "neighbors",

@@ -171,5 +171,5 @@ def test_real_oboe_slice_knn_and_pmf_beat_random(oboe_slice):
     table = regret_table(regrets, at=(1, 5, 10))
     assert table.loc["knn", "@10"] < table.loc["random", "@10"]
     assert table.loc["pmf", "@10"] < table.loc["random", "@10"]
-    # the first three PMF proposals are kNN's (the seeding of the paper)
+    # the first PMF proposals are kNN's (the seeding of the paper)
     assert table.loc["pmf", "@1"] == pytest.approx(table.loc["knn", "@1"])

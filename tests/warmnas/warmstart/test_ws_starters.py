@@ -243,8 +243,8 @@ def test_pmf_without_meta_features_uses_the_portfolio_and_global_prior(planted_d
     perf, meta = planted_data
     pmf = PMFWarmStarter(**FAST_PMF, prior_mean="global").fit(perf.iloc[:50])
     s = pmf.suggest(None, n_configs=6)
-    port = PortfolioWarmStarter().fit(perf.iloc[:50]).order_[:3].tolist()
-    assert s.config_ids[:3] == port
+    port = PortfolioWarmStarter().fit(perf.iloc[:50]).order_[:pmf.n_init].tolist()
+    assert s.config_ids[:pmf.n_init] == port
     assert len(set(s.config_ids)) == 6
     with pytest.raises(InputError, match="fitted without meta-features"):
         pmf.suggest(meta.iloc[0])
