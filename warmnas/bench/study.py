@@ -219,8 +219,14 @@ def surrogate_study(
         prior, lookup = table
         name = prior.space.name
     starters = _methods(methods, starter_params)
-    need = any(s.requires_meta_features for s in starters.values())
-    study_tasks = surrogate_tasks(prior, lookup, tasks, folds=folds, require_meta_features=need,
+    need = [label for label, s in starters.items() if s.requires_meta_features]
+    if need and prior.meta_features is None:
+        raise InputError(
+            f"method(s) {need} need meta-features, but the prior has none (the {name!r} table "
+            "holds no meta-features); use portfolio or random"
+        )
+    study_tasks = surrogate_tasks(prior, lookup, tasks, folds=folds,
+                                  require_meta_features=bool(need),
                                   random_state=random_state)
     evaluator: Evaluator = lookup
     if sleep_s or cpu_iterations:

@@ -122,3 +122,33 @@ def test_unknown_table_and_missing_folder(tmp_path):
         load_table("tabrepo")
     with pytest.raises(MissingDataError):
         load_table("nb201", tmp_path)
+
+
+@pytest.mark.shared_data
+def test_tabrepo_study_stores_the_published_errors(shared_data, tmp_path):
+    """Golden values: TabRepo's own results file (metric_error of each LightGBM config)."""
+    import json
+
+    from warmnas.bench import surrogate_study
+    from warmnas.metadb import MetaDatabase
+    from warmnas.space import tabrepo_lightgbm_space
+
+    folder = shared_data / "tabrepo-lightgbm"
+    raw = pd.read_csv(folder / "results_ranked_by_dataset_valid.csv")
+    cfgs = json.loads((folder / "configs_lightgbm.json").read_text())
+    space = tabrepo_lightgbm_space()
+    name_of = {space.config_id({k: v for k, v in c["hyperparameters"].items() if k != "ag_args"}): n
+               for n, c in cfgs.items()}
+    db = MetaDatabase(f"sqlite:///{tmp_path / 't.db'}")
+    res = surrogate_study("tabrepo", "portfolio,random", db=db, budget=4, data_dir=shared_data,
+                          tasks=3)
+    assert res.metric == "auc_error" and len(res.tasks) == 3
+    stored = db.evaluations(metric="auc_error")
+    assert len(stored) == res.n_evaluated > 0
+    for t, c, v in zip(stored["task"], stored["config_id"], stored["value"]):
+        tid = int(t.rsplit("/", 1)[1])
+        row = raw[(raw["dataset"] == tid) & (raw["framework"] == name_of[c])]
+        assert len(row) == 1 and row["problem_type"].iloc[0] == "binary"
+        assert v == pytest.approx(float(row["metric_error"].iloc[0]), rel=1e-12)
+    with pytest.raises(InputError, match=r"\['knn'\] need meta-features, but the prior has none"):
+        surrogate_study("tabrepo", "knn", db=db, budget=2, data_dir=shared_data, tasks=2)
