@@ -37,6 +37,11 @@ def register(commands: Any) -> None:
     p.add_argument("--meta-lr", type=float, default=1.0)
     p.add_argument("--meta-arch-lr", type=float, default=0.6)
     p.add_argument("--arch-warmup-steps", type=int, default=0)
+    p.add_argument("--train-shots", type=int, default=None,
+                   help="shots per class of the meta-training tasks (default: --k-shot; "
+                        "MetaNAS/Reptile use 15 with --inner-batch-size 20)")
+    p.add_argument("--inner-batch-size", type=int, default=None,
+                   help="images per inner step (default: the whole support set)")
     p.add_argument("--checkpoint-every", type=int, default=None)
     p.add_argument("--max-time", type=float, default=None, help="wall-time budget in seconds")
     p.add_argument("--db", default=None,
@@ -68,30 +73,32 @@ def _task_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
-def _tasks(args: argparse.Namespace, split: str) -> Any:
+def _tasks(args: argparse.Namespace, split: str, k_shot: int | None = None) -> Any:
+    k = args.k_shot if k_shot is None else k_shot
     if args.dataset == "omniglot":
         from warmnas.nas.meta.omniglot import omniglot_tasks
 
-        return omniglot_tasks(args.data_dir, split=split, n_way=args.n_way, k_shot=args.k_shot,
+        return omniglot_tasks(args.data_dir, split=split, n_way=args.n_way, k_shot=k,
                               q_query=args.q_query, size=args.size, cache_dir=args.cache_dir,
                               device=args.device)
     from warmnas.nas.meta.tasks import cifar10_tasks
 
-    return cifar10_tasks(args.data_dir, split=split, n_way=args.n_way, k_shot=args.k_shot,
+    return cifar10_tasks(args.data_dir, split=split, n_way=args.n_way, k_shot=k,
                          q_query=args.q_query, cache_dir=args.cache_dir, device=args.device)
 
 
 def _meta_train(args: argparse.Namespace) -> int:
     from warmnas.nas.meta.metanas import MetaNAS
 
-    train, test = _tasks(args, "train"), _tasks(args, "test")
+    train, test = _tasks(args, "train", args.train_shots), _tasks(args, "test")
     model = MetaNAS(args.space, algorithm=args.algorithm, C=args.channels, layers=args.layers,
                     meta_steps=args.meta_steps, meta_batch_size=args.meta_batch_size,
                     inner_steps=args.inner_steps, adapt_steps=args.adapt_steps,
                     inner_lr=args.inner_lr, inner_arch_lr=args.inner_arch_lr,
                     meta_lr=args.meta_lr, meta_arch_lr=args.meta_arch_lr,
                     meta_optimizer="sgd" if args.algorithm == "reptile" else "adam",
-                    arch_warmup_steps=args.arch_warmup_steps, device=args.device,
+                    arch_warmup_steps=args.arch_warmup_steps,
+                    inner_batch_size=args.inner_batch_size, device=args.device,
                     checkpoint_dir=args.out, checkpoint_every=args.checkpoint_every,
                     db=args.db, db_task=args.db_task, max_time_s=args.max_time,
                     random_state=args.random_state)

@@ -19,7 +19,8 @@ def test_meta_train_then_adapt(shared_data, tmp_path, capsys) -> None:
     with one_thread():
         rc = main(["nas", "meta-train", *common, "--out", str(out), "--meta-steps", "2",
                    "--meta-batch-size", "2", "--inner-steps", "1", "--adapt-steps", "1",
-                   "--channels", "4", "--layers", "2", "--json",
+                   "--channels", "4", "--layers", "2", "--json", "--train-shots", "4",
+                   "--inner-batch-size", "6",
                    "--db", f"sqlite:///{tmp_path / 'meta.db'}"])
         assert rc == 0
         trained = json.loads(capsys.readouterr().out)
