@@ -121,6 +121,10 @@ def _common(p: argparse.ArgumentParser) -> None:
 def _executor(args: argparse.Namespace) -> Any:
     from warmnas.bench.executors import make_executor
 
+    if not getattr(args, "verbose", 0):
+        # Dask sets its loggers to INFO; on the command line only -v should show that
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_quiet_dask)
     if args.serial:
         return make_executor("serial")
     if args.dask_local is not None:
@@ -128,6 +132,10 @@ def _executor(args: argparse.Namespace) -> Any:
     if args.dask_scheduler is not None:
         return make_executor("dask", scheduler=args.dask_scheduler)
     return make_executor("pool", n_workers=args.workers)
+
+
+def _quiet_dask(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING or not record.name.startswith("distributed")
 
 
 def _task_ids(values: list[str]) -> list[int]:
