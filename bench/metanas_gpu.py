@@ -8,8 +8,9 @@ same number of adaptation steps:
   protocol: meta-training tasks with 15 shots per class, inner loop = 5 first-order DARTS steps
   on minibatches of 20 (Adam lr 5e-3, betas (0, 0.999)), meta-SGD lr 1.0 (weights) / 0.6
   (alphas), alphas frozen for the first quarter of the meta-steps;
-* ``uniform_meta_w``: the same supernet and protocol with alphas frozen at uniform, weights
-  meta-learned for the same number of meta-steps (isolates what meta-learning alpha adds);
+* ``uniform_meta_w`` (only with ``--with-ablation``; it halves the meta-steps the budget
+  allows): the same supernet and protocol with alphas frozen at uniform, weights meta-learned
+  for the same number of meta-steps (isolates what meta-learning alpha adds);
 * ``uniform_scratch``: the same supernet from uniform alphas and freshly initialised weights,
   trained on the support set with the same number of adaptation steps (no meta-learning);
 * ``maml_conv4``: first-order MAML on a fixed architecture (the MAML/Reptile 4-conv Omniglot
@@ -17,7 +18,8 @@ same number of adaptation steps:
   same number of meta-steps.
 
 Part B (the warm-start claim): a new 20-way task from the meta-test alphabets (10 drawings per
-character to train, 10 to validate). First-order DARTS from (i) the usual cold start, (ii) the
+character to train, 10 to validate), 100 DARTS steps (batch 64) scored every 5 steps.
+First-order DARTS from (i) the usual cold start, (ii) the
 meta-learned alphas only (``init_alpha``), (iii) the meta-learned alphas and weights
 (MetaNAS' warm start; the 20-way classifier is fresh). Reported: validation accuracy curves and
 the steps each warm start needs to reach the cold start's final validation accuracy (target:
@@ -91,7 +93,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     else:
         s = dict(size=28, n_way=5, q_query=5, C=16, layers=4, meta_batch=10, inner_steps=5,
                  adapt_steps=25, eval_tasks=200, eval_chunk=20, max_meta_steps=5000,
-                 ws_way=20, ws_steps=300, ws_eval_every=10, ws_batch=64, shots=[1, 5],
+                 ws_way=20, ws_steps=100, ws_eval_every=5, ws_batch=64, shots=[1, 5],
                  train_shots=15, inner_batch=20)
         budget = 400.0
     for key in ("size", "C", "layers", "meta_batch", "inner_steps", "adapt_steps",
@@ -101,6 +103,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
             s[key] = value
     if args.shots:
         s["shots"] = args.shots
+    s["ablation"] = bool(args.with_ablation or args.smoke)
     s["budget_s"] = float(args.budget_s if args.budget_s is not None else budget)
     s["cuda_graphs"] = "auto" if args.cuda_graphs == "auto" else False
     return s
@@ -142,14 +145,15 @@ def fewshot(s: dict[str, Any], data: Any, k_shot: int, device: str, budget: floa
     out["reptile_inner_batch"] = s["inner_batch"]
     # calibrate: seconds per meta-step of MetaNAS, of the weights-only ablation and of MAML
     t_meta = _calibrate(s, train_many, device, seed, **reptile)
-    t_unif = _calibrate(s, train_many, device, seed, learn_alpha=False, init_alpha="uniform",
-                        **reptile)
+    t_unif = (_calibrate(s, train_many, device, seed, learn_alpha=False, init_alpha="uniform",
+                         **reptile) if s["ablation"] else 0.0)
     t_maml = _calibrate(s, train_k, device, seed, **_maml_kw())
     calib = time.perf_counter() - t_start
     # eval cost per task ~ (adapt steps / inner steps) x meta-step time / meta-batch, summed
     # over the four models (the from-scratch supernet costs what the frozen-alpha one does)
+    t_sup = t_unif if s["ablation"] else t_meta  # the scratch supernet costs about this
     per_task = (s["adapt_steps"] / max(s["inner_steps"], 1)
-                * (t_meta + 2 * t_unif + t_maml) / s["meta_batch"])
+                * (t_meta + t_unif + t_sup + t_maml) / s["meta_batch"])
     eval_budget = 0.25 * budget
     n_eval = int(max(min(s["eval_tasks"], eval_budget / max(per_task, 1e-6)), 2 * 2))
     train_budget = max(budget - calib - eval_budget, 1.0)
@@ -166,6 +170,8 @@ def fewshot(s: dict[str, Any], data: Any, k_shot: int, device: str, budget: floa
         "uniform_meta_w": (train_many, dict(learn_alpha=False, init_alpha="uniform", **reptile)),
         "maml_conv4": (train_k, _maml_kw()),
     }
+    if not s["ablation"]:
+        del specs["uniform_meta_w"]
     for name, (train, kw) in specs.items():
         cap = 1.5 * M * {"metanas": t_meta, "uniform_meta_w": t_unif,
                          "maml_conv4": t_maml}[name] + 10.0
@@ -189,7 +195,8 @@ def fewshot(s: dict[str, Any], data: Any, k_shot: int, device: str, budget: floa
         m.parallel_tasks = s["eval_chunk"]
         ev = m.evaluate(test, n_tasks=n_eval, random_state=seed + 1000)
         out[name].update({"accuracy": ev["accuracy"], "ci95": ev["ci95"], "loss": ev["loss"],
-                          "eval_s": time.perf_counter() - t0, "eval_tasks": ev["n_tasks"]})
+                          "eval_s": time.perf_counter() - t0, "eval_tasks": ev["n_tasks"],
+                          "eval_cuda_graphs_active": ev["cuda_graphs_active"]})
         if ev["genotypes"]:
             out[name]["top_adapted_genotype_share"] = ev["genotypes"][0][1] / ev["n_tasks"]
         LOG.info("%d-shot %-16s acc %.4f +- %.4f", k_shot, name, ev["accuracy"], ev["ci95"])
@@ -359,6 +366,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="torch CPU threads (default: 1 with --smoke, else torch's default)")
     p.add_argument("--cuda-graphs", choices=("auto", "off"), default="auto",
                    help="capture the task-level loop as CUDA graphs (auto: on CUDA)")
+    p.add_argument("--with-ablation", action="store_true",
+                   help="also meta-learn the weights with alphas frozen at uniform "
+                        "(uniform_meta_w; always on with --smoke)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

@@ -721,7 +721,7 @@ class MetaNAS:
         Returns:
             ``{"accuracy", "ci95" (1.96 standard errors), "loss", "n_tasks", "steps",
             "accuracies" (per task), "genotypes" (most common derived architectures: list of
-            ``[architecture dict, count]``)}``.
+            ``[architecture dict, count]``), "cuda_graphs_active"}``.
         """
         self._check_fitted()
         steps = int(self.adapt_steps) if steps is None else _check_int(steps, "steps", low=0)
@@ -736,7 +736,8 @@ class MetaNAS:
                                  f"{type(tasks).__name__}")
         gen2 = torch_generator(random_state, batch.support_x.device)
         alphas, acc, loss = self._adapt_batch(batch, steps, gen2)
-        self.__dict__.pop("_runners", None)
+        runners = self.__dict__.pop("_runners", {})
+        graphs = any(r.active for r in runners.values())
         accs = acc.double().cpu().numpy()
         genos: Counter[str] = Counter()
         if alphas:
@@ -752,6 +753,7 @@ class MetaNAS:
             "steps": steps,
             "accuracies": accs.tolist(),
             "genotypes": [[json.loads(g), c] for g, c in genos.most_common(5)],
+            "cuda_graphs_active": graphs,
         }
 
     # ------------------------------------------------------------------ persistence

@@ -88,3 +88,19 @@ def test_graphed_call_is_eager_on_cpu() -> None:
     g = GraphedCall(fn)
     assert torch.equal(g({"x": torch.ones(2)})["out"], torch.full((2,), 2.0))
     assert len(calls) == 1 and not g.active
+
+
+def test_graph_check_tolerates_eager_noise_but_not_more() -> None:
+    from warmnas.nas.meta.inner import graph_check
+
+    base = {"dw": {"a": torch.ones(100)}, "loss": torch.ones(4), "acc": torch.zeros(4)}
+    same = {"dw": {"a": torch.ones(100)}, "loss": torch.ones(4), "acc": torch.ones(4)}
+    ok, report = graph_check(base, base, same, ("dw", "loss"), 0.02)
+    assert ok and "dw 0" in report  # acc is not compared
+    noisy = {"dw": {"a": torch.ones(100) * 1.2}, "loss": torch.ones(4)}
+    # eager runs differing by 20% themselves: a 20% graph difference is accepted ...
+    assert graph_check(noisy, base, same, ("dw", "loss"), 0.02)[0]
+    # ... but not without that noise, and not a difference far beyond it
+    assert not graph_check(base, base, noisy, ("dw",), 0.02)[0]
+    wild = {"dw": {"a": -torch.ones(100)}, "loss": torch.ones(4)}
+    assert not graph_check(noisy, base, wild, ("dw",), 0.02)[0]
