@@ -33,7 +33,7 @@ phase, so a time-out still leaves partial results. No meta-database is needed.
 Usage::
 
     PYTHONPATH=. python bench/metanas_gpu.py --data-dir .gpu-data --out results/metanas   # GPU
-    PYTHONPATH=. python bench/metanas_gpu.py --smoke --out /tmp/metanas_smoke              # CPU
+    PYTHONPATH=. python bench/metanas_gpu.py --smoke --out out/metanas_smoke               # CPU
 """
 
 from __future__ import annotations
