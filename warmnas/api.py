@@ -100,6 +100,9 @@ class WarmStart:
     space: str | None = None
     _starter: WarmStarter | None = field(default=None, repr=False, compare=False)
     _observed: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
+    _resolver: Callable[[str], dict[str, Any]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def __len__(self) -> int:
         return len(self.config_ids)
@@ -235,7 +238,7 @@ class WarmStart:
 
     def _configs_lookup(self) -> Callable[[str], dict[str, Any]]:
         known = dict(zip(self.config_ids, self.configs))
-        resolver = getattr(self, "_resolver", None)
+        resolver = self._resolver
 
         def get(cid: str) -> dict[str, Any]:
             if cid in known:
@@ -512,8 +515,8 @@ def warm_start(
         space=space or _space_of(database, sugg.config_ids),
         _starter=starter,
         _observed={str(k): float(v) for k, v in (observed or {}).items()},
+        _resolver=database.config,
     )
-    ws._resolver = database.config  # type: ignore[attr-defined]
     if alpha_prior_hook is not None:
         ws.alpha_prior = alpha_prior_hook(database, sugg.neighbors, query)
     return ws
