@@ -42,6 +42,11 @@ __all__ = ["warm_start", "WarmStart", "estimators", "compute_meta_features", "Al
 #: ``hook(db, neighbors, meta_features) -> alpha prior or None``
 AlphaPriorHook = Callable[["MetaDatabase", "pd.Series | None", "pd.Series | None"], Any]
 
+#: configuration spaces whose tasks are image datasets searched by NAS: ``warm_start`` fills
+#: ``WarmStart.alpha_prior`` for them (MetaNAS-style warm start of DARTS) and proposes their
+#: configurations (architectures) with a zero-shot portfolio when the database has evaluations.
+NAS_SPACES = ("darts", "nb201")
+
 
 def estimators(config: Mapping[str, Any], random_state: int | None = 0, *,
                preprocessing: bool = False) -> Any:
@@ -359,7 +364,7 @@ def warm_start(
     target: str | None = None,
     meta_features: Mapping[str, float] | pd.Series | None = None,
     n_configs: int = 10,
-    method: str | WarmStarter = "knn",
+    method: str | WarmStarter | None = None,
     db: Any = None,
     metric: str | None = None,
     space: str | None = None,
@@ -381,21 +386,30 @@ def warm_start(
         meta_features: precomputed meta-features (names of the database's ``"autosklearn"``
             view) instead of a dataset.
         n_configs: how many configurations to propose (at most the database's).
-        method: ``"knn"`` (default; auto-sklearn v1), ``"pmf"`` (Fusi et al.; fits a GP-LVM
+        method: ``"knn"`` (default for tabular spaces; auto-sklearn v1), ``"pmf"`` (Fusi et al.; fits a GP-LVM
             first, about 10 s on the embedded database), ``"portfolio"``, ``"random"``, or a
             fitted :class:`~warmnas.warmstart.base.WarmStarter` to reuse (its database must be
-            ``db``'s matrix for ``metric``).
+            ``db``'s matrix for ``metric``). For the NAS spaces (``space="darts"`` or
+            ``"nb201"``) only ``"portfolio"`` (default) and ``"random"``: their tasks are image
+            datasets without tabular meta-features.
         db: a :class:`~warmnas.metadb.MetaDatabase`, a database URL, or None (the embedded
             default).
         metric: the database metric to optimise (default: the database's default metric).
-        space: restrict to one configuration space of the database.
+        space: restrict to one configuration space of the database. With a NAS space
+            (``"darts"``, ``"nb201"``) the result also carries ``alpha_prior``: architecture
+            logits to warm-start DARTS (:func:`warmnas.nas.meta.prior.alpha_prior_hook` by
+            default: the nearest tasks' NAS records, else their mean). When the database has no
+            evaluation in that space (DARTS), ``configs`` is empty and ``method`` is
+            ``"alpha-prior"``.
         observed: config id -> value already measured on this dataset (conditions the ranking).
         nan_policy: for user-given ``meta_features``: ``"error"`` (NaN raises) or ``"ignore"``
             (left out of the distance). Meta-features computed here are always ``"ignore"``.
         openml_cache: the OpenML cache folder for ``"openml:<id>"`` datasets.
         starter_params: keyword arguments of the warm starter (e.g. ``{"n_latent": 10}``).
-        alpha_prior_hook: for NAS spaces, ``hook(db, neighbors, meta_features)`` returning the
-            architecture-weight prior stored in ``WarmStart.alpha_prior``.
+        alpha_prior_hook: ``hook(db, neighbors, meta_features)`` returning the
+            architecture-weight prior stored in ``WarmStart.alpha_prior`` (default for NAS
+            spaces: :func:`warmnas.nas.meta.prior.alpha_prior_hook` on ``dataset``; with
+            ``meta_features``, those are image meta-features).
         random_state: seed.
 
     Returns:
@@ -411,6 +425,9 @@ def warm_start(
         raise InputError(f"nan_policy must be 'error' or 'ignore', got {nan_policy!r}.")
     if isinstance(n_configs, bool) or not isinstance(n_configs, (int, np.integer)) or n_configs < 1:
         raise InputError(f"n_configs must be a positive int, got {n_configs!r}.")
+    nas = space in NAS_SPACES
+    if method is None:
+        method = "portfolio" if nas else "knn"
     if isinstance(method, str) and method not in METHODS:
         raise InputError(f"method must be one of {list(METHODS)} or a WarmStarter, got {method!r}.")
     if not isinstance(method, (str, WarmStarter)):
@@ -419,7 +436,7 @@ def warm_start(
         )
     database = _open_db(db)
     metrics = list(database.metrics())
-    if not metrics:
+    if not metrics and not nas:  # a NAS space may hold architecture records only
         raise InputError(
             "the meta-database is empty (no metric, no evaluation); import a matrix first "
             "(e.g. 'warmnas db import-oboe') or use the embedded default (db=None)."
@@ -428,9 +445,22 @@ def warm_start(
         raise UnknownIdError(
             f"metric {metric!r} is not in the meta-database; it has {metrics}."
         )
+    name = method if isinstance(method, str) else method.name
+    if nas:
+        if name in ("knn", "pmf"):
+            raise InputError(
+                f"method {name!r} compares tabular meta-features, but the tasks of the NAS space "
+                f"{space!r} are image datasets: use method='portfolio' (the default for NAS "
+                "spaces) or 'random'; the alpha prior finds the nearest image tasks itself."
+            )
+        return _warm_start_nas(
+            dataset, y, database=database, space=str(space), metric=metric, metrics=metrics,
+            n_configs=int(n_configs), method=method, meta_features=meta_features,
+            observed=observed, starter_params=starter_params,
+            alpha_prior_hook=alpha_prior_hook, random_state=random_state,
+        )
     used_metric = metric if metric is not None else _default_metric(database, metrics)
-    perf = database.performance_matrix(used_metric, space=space)
-    perf = perf.dropna(how="all").dropna(axis=1, how="all")
+    perf = _matrix(database, used_metric, space)
     if perf.shape[0] == 0 or perf.shape[1] == 0:
         raise InputError(
             f"the meta-database has no evaluation for metric {used_metric!r}"
@@ -444,7 +474,6 @@ def warm_start(
             f"{perf.shape[1]}."
         )
 
-    name = method if isinstance(method, str) else method.name
     needs_features = name in ("knn", "pmf")
     query: pd.Series | None = None
     policy = nan_policy
@@ -519,6 +548,81 @@ def warm_start(
     )
     if alpha_prior_hook is not None:
         ws.alpha_prior = alpha_prior_hook(database, sugg.neighbors, query)
+    return ws
+
+
+def _matrix(database: Any, metric: str, space: str | None) -> pd.DataFrame:
+    perf = database.performance_matrix(metric, space=space)
+    return perf.dropna(how="all").dropna(axis=1, how="all")
+
+
+def _warm_start_nas(
+    dataset: Any, y: Any, *, database: Any, space: str, metric: str | None,
+    metrics: Sequence[str], n_configs: int, method: str | WarmStarter,
+    meta_features: Mapping[str, float] | pd.Series | None,
+    observed: Mapping[str, float] | None, starter_params: Mapping[str, Any] | None,
+    alpha_prior_hook: AlphaPriorHook | None, random_state: RandomState,
+) -> WarmStart:
+    """``warm_start`` for a NAS space: an alpha prior, plus architectures when evaluated."""
+    if meta_features is not None and dataset is not None:
+        raise InputError("pass either a dataset or meta_features, not both.")
+    hook = alpha_prior_hook
+    if hook is None:
+        from warmnas.nas.meta.prior import alpha_prior_hook as default_hook
+
+        data = dataset if y is None or dataset is None else (dataset, y)
+        hook = default_hook(space, dataset=data)
+    query = None
+    if meta_features is not None:
+        query = meta_features if isinstance(meta_features, pd.Series) else pd.Series(
+            dict(meta_features))
+    # the first metric with evaluations in this space (or the one asked for)
+    used_metric, perf = None, None
+    for m in ([metric] if metric is not None else list(metrics)):
+        try:
+            candidate = _matrix(database, str(m), space)
+        except UnknownIdError:  # the database has no configuration of this space
+            break
+        if candidate.shape[0] and candidate.shape[1]:
+            used_metric, perf = str(m), candidate
+            break
+    if perf is None:
+        logger.info("no evaluation in space %r%s: the warm start is the alpha prior only",
+                    space, f" for metric {metric!r}" if metric else "")
+        ws = WarmStart(
+            configs=[], config_ids=[], scores=np.empty(0), stddev=np.empty(0), neighbors=None,
+            method="alpha-prior", metric=metric,
+            direction=database.metric_direction(metric) if metric else "maximize",
+            meta_features=query, space=space, _resolver=database.config,
+        )
+    else:
+        assert used_metric is not None
+        if n_configs > perf.shape[1]:
+            raise InputError(
+                f"n_configs={n_configs} is larger than the configuration space: the "
+                f"meta-database has {perf.shape[1]} configurations of space {space!r} for "
+                f"metric {used_metric!r}; ask for at most {perf.shape[1]}."
+            )
+        direction = database.metric_direction(used_metric)
+        if isinstance(method, WarmStarter):
+            starter = method
+            starter._check_fitted()
+        else:
+            starter = make_starter(method, **dict(starter_params or {}))
+            starter.fit(perf, None, direction=direction)
+        sugg = starter.suggest(None, n_configs, observed=observed, random_state=random_state)
+        configs = database.configs(sugg.config_ids)
+        ws = WarmStart(
+            configs=[dict(configs[c]) for c in sugg.config_ids],
+            config_ids=list(sugg.config_ids),
+            scores=np.asarray(sugg.scores, dtype=float),
+            stddev=np.asarray(sugg.stddev, dtype=float),
+            neighbors=None, method=sugg.method, metric=used_metric, direction=sugg.direction,
+            meta_features=query, space=space, _starter=starter,
+            _observed={str(k): float(v) for k, v in (observed or {}).items()},
+            _resolver=database.config,
+        )
+    ws.alpha_prior = hook(database, None, query)
     return ws
 
 

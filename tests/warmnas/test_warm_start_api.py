@@ -186,3 +186,66 @@ def test_cli_warm_start_json_and_table(capsys):
     assert "nearest tasks:" in capsys.readouterr().out
     assert main(["warm-start", "missing.csv", "--target", "class"]) == 2
     assert "dataset file not found" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- NAS spaces
+def test_warm_start_nb201_proposes_a_portfolio_and_an_alpha_prior(db):
+    ws = warm_start(space="nb201", n_configs=3, db=db)
+    assert ws.method == "portfolio" and ws.space == "nb201"
+    assert ws.metric == "test_accuracy" and ws.direction == "maximize"
+    assert all(c["arch"].startswith("|") for c in ws.configs)
+    # independent check of the first pick: the architecture with the lowest mean range-normalised
+    # regret over the stored NB201 datasets
+    perf = db.performance_matrix("test_accuracy", space="nb201").dropna(axis=1, how="all")
+    best, worst = perf.max(axis=1), perf.min(axis=1)
+    regret = perf.rsub(best, axis=0).div(best - worst, axis=0).fillna(1.0).mean(axis=0)
+    assert ws.config_ids[0] == regret.idxmin()
+    prior = ws.alpha_prior
+    assert set(prior) == {"cell"} and tuple(prior["cell"].shape) == (6, 5)
+    # no image meta-features are stored, so the prior mixes all NB201 records equally: its op
+    # distribution is the mean of the records' softmaxes
+    records = db.nas_records(space="nb201")
+    mean = np.mean([torch_softmax(np.asarray(r.alpha["cell"], dtype=float)) for r in records],
+                   axis=0)
+    np.testing.assert_allclose(torch_softmax(prior["cell"].double().numpy()), mean, atol=1e-5)
+
+
+def torch_softmax(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def test_warm_start_darts_uses_the_stored_darts_records(tmp_path, db):
+    store = warmnas.MetaDatabase(f"sqlite:///{tmp_path / 'nas.db'}")
+    rng = np.random.default_rng(0)
+    alpha = {"normal": rng.normal(size=(14, 8)), "reduce": rng.normal(size=(14, 8))}
+    genotype = {"normal": [["sep_conv_3x3", 0]] * 8, "normal_concat": [2, 3, 4, 5],
+                "reduce": [["max_pool_3x3", 1]] * 8, "reduce_concat": [2, 3, 4, 5]}
+    store.add_nas_record("img/cifar10", "darts", genotype, alpha, create_task=True)
+    ws = warm_start(space="darts", db=store)
+    # the database has architectures of no evaluation matrix: the warm start is the prior alone
+    assert ws.method == "alpha-prior" and ws.configs == [] and len(ws.to_frame()) == 0
+    for key in ("normal", "reduce"):
+        np.testing.assert_allclose(torch_softmax(ws.alpha_prior[key].double().numpy()),
+                                   torch_softmax(alpha[key]), atol=1e-5)
+    # without DARTS records the prior is uniform (zero logits), with a warning in the log
+    empty = warm_start(space="darts", db=db)
+    assert all(float(v.abs().max()) == 0.0 for v in empty.alpha_prior.values())
+
+
+def test_warm_start_nas_hook_and_bad_method(db):
+    calls = []
+
+    def hook(database, neighbors, meta_features):
+        calls.append((database, neighbors, meta_features))
+        return {"cell": "mine"}
+
+    ws = warm_start(space="nb201", n_configs=2, db=db, alpha_prior_hook=hook,
+                    meta_features={"n_classes": 10.0})
+    assert ws.alpha_prior == {"cell": "mine"}
+    assert calls[0][0] is db and calls[0][1] is None
+    assert calls[0][2].to_dict() == {"n_classes": 10.0}
+    with pytest.raises(InputError, match="method 'knn' compares tabular meta-features"):
+        warm_start(space="nb201", method="knn", db=db)
+    with pytest.raises(InputError, match="n_configs=20000 is larger than the configuration space"):
+        warm_start(space="nb201", n_configs=20000, db=db)

@@ -50,7 +50,14 @@ def greedy_portfolio(Z: np.ndarray) -> np.ndarray:
     best = np.full(n_tasks, np.inf)
     chosen = np.zeros(n_configs, dtype=bool)
     order: list[int] = []
+    row_best = Z.min(axis=1)
     for _ in range(n_configs):
+        if np.all(best <= row_best):
+            # every row reached its best: all gains are equal from here on, so the rest goes by
+            # mean value, then index (what the loop would pick, without its quadratic cost)
+            rest = np.flatnonzero(~chosen)
+            order.extend(int(i) for i in rest[np.argsort(col_mean[rest], kind="stable")])
+            break
         gain = np.minimum(best[:, None], Z).mean(axis=0)
         gain[chosen] = np.inf
         # lexicographic: lowest portfolio score, then lowest mean value, then lowest index

@@ -190,6 +190,36 @@ def test_maximize_direction_is_handled(planted_data):
 
 
 # --------------------------------------------------------------------------- portfolio, random
+def _greedy_reference(Z):
+    """The plain greedy loop (every step scans every column), for comparison."""
+    n_tasks, n_configs = Z.shape
+    col_mean, best = Z.mean(axis=0), np.full(n_tasks, np.inf)
+    chosen, order = np.zeros(n_configs, dtype=bool), []
+    for _ in range(n_configs):
+        gain = np.minimum(best[:, None], Z).mean(axis=0)
+        gain[chosen] = np.inf
+        cands = np.flatnonzero(gain <= gain.min() + 1e-12)
+        pick = int(cands[np.argmin(col_mean[cands])])
+        order.append(pick)
+        chosen[pick] = True
+        best = np.minimum(best, Z[:, pick])
+    return order
+
+
+def test_greedy_portfolio_tail_after_every_task_is_covered():
+    # c3, c1, c0 cover both tasks' best; the rest follows by mean value: c4 (0.4) before c2 (0.5)
+    Z = np.array([[0.0, 1.0, 0.5, 0.2, 0.6],
+                  [1.0, 0.0, 0.5, 0.3, 0.2]])
+    assert greedy_portfolio(Z).tolist() == [3, 1, 0, 4, 2]
+    rng = np.random.default_rng(0)
+    for shape in [(3, 300), (40, 60), (5, 5)]:
+        for decimals in (None, 1):
+            Z = rng.random(shape)
+            if decimals is not None:
+                Z = np.round(Z, decimals)  # many ties
+            assert greedy_portfolio(Z).tolist() == _greedy_reference(Z)
+
+
 def test_greedy_portfolio_known_answer():
     # c0 is best on average; then c1 helps most (task 1 gains 0.4), then c2 (task 2 gains 0.2)
     Z = np.array([[0.0, 1.0, 0.5],
