@@ -501,14 +501,7 @@ def warm_start(
         )
 
     if isinstance(method, WarmStarter):
-        starter = method
-        starter._check_fitted()
-        if list(starter.config_ids_) != [str(c) for c in perf.columns]:
-            raise InputError(
-                "the given warm starter was fitted on another performance matrix (other "
-                "configurations) than the database's for this metric; refit it on "
-                "db.performance_matrix(metric)."
-            )
+        starter = _check_starter(method, perf)
     else:
         feats = None
         if needs_features:
@@ -530,25 +523,44 @@ def warm_start(
         nan_policy=policy,
         random_state=random_state,
     )
+    ws = _from_suggestion(sugg, database, starter=starter, metric=used_metric, query=query,
+                          space=space or _space_of(database, sugg.config_ids), observed=observed)
+    if alpha_prior_hook is not None:
+        ws.alpha_prior = alpha_prior_hook(database, sugg.neighbors, query)
+    return ws
+
+
+def _check_starter(starter: WarmStarter, perf: pd.DataFrame) -> WarmStarter:
+    """A user's fitted warm starter, checked against the database's matrix."""
+    starter._check_fitted()
+    if list(starter.config_ids_) != [str(c) for c in perf.columns]:
+        raise InputError(
+            "the given warm starter was fitted on another performance matrix (other "
+            "configurations) than the database's for this metric; refit it on "
+            "db.performance_matrix(metric)."
+        )
+    return starter
+
+
+def _from_suggestion(sugg: Any, database: Any, *, starter: WarmStarter, metric: str,
+                     query: pd.Series | None, space: str | None,
+                     observed: Mapping[str, float] | None) -> WarmStart:
     configs = database.configs(sugg.config_ids)
-    ws = WarmStart(
+    return WarmStart(
         configs=[dict(configs[c]) for c in sugg.config_ids],
         config_ids=list(sugg.config_ids),
         scores=np.asarray(sugg.scores, dtype=float),
         stddev=np.asarray(sugg.stddev, dtype=float),
         neighbors=None if sugg.neighbors is None else sugg.neighbors.iloc[:10],
         method=sugg.method,
-        metric=used_metric,
+        metric=metric,
         direction=sugg.direction,
         meta_features=query,
-        space=space or _space_of(database, sugg.config_ids),
+        space=space,
         _starter=starter,
         _observed={str(k): float(v) for k, v in (observed or {}).items()},
         _resolver=database.config,
     )
-    if alpha_prior_hook is not None:
-        ws.alpha_prior = alpha_prior_hook(database, sugg.neighbors, query)
-    return ws
 
 
 def _matrix(database: Any, metric: str, space: str | None) -> pd.DataFrame:
@@ -605,23 +617,13 @@ def _warm_start_nas(
             )
         direction = database.metric_direction(used_metric)
         if isinstance(method, WarmStarter):
-            starter = method
-            starter._check_fitted()
+            starter = _check_starter(method, perf)
         else:
             starter = make_starter(method, **dict(starter_params or {}))
             starter.fit(perf, None, direction=direction)
         sugg = starter.suggest(None, n_configs, observed=observed, random_state=random_state)
-        configs = database.configs(sugg.config_ids)
-        ws = WarmStart(
-            configs=[dict(configs[c]) for c in sugg.config_ids],
-            config_ids=list(sugg.config_ids),
-            scores=np.asarray(sugg.scores, dtype=float),
-            stddev=np.asarray(sugg.stddev, dtype=float),
-            neighbors=None, method=sugg.method, metric=used_metric, direction=sugg.direction,
-            meta_features=query, space=space, _starter=starter,
-            _observed={str(k): float(v) for k, v in (observed or {}).items()},
-            _resolver=database.config,
-        )
+        ws = _from_suggestion(sugg, database, starter=starter, metric=used_metric, query=query,
+                              space=space, observed=observed)
     ws.alpha_prior = hook(database, None, query)
     return ws
 
