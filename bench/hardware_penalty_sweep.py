@@ -5,7 +5,7 @@
 2. Run ``DARTSSearch("nb201")`` (a small supernet on a CIFAR-10 subset, CPU) with the ProxylessNAS
    penalty ``CE + lambda * (E[LAT] - T) / T`` built from that table, for each lambda (or the
    FBNet penalty ``CE * 0.2 * log(E[LAT])^beta`` for each beta with ``--kind multiplicative``).
-3. For each found cell print: the table's predicted latency, the latency measured end to end on
+3. For each found cell (``--seeds`` searches per lambda) print: the table's predicted latency, the latency measured end to end on
    this CPU (all found networks measured together, interleaved), its published latency on
    ``--device`` (HELP's NB201 table) and its NAS-Bench-201 CIFAR-10 accuracy.
 
@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--arch-lr", type=float, default=3e-3)
     parser.add_argument("--device", default="pixel3", help="published device to look the cells up on")
     parser.add_argument("--rounds", type=int, default=25)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the table and the data subset")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="search seeds per lambda")
     parser.add_argument("--plot", help="PNG: NB201 accuracy vs predicted CPU latency, found cells marked")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # one thread: far faster than two contended ones on a shared machine
@@ -68,43 +69,54 @@ def main(argv: list[str] | None = None) -> int:
     X, y, _, _ = load_cifar10(data_dir)
     idx = np.random.default_rng(args.seed).choice(len(X), args.n_train, replace=False)
     data = ImageData.from_arrays(np.asarray(X[idx]), np.asarray(y[idx]))
+    name = "lambda" if args.kind == "additive" else "beta"
     print(f"search: NB201 supernet C={args.C}, {args.layers} cell(s)/stage, {args.n_train} CIFAR-10 images, "
           f"{args.epochs} epochs x {args.steps} steps; penalty {args.kind}, T = {T:.2f} ms")
-    found = []
+    found: list[tuple[float, int, str]] = []
     for lam in args.lambdas:
         if args.kind == "additive":
             penalty = AdditiveLatencyPenalty(table, T, lam) if lam > 0 else None
         else:
             penalty = MultiplicativeLatencyPenalty(table, alpha=0.2, beta=lam)
-        t1 = time.perf_counter()
-        search = DARTSSearch("nb201", latency_penalty=penalty, epochs=args.epochs, batch_size=32,
-                             C=args.C, layers=args.layers, max_steps_per_epoch=args.steps,
-                             arch_lr=args.arch_lr, random_state=args.seed, progress=False).fit(data)
-        found.append(search.genotype_)
-        print(f"  lambda={lam:<7g} {search.genotype_}  ({time.perf_counter() - t1:.0f} s)")
-        sys.stdout.flush()
-    measured = measure_networks(found, "nb201", rounds=args.rounds, random_state=args.seed)
-    name = "lambda" if args.kind == "additive" else "beta"
-    print(f"\n{name:>8s} {'pred CPU ms':>11s} {'meas CPU ms':>11s} {args.device + ' ms':>10s} "
+        for seed in args.seeds:
+            t1 = time.perf_counter()
+            search = DARTSSearch("nb201", latency_penalty=penalty, epochs=args.epochs, batch_size=32,
+                                 C=args.C, layers=args.layers, max_steps_per_epoch=args.steps,
+                                 arch_lr=args.arch_lr, random_state=seed, progress=False).fit(data)
+            found.append((lam, seed, search.genotype_))
+            print(f"  {name}={lam:<7g} seed {seed}: {search.genotype_}  ({time.perf_counter() - t1:.0f} s)")
+            sys.stdout.flush()
+    cells = [c for _, _, c in found]
+    measured = measure_networks(cells, "nb201", rounds=args.rounds, random_state=args.seed)
+    print(f"\n{name:>8s} {'seed':>4s} {'pred CPU ms':>11s} {'meas CPU ms':>11s} {args.device + ' ms':>10s} "
           f"{'NB201 C10 %':>11s}  cell")
-    preds = []
-    for lam, arch, ms in zip(args.lambdas, found, measured):
+    rows = []
+    for (lam, seed, arch), ms in zip(found, measured):
         i = nb.index(arch)
-        preds.append(table.predict(arch))
-        print(f"{lam:8g} {preds[-1]:11.2f} {ms:11.2f} {pub.latencies[i]:10.2f} "
+        rows.append((lam, table.predict(arch), ms, pub.latencies[i], nb.accuracies["cifar10"][i]))
+        print(f"{lam:8g} {seed:4d} {rows[-1][1]:11.2f} {ms:11.2f} {pub.latencies[i]:10.2f} "
               f"{nb.accuracies['cifar10'][i]:11.2f}  {arch}")
-    lam_arr = np.asarray(args.lambdas)
-    print(f"\nSpearman(lambda, measured CPU latency) = {spearmanr(lam_arr, measured)[0]:.3f}; "
-          f"monotone non-increasing measured: {bool(np.all(np.diff(measured) <= 0.02 * measured[:-1]))} "
-          f"(2% tolerance); predicted: {bool(np.all(np.diff(preds) <= 1e-9))}")
+    R = np.asarray(rows)
+    print(f"\nmean over {len(args.seeds)} seed(s):")
+    print(f"{name:>8s} {'pred CPU ms':>11s} {'meas CPU ms':>11s} {args.device + ' ms':>10s} {'NB201 C10 %':>11s}")
+    means = []
+    for lam in args.lambdas:
+        m = R[R[:, 0] == lam].mean(axis=0)
+        means.append(m)
+        print(f"{lam:8g} {m[1]:11.2f} {m[2]:11.2f} {m[3]:10.2f} {m[4]:11.2f}")
+    M = np.asarray(means)
+    print(f"\nSpearman(lambda, measured CPU latency) over all runs = {spearmanr(R[:, 0], R[:, 2])[0]:.3f}; "
+          f"over the seed means = {spearmanr(M[:, 0], M[:, 2])[0]:.3f}; seed means monotone "
+          f"non-increasing: {bool(np.all(np.diff(M[:, 2]) <= 0.02 * M[:-1, 2]))} (2% tolerance)")
     print(f"load average (1 min): {load_average():.2f}; total {time.perf_counter() - t0:.0f} s")
     if args.plot:
         from warmnas.hardware.pareto import plot_pareto
 
         lat_all = np.array([table.predict(a) for a in nb.archs])
-        chosen = {f"{name}={lam:g}": nb.index(a) for lam, a in zip(args.lambdas, found)}
-        plot_pareto(nb.accuracies["cifar10"], lat_all, args.plot, chosen=chosen, max_latency=T,
-                    title="NB201: latency-penalised search on this CPU",
+        groups = {f"{name}={lam:g}": [nb.index(c) for lm, _, c in found if lm == lam]
+                  for lam in args.lambdas}
+        plot_pareto(nb.accuracies["cifar10"], lat_all, args.plot, highlight=groups, max_latency=T,
+                    title=f"NB201: latency-penalised search on this CPU ({len(args.seeds)} seeds per {name})",
                     xlabel="predicted latency on this CPU (ms, batch 1, 1 thread)",
                     ylabel="CIFAR-10 test accuracy (%)")
     return 0

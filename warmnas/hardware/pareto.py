@@ -97,13 +97,14 @@ def plot_pareto(accuracy: Any, latency: Any, path: str | os.PathLike[str], *,
     try:
         ax.scatter(lat, acc, s=3, c="0.75", alpha=0.5, label=f"all ({len(acc)})", rasterized=True)
         ax.step(lat[front], acc[front], where="post", color="k", lw=1.2, label="Pareto front")
-        colours = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown"]
+        colours = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink",
+                   "tab:olive", "tab:cyan", "tab:red", "tab:gray"]
         for k, (label, idx) in enumerate((highlight or {}).items()):
             ix = np.asarray(idx, dtype=np.int64)
             ax.scatter(lat[ix], acc[ix], s=10, color=colours[k % len(colours)], label=label)
         for k, (label, i) in enumerate((chosen or {}).items()):
             ax.scatter([lat[i]], [acc[i]], s=160, marker="*", edgecolor="k",
-                       color=colours[(k + 2) % len(colours)], zorder=5,
+                       color=colours[(k + len(highlight or {})) % len(colours)], zorder=5,
                        label=f"{label}: {acc[i]:.4g}, {lat[i]:.3g} ms")
         if max_latency is not None:
             ax.axvline(float(max_latency), color="tab:red", ls="--", lw=1, label=f"T = {max_latency:.3g} ms")
