@@ -1,4 +1,4 @@
-"""Warm-start regret on three real matrices: random, portfolio, kNN and PMF, one run.
+"""Warm-start regret on three real matrices: random, global-rank and greedy portfolios, kNN and PMF, one run.
 
     python bench/warmstart_regret.py [--data-dir ../shared/data] [--folds K] [--out DIR]
         [--datasets oboe,tabrepo,aslib] [--budget 25] [--seed 0] [--plot docs/warmstart_regret.png]
