@@ -290,6 +290,20 @@ class ImageData:
             raise InputError(f"std must be positive, got {tuple(std)}")
         return cls(images, labels, tuple(float(v) for v in mean), tuple(float(v) for v in std), k)
 
+    @classmethod
+    def coerce(cls, data: Any, name: str) -> ImageData:
+        """``data`` as an :class:`ImageData` (``(X, y)`` arrays are wrapped).
+
+        Raises:
+            InputTypeError: neither an ImageData nor an ``(X, y)`` tuple (``name`` in the message).
+        """
+        if isinstance(data, ImageData):
+            return data
+        if isinstance(data, tuple) and len(data) == 2:
+            return cls.from_arrays(*data)
+        raise InputTypeError(f"{name} must be an ImageData or an (X, y) tuple, got "
+                             f"{type(data).__name__}")
+
     def __len__(self) -> int:
         return int(self.images.shape[0])
 
@@ -309,6 +323,21 @@ class ImageData:
         """A copy on ``device``."""
         return ImageData(self.images.to(device), self.labels.to(device), self.mean, self.std,
                          self.n_classes)
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``device`` as a ``torch.device`` that exists here.
+
+    Raises:
+        InputError: not a device name, or CUDA asked for without CUDA.
+    """
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise InputError(f"device {device!r} is not a torch device: {exc}") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"device={device!r} but CUDA is not available; use device='cpu'")
+    return dev
 
 
 def search_split(data: ImageData, portion: float = 0.5, random_state: RandomState = 0

@@ -41,7 +41,7 @@ import torch.nn.functional as F
 from warmnas._random import RandomState, check_random_state, derive_seed, torch_generator
 from warmnas.errors import InputError, InputTypeError, NotFittedError
 from warmnas.nas._optim import GraphSafeAdam, GraphSafeSGD, clip_grad_norm
-from warmnas.nas.data import BatchLoader, ImageData, search_split
+from warmnas.nas.data import BatchLoader, ImageData, resolve_device, search_split
 from warmnas.nas.genotype import Genotype, architecture_to_dict
 from warmnas.nas.spaces import get_space
 from warmnas.nas.supernet import Supernet, build_supernet
@@ -315,12 +315,7 @@ class DARTSSearch:
             raise InputTypeError("latency_penalty must be a callable f(ce_loss, alphas) -> loss")
         if self.callback is not None and not callable(self.callback):
             raise InputTypeError("callback must be a callable f(record, search)")
-        try:
-            device = torch.device(self.device)
-        except (RuntimeError, TypeError) as exc:
-            raise InputError(f"device {self.device!r} is not a torch device: {exc}") from exc
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise InputError(f"device={self.device!r} but CUDA is not available; use device='cpu'")
+        device = resolve_device(self.device)
         cuda = device.type == "cuda"
 
         def resolve(value: bool | str, default: bool, name: str) -> bool:
@@ -344,15 +339,6 @@ class DARTSSearch:
             "graphs": use_graphs,
         }
 
-    @staticmethod
-    def _as_data(data: Any, name: str) -> ImageData:
-        if isinstance(data, ImageData):
-            return data
-        if isinstance(data, tuple) and len(data) == 2:
-            return ImageData.from_arrays(*data)
-        raise InputTypeError(f"{name} must be an ImageData or an (X, y) tuple, got "
-                             f"{type(data).__name__}")
-
     # ---------------------------------------------------------------- fit
     def fit(self, train: ImageData | tuple[Any, Any],
             valid: ImageData | tuple[Any, Any] | None = None) -> DARTSSearch:
@@ -374,11 +360,11 @@ class DARTSSearch:
         space, device = cfg["space"], cfg["device"]
         rng = check_random_state(self.random_state)
         seeds = {k: derive_seed(rng) for k in ("split", "model", "alpha", "data", "noise")}
-        train_data = self._as_data(train, "train")
+        train_data = ImageData.coerce(train, "train")
         if valid is None:
             train_data, valid_data = search_split(train_data, self.train_portion, seeds["split"])
         else:
-            valid_data = self._as_data(valid, "valid")
+            valid_data = ImageData.coerce(valid, "valid")
         if train_data.image_shape[0] != valid_data.image_shape[0]:
             raise InputError("train and valid images must have the same number of channels")
         n_classes = max(train_data.n_classes, valid_data.n_classes)

@@ -22,7 +22,7 @@ from torch import nn
 
 from warmnas._random import RandomState, check_random_state, derive_seed, torch_generator
 from warmnas.errors import InputError, InputTypeError
-from warmnas.nas.data import BatchLoader, ImageData
+from warmnas.nas.data import BatchLoader, ImageData, resolve_device
 
 __all__ = ["TrainResult", "train_network", "evaluate"]
 
@@ -48,13 +48,6 @@ class TrainResult:
     model: nn.Module | None = None
 
 
-def _as_data(data: Any, name: str) -> ImageData:
-    if isinstance(data, ImageData):
-        return data
-    if isinstance(data, tuple) and len(data) == 2:
-        return ImageData.from_arrays(*data)
-    raise InputTypeError(f"{name} must be an ImageData or an (X, y) tuple, got {type(data).__name__}")
-
 
 def _amp(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager[Any]:
     if enabled:
@@ -71,7 +64,7 @@ def evaluate(model: nn.Module, data: ImageData | tuple[Any, Any], *, batch_size:
     Returns:
         ``(loss, accuracy)``; accuracy is a fraction in [0, 1].
     """
-    data = _as_data(data, "data")
+    data = ImageData.coerce(data, "data")
     dev = torch.device(device) if device is not None else next(model.parameters()).device
     loader = BatchLoader(data.to(dev), batch_size, augment=False, drop_last=False, shuffle=False,
                          channels_last=channels_last)
@@ -127,15 +120,13 @@ def train_network(model: nn.Module, train: ImageData | tuple[Any, Any],
             raise InputError(f"{name} must be a positive int, got {value!r}")
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise InputError(f"lr must be a positive finite number, got {lr!r}")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InputError(f"device={device!r} but CUDA is not available; use device='cpu'")
+    dev = resolve_device(device)
     use_amp = (dev.type == "cuda") if autocast == "auto" else bool(autocast)
     use_cl = (dev.type == "cuda") if channels_last == "auto" else bool(channels_last)
-    train_data = _as_data(train, "train")
+    train_data = ImageData.coerce(train, "train")
     test_data = None
     if test is not None:
-        t = _as_data(test, "test")
+        t = ImageData.coerce(test, "test")
         test_data = ImageData(t.images, t.labels, train_data.mean, train_data.std,
                               max(t.n_classes, train_data.n_classes))
     rng = check_random_state(random_state)

@@ -16,6 +16,7 @@ from warmnas.nas.data import (
     BatchLoader,
     ImageData,
     load_cifar10,
+    resolve_device,
     search_split,
 )
 
@@ -148,3 +149,19 @@ def test_batch_loader_augmentation() -> None:
     cut = BatchLoader(d, 8, augment=True, cutout=4, generator=gen)
     xb, _ = next(iter(cut))
     assert ((xb == 0).all(dim=1).sum(dim=(1, 2)) >= 4).all()  # a zeroed square in every image
+
+
+def test_coerce_and_resolve_device():
+    X = np.zeros((4, 3, 8, 8), dtype=np.uint8)
+    y = np.array([0, 1, 0, 1])
+    data = ImageData.coerce((X, y), "train")
+    assert isinstance(data, ImageData) and len(data) == 4
+    assert ImageData.coerce(data, "train") is data
+    with pytest.raises(InputTypeError, match="valid must be an ImageData or an \\(X, y\\) tuple"):
+        ImageData.coerce([X, y], "valid")
+    assert resolve_device("cpu") == torch.device("cpu")
+    with pytest.raises(InputError, match="device 'gpu0' is not a torch device"):
+        resolve_device("gpu0")
+    if not torch.cuda.is_available():
+        with pytest.raises(InputError, match="CUDA is not available; use device='cpu'"):
+            resolve_device("cuda")

@@ -54,6 +54,7 @@ from warmnas.errors import (
     NotFittedError,
     SchemaVersionError,
 )
+from warmnas.nas.data import resolve_device
 from warmnas.nas.genotype import Genotype, architecture_to_dict, derive_architecture
 from warmnas.nas.meta.inner import (
     FunctionalNet,
@@ -329,12 +330,7 @@ class MetaNAS:
             raise InputTypeError("latency_penalty must be a callable f(ce_loss, alphas) -> loss")
         if self.callback is not None and not callable(self.callback):
             raise InputTypeError("callback must be a callable f(record, metanas)")
-        try:
-            device = torch.device(self.device)
-        except (RuntimeError, TypeError) as exc:
-            raise InputError(f"device {self.device!r} is not a torch device: {exc}") from exc
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise InputError(f"device={self.device!r} but CUDA is not available; use device='cpu'")
+        device = resolve_device(self.device)
         par = self.parallel_tasks
         if par == "auto":
             par = self.meta_batch_size

@@ -422,14 +422,7 @@ def warm_search(train: Any, valid: Any, *, arms: Mapping[str, Mapping[str, Any]]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InputError(f"{name} must be a positive int, got {value!r}")
 
-    def as_data(d: Any, what: str) -> ImageData:
-        if isinstance(d, ImageData):
-            return d
-        if isinstance(d, tuple) and len(d) == 2:
-            return ImageData.from_arrays(*d)
-        raise InputTypeError(f"{what} must be an ImageData or (X, y), got {type(d).__name__}")
-
-    tr, va = as_data(train, "train"), as_data(valid, "valid")
+    tr, va = ImageData.coerce(train, "train"), ImageData.coerce(valid, "valid")
     if tr.image_shape != va.image_shape:
         raise InputError(f"train and valid images differ: {tr.image_shape} vs {va.image_shape}")
     dev = torch.device(device)
