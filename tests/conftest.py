@@ -11,6 +11,8 @@ Environment:
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -46,6 +48,27 @@ def postgres_url() -> str:
             pytest.fail("WARMNAS_REQUIRE_POSTGRES is set but WARMNAS_TEST_POSTGRES_URL is not")
         pytest.skip("set WARMNAS_TEST_POSTGRES_URL to run the PostgreSQL tests")
     return url
+
+
+@pytest.fixture
+def pg_url(postgres_url: str) -> Iterator[str]:
+    """A PostgreSQL URL whose tables live in a fresh schema (dropped afterwards)."""
+    sa = pytest.importorskip("sqlalchemy")
+    schema = "wn_test_" + uuid.uuid4().hex[:12]
+    engine = sa.create_engine(postgres_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    except sa.exc.OperationalError as exc:
+        engine.dispose()
+        pytest.fail(f"PostgreSQL at {postgres_url} is not reachable: {exc}")
+    sep = "&" if "?" in postgres_url else "?"
+    try:
+        yield f"{postgres_url}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,6 @@ asks for ``dask_executor`` and closed at its end. PostgreSQL tests get a fresh s
 from __future__ import annotations
 
 import shutil
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,27 +32,6 @@ def oboe_tasks(oboe):
 @pytest.fixture
 def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'bench.db'}"
-
-
-@pytest.fixture
-def pg_url(postgres_url: str) -> Iterator[str]:
-    """A PostgreSQL URL whose tables live in a fresh schema (dropped afterwards)."""
-    sa = pytest.importorskip("sqlalchemy")
-    schema = "wn_bench_" + uuid.uuid4().hex[:12]
-    engine = sa.create_engine(postgres_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    except sa.exc.OperationalError as exc:
-        engine.dispose()
-        pytest.fail(f"PostgreSQL at {postgres_url} is not reachable: {exc}")
-    sep = "&" if "?" in postgres_url else "?"
-    try:
-        yield f"{postgres_url}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -6,37 +6,9 @@ parallel under pytest-xdist and never see each other's tables.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import pytest
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-def _with_schema(base: str, schema: str) -> str:
-    sep = "&" if "?" in base else "?"
-    return f"{base}{sep}options=-csearch_path%3D{schema}"
-
-
-@pytest.fixture
-def pg_url(postgres_url: str) -> Iterator[str]:
-    """A PostgreSQL URL whose tables live in a fresh schema (dropped afterwards)."""
-    sa = pytest.importorskip("sqlalchemy")
-    schema = "wn_test_" + uuid.uuid4().hex[:12]
-    engine = sa.create_engine(postgres_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    except sa.exc.OperationalError as exc:
-        engine.dispose()
-        pytest.fail(f"PostgreSQL at {postgres_url} is not reachable: {exc}")
-    try:
-        yield _with_schema(postgres_url, schema)
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        engine.dispose()
 
 
 @pytest.fixture
