@@ -1440,19 +1440,24 @@ class Writer:
             self.conn.execute(stmt, values[start:start + 5000])
         return [r["task_id"] for r in rows]
 
+    def _lookup_pks(self, id_col: Any, pk_col: Any, wanted: list[str]) -> dict[str, int]:
+        """External id -> primary key of the stored ``wanted`` ids (absent ones left out): one
+        scan of the table for many ids, chunked ``IN`` queries for a few."""
+        if len(wanted) > 2000:
+            want = set(wanted)
+            rows = self.conn.execute(sa.select(id_col, pk_col)).all()
+            return {i: int(pk) for i, pk in rows if i in want}
+        found: dict[str, int] = {}
+        for start in range(0, len(wanted), 500):
+            rows = self.conn.execute(sa.select(id_col, pk_col)
+                                     .where(id_col.in_(wanted[start:start + 500]))).all()
+            found.update({i: int(pk) for i, pk in rows})
+        return found
+
     def task_pks(self, task_ids: Sequence[str], *, create: bool = False, source: str | None = None) -> dict[str, int]:
         """task id -> pk for the given ids (creating bare tasks when ``create``)."""
         wanted = list(dict.fromkeys(task_ids))
-        found: dict[str, int] = {}
-        if len(wanted) > 2000:
-            found = {tid: pk for tid, pk in self.db._task_pk_map(self.conn).items()}
-            found = {t: found[t] for t in wanted if t in found}
-        else:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start:start + 500]
-                rows = self.conn.execute(sa.select(S.tasks.c.task_id, S.tasks.c.id)
-                                         .where(S.tasks.c.task_id.in_(chunk))).all()
-                found.update({tid: int(pk) for tid, pk in rows})
+        found = self._lookup_pks(S.tasks.c.task_id, S.tasks.c.id, wanted)
         missing = [t for t in wanted if t not in found]
         if missing:
             if not create:
@@ -1545,17 +1550,7 @@ class Writer:
     def config_pks(self, ids: Sequence[str]) -> dict[str, int]:
         cache = self._config_pk_cache
         wanted = [c for c in dict.fromkeys(ids) if c not in cache]
-        found: dict[str, int] = {}
-        if len(wanted) > 2000:
-            rows = self.conn.execute(sa.select(S.configs.c.config_id, S.configs.c.id)).all()
-            allc = {cid: int(pk) for cid, pk in rows}
-            found = {c: allc[c] for c in wanted if c in allc}
-        else:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start:start + 500]
-                rows = self.conn.execute(sa.select(S.configs.c.config_id, S.configs.c.id)
-                                         .where(S.configs.c.config_id.in_(chunk))).all()
-                found.update({cid: int(pk) for cid, pk in rows})
+        found = self._lookup_pks(S.configs.c.config_id, S.configs.c.id, wanted)
         missing = [c for c in wanted if c not in found]
         if missing:
             raise UnknownIdError(

@@ -362,3 +362,21 @@ def test_threads_share_one_instance(db):
         t.join()
     assert not errors
     assert len(db.evaluations()) == 100
+
+
+def test_many_ids_in_one_batch(db):
+    # more than 2000 task and config ids in one batch: the writer reads their keys with one scan
+    # instead of chunked IN queries; both paths must map every id to its own row
+    configs = [{"lr": 10 ** (-4 + 4 * i / 2199), "depth": 1 + i % 8} for i in range(2200)]
+    recs = [{"task": f"t/{i}", "config": c, "value": i / 10_000} for i, c in enumerate(configs)]
+    db.add_evaluations(recs, metric="error", space=SPACE, create_tasks=True)
+    again = [{"task": f"t/{i}", "config_id": SPACE.config_id(c), "value": i / 10_000}
+             for i, c in enumerate(configs)]
+    before = db.snapshot_digest()
+    db.add_evaluations(again, metric="error")  # stored ids only: an idempotent no-op
+    assert db.snapshot_digest() == before
+    m = db.performance_matrix("error")
+    assert m.shape == (2200, 2200)
+    for i in (0, 1234, 2199):
+        assert m.loc[f"t/{i}", SPACE.config_id(configs[i])] == i / 10_000
+    assert int(m.notna().to_numpy().sum()) == 2200
