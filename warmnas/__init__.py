@@ -6,9 +6,10 @@ machines without the database stack (and vice versa).
 
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import Any
+
+from warmnas._lazy import lazy_attribute
 
 __version__ = "0.1.0.dev0"
 
@@ -31,13 +32,7 @@ __all__ = ["__version__", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'warmnas' has no attribute {name!r}")
-    mod = importlib.import_module(module)
-    value = mod if module.endswith("." + name) and not hasattr(mod, name) else getattr(mod, name)
-    globals()[name] = value
-    return value
+    return lazy_attribute(__name__, _LAZY, globals(), name)
 
 
 def __dir__() -> list[str]:

@@ -19,8 +19,9 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
+
+from warmnas._lazy import lazy_attribute
 
 _LAZY: dict[str, str] = {
     "LatencyModel": "warmnas.hardware.base",
@@ -54,12 +55,7 @@ __all__ = sorted(_LAZY)
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'warmnas.hardware' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return lazy_attribute(__name__, _LAZY, globals(), name)
 
 
 def __dir__() -> list[str]:

@@ -16,8 +16,9 @@ holds the benchmark protocol.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
+
+from warmnas._lazy import lazy_attribute
 
 __all__ = [
     "WarmStarter",
@@ -65,7 +66,4 @@ def make_starter(method: str, **kwargs: Any) -> Any:
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'warmnas.warmstart' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    return lazy_attribute(__name__, _LAZY, globals(), name)

@@ -16,8 +16,9 @@ Names are imported lazily.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
+
+from warmnas._lazy import lazy_attribute
 
 _LAZY: dict[str, str] = {
     "Task": "warmnas.nas.meta.tasks",
@@ -47,12 +48,7 @@ __all__ = sorted(_LAZY)
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'warmnas.nas.meta' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return lazy_attribute(__name__, _LAZY, globals(), name)
 
 
 def __dir__() -> list[str]:
