@@ -49,14 +49,6 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 METHODS = ("random", "portfolio-rank", "portfolio", "knn", "pmf")
-#: label -> (warm starter name, its arguments); "portfolio-rank" is the global-rank baseline
-STARTERS = {
-    "random": ("random", {}),
-    "portfolio-rank": ("portfolio", {"strategy": "rank"}),
-    "portfolio": ("portfolio", {}),
-    "knn": ("knn", {}),
-    "pmf": ("pmf", {}),
-}
 AT = (1, 3, 5, 10, 25)
 
 
@@ -183,8 +175,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {method}: reusing {path}", flush=True)
             else:
                 t0 = time.perf_counter()
-                kind, kwargs = STARTERS[method]
-                res = leave_one_task_out(make_starter(kind, **kwargs), perf, feats,
+                res = leave_one_task_out(make_starter(method), perf, feats,
                                          direction=data["direction"], budget=args.budget,
                                          folds=args.folds, tasks=tasks, random_state=args.seed)
                 res_json = res.to_json()

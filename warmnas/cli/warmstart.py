@@ -75,8 +75,10 @@ def register(commands: Any) -> None:
     b.add_argument("--tasks", choices=["all", "with-meta-features"], default="with-meta-features",
                    help="with --loto: which tasks to hold out (default: those with "
                         "meta-features; the others always stay in training)")
-    b.add_argument("--method", action="append", choices=["random", "portfolio", "knn", "pmf"],
-                   help="method (repeat for several; default knn)")
+    b.add_argument("--method", action="append",
+                   choices=["random", "portfolio", "portfolio-rank", "knn", "pmf"],
+                   help="method (repeat for several; default knn); portfolio-rank is the "
+                        "global-rank portfolio (mean rank over the training tasks)")
     b.add_argument("--budget", type=int, default=25, help="evaluations per task (25)")
     b.add_argument("--direction", choices=["minimize", "maximize"], default="minimize",
                    help="direction of the matrix values (default minimize)")

@@ -30,6 +30,7 @@ __all__ = [
     "RandomSearch",
     "make_starter",
     "METHODS",
+    "VARIANTS",
 ]
 
 _LAZY = {
@@ -44,10 +45,17 @@ _LAZY = {
 
 #: method name -> class (``make_starter`` builds one)
 METHODS = ("random", "portfolio", "knn", "pmf")
+#: named variants ``make_starter`` also knows: label -> (method, its arguments)
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "portfolio-rank": ("portfolio", {"strategy": "rank"}),  # global rank (mean rank over tasks)
+}
 
 
 def make_starter(method: str, **kwargs: Any) -> Any:
     """Build the warm starter called ``method`` (``random``, ``portfolio``, ``knn``, ``pmf``).
+
+    A name of :data:`VARIANTS` (``portfolio-rank``: the global-rank portfolio) builds that
+    method with the variant's arguments (``kwargs`` override them).
 
     Raises:
         InputError: unknown method.
@@ -60,8 +68,13 @@ def make_starter(method: str, **kwargs: Any) -> Any:
         "knn": "KNNWarmStarter",
         "pmf": "PMFWarmStarter",
     }
+    if method in VARIANTS:
+        base, preset = VARIANTS[method]
+        return make_starter(base, **{**preset, **kwargs})
     if method not in classes:
-        raise InputError(f"method must be one of {list(classes)}, got {method!r}.")
+        raise InputError(
+            f"method must be one of {list(classes) + list(VARIANTS)}, got {method!r}."
+        )
     return __getattr__(classes[method])(**kwargs)
 
 

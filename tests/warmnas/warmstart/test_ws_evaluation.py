@@ -10,7 +10,7 @@ import pytest
 
 from warmnas.cli import main
 from warmnas.errors import InputError
-from warmnas.warmstart import KNNWarmStarter, PMFWarmStarter, RandomSearch
+from warmnas.warmstart import KNNWarmStarter, PMFWarmStarter, PortfolioWarmStarter, RandomSearch
 from warmnas.warmstart.base import WarmStarter
 from warmnas.warmstart.evaluation import (
     evaluate,
@@ -139,6 +139,23 @@ def test_cli_bench_train_test_json(planted_data, tmp_path, capsys):
         assert curve[0] == pytest.approx(perf.loc[task, first])
     assert main(args[:-1]) == 0  # the table
     assert "@5" in capsys.readouterr().out
+
+
+def test_cli_bench_portfolio_rank_is_the_global_rank_portfolio(planted_data, tmp_path, capsys):
+    perf, meta = planted_data
+    m = _write(perf.iloc[:20], tmp_path / "m.csv")
+    f = _write(meta.iloc[:20], tmp_path / "f.csv")
+    assert main(["bench", "warmstart", "--loto", m, "--meta-features", f,
+                 "--method", "portfolio-rank", "--budget", "5", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)["curves"]
+    read = pd.read_csv(m, index_col=0)
+    read.index = read.index.astype(str)
+    direct = leave_one_task_out(PortfolioWarmStarter(strategy="rank"), read, budget=5,
+                                tasks=list(read.index)).curves
+    greedy = leave_one_task_out(PortfolioWarmStarter(), read, budget=5,
+                                tasks=list(read.index)).curves
+    assert got == {t: list(c) for t, c in direct.items()}
+    assert got != {t: list(c) for t, c in greedy.items()}  # the variant is not the greedy one
 
 
 def test_cli_bench_loto_plot_and_errors(planted_data, tmp_path, capsys):

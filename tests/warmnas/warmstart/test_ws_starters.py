@@ -127,6 +127,8 @@ def test_performance_matrix_errors():
         RandomSearch().start()
     with pytest.raises(InputError, match="method must be one of"):
         make_starter("bohb")
+    assert make_starter("portfolio-rank").strategy == "rank"
+    assert make_starter("portfolio-rank", strategy="greedy").strategy == "greedy"
 
 
 def test_search_ask_tell_contract(planted_data):
