@@ -22,16 +22,27 @@ channels-last tensors, device-resident data with device-side augmentation, and b
 captured as CUDA graphs after a few eager warm-up iterations (static shapes: the last incomplete
 batch of an epoch is dropped). Random draws (batches, crops, Dirichlet/Gumbel noise) come from
 generators seeded by ``random_state``; nothing is seeded globally.
+
+Long searches can be checkpointed at epoch boundaries (``checkpoint_dir``) and resumed in a new
+process (``fit(..., resume_from=...)``, or automatically from ``checkpoint_dir``) with the same
+result as an uninterrupted run: the file holds the supernet (weights, BatchNorm statistics,
+alphas), both optimizers, the epoch and iteration counters, the history and the states of the
+data and noise generators. It is a ``torch.save`` file of tensors and plain values only (loaded
+with ``weights_only=True``), written atomically.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import logging
 import math
 import os
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,19 +50,31 @@ import torch
 import torch.nn.functional as F
 
 from warmnas._random import RandomState, check_random_state, derive_seed, torch_generator
-from warmnas.errors import InputError, InputTypeError, NotFittedError
+from warmnas.errors import (
+    CorruptDatabaseError,
+    InputError,
+    InputTypeError,
+    MissingDataError,
+    NotFittedError,
+    SchemaVersionError,
+    StorageError,
+)
 from warmnas.nas._optim import GraphSafeAdam, GraphSafeSGD, clip_grad_norm
 from warmnas.nas.data import BatchLoader, ImageData, resolve_device, search_split
 from warmnas.nas.genotype import Genotype, architecture_to_dict
 from warmnas.nas.spaces import get_space
 from warmnas.nas.supernet import Supernet, build_supernet
 
-__all__ = ["DARTSSearch", "LatencyPenalty", "METHODS", "alpha_entropy", "mixing_weights"]
+__all__ = ["CHECKPOINT_NAME", "DARTSSearch", "LatencyPenalty", "METHODS", "alpha_entropy",
+           "mixing_weights"]
 
 logger = logging.getLogger(__name__)
 
 LatencyPenalty = Callable[[torch.Tensor, Mapping[str, torch.Tensor]], torch.Tensor]
 METHODS = ("darts", "drnas", "gdas")
+CHECKPOINT_NAME = "search_state.pt"
+CHECKPOINT_FORMAT = "warmnas.nas.search_state"
+CHECKPOINT_VERSION = 1
 
 
 class _GammaRsample(torch.autograd.Function):
@@ -213,8 +236,16 @@ class DARTSSearch:
             pass ``True`` to force it).
         deterministic: deterministic algorithms (slower; set for the fit, restored after).
         max_steps_per_epoch: cap on iterations per epoch (quick runs, benchmarks).
-        max_time_s: wall-time budget: the search stops after the epoch that exceeds it (the
-            architecture is derived from the alphas reached; ``stopped_early_`` is set).
+        max_time_s: wall-time budget of this ``fit`` call: the search stops after the epoch that
+            exceeds it (the architecture is derived from the alphas reached; ``stopped_early_``
+            is set, ``finished_`` is False; with ``checkpoint_dir`` the state is saved, so a
+            later ``fit`` continues from there).
+        checkpoint_dir: folder for the search state (``search_state.pt``, one file, replaced
+            atomically): written every ``checkpoint_every`` epochs, when ``max_time_s`` stops
+            the search, and after the last epoch. If it already holds a checkpoint, ``fit``
+            resumes from it (it must come from the same settings and data; delete it to start
+            over).
+        checkpoint_every: epochs between checkpoints (1 = after every epoch).
         nb201_table: an ``NB201Table``: each epoch's NB201 cell is looked up (accuracies in the
             history).
         callback: ``f(record, search)`` called after each epoch with the history record.
@@ -226,8 +257,11 @@ class DARTSSearch:
         alphas_: final alpha logits, ``{key: CPU float32 tensor}``.
         genotype_: the derived architecture (``Genotype`` or NB201 arch string).
         history_: one dict per epoch (losses, accuracies, alpha entropy, genotype, seconds...).
-        n_iter_: iterations run; search_time_s_: wall time of the search loop.
+        n_iter_: iterations run (all calls); search_time_s_: wall time of this call's search
+            loop; total_search_time_s_: over all calls of a resumed search.
         stopped_early_: whether ``max_time_s`` ended the search before ``epochs``.
+        epochs_done_: epochs completed (all calls); finished_: ``epochs_done_ == epochs``.
+        resumed_from_: the checkpoint file this fit continued from, or None.
     """
 
     def __init__(self, space: str = "darts", *, method: str = "darts", order: int = 1,
@@ -242,7 +276,9 @@ class DARTSSearch:
                  device: str | torch.device = "cpu", autocast: bool | str = "auto",
                  channels_last: bool | str = "auto", cuda_graphs: bool | str = "auto",
                  deterministic: bool = False, max_steps_per_epoch: int | None = None,
-                 max_time_s: float | None = None, nb201_table: Any = None,
+                 max_time_s: float | None = None,
+                 checkpoint_dir: str | os.PathLike[str] | None = None, checkpoint_every: int = 1,
+                 nb201_table: Any = None,
                  callback: Callable[[dict[str, Any], DARTSSearch], None] | None = None,
                  random_state: RandomState = None, progress: bool | None = None) -> None:
         self.space = space
@@ -275,6 +311,8 @@ class DARTSSearch:
         self.deterministic = deterministic
         self.max_steps_per_epoch = max_steps_per_epoch
         self.max_time_s = max_time_s
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
         self.nb201_table = nb201_table
         self.callback = callback
         self.random_state = random_state
@@ -311,6 +349,14 @@ class DARTSSearch:
         if self.max_time_s is not None and not (isinstance(self.max_time_s, (int, float))
                                                 and self.max_time_s > 0):
             raise InputError(f"max_time_s must be a positive number or None, got {self.max_time_s!r}")
+        if self.checkpoint_dir is not None and not isinstance(self.checkpoint_dir,
+                                                               (str, os.PathLike)):
+            raise InputTypeError(
+                f"checkpoint_dir must be a folder path or None, got {type(self.checkpoint_dir).__name__}")
+        if (isinstance(self.checkpoint_every, bool) or not isinstance(self.checkpoint_every, int)
+                or self.checkpoint_every <= 0):
+            raise InputError(
+                f"checkpoint_every must be a positive int (epochs), got {self.checkpoint_every!r}")
         if self.latency_penalty is not None and not callable(self.latency_penalty):
             raise InputTypeError("latency_penalty must be a callable f(ce_loss, alphas) -> loss")
         if self.callback is not None and not callable(self.callback):
@@ -341,25 +387,41 @@ class DARTSSearch:
 
     # ---------------------------------------------------------------- fit
     def fit(self, train: ImageData | tuple[Any, Any],
-            valid: ImageData | tuple[Any, Any] | None = None) -> DARTSSearch:
-        """Run the search.
+            valid: ImageData | tuple[Any, Any] | None = None, *,
+            resume_from: str | os.PathLike[str] | None = None) -> DARTSSearch:
+        """Run the search (or continue a checkpointed one).
 
         Args:
             train: search data, an :class:`~warmnas.nas.data.ImageData` or ``(X, y)`` arrays
                 (images ``(N, H, W, C)`` / ``(N, C, H, W)``, labels ``0..K-1``).
             valid: data for the architecture steps; if None, ``train`` is split
                 (``train_portion``), as DARTS splits CIFAR-10's training set.
+            resume_from: a checkpoint file (or a folder holding ``search_state.pt``) to continue
+                from; None = the checkpoint in ``checkpoint_dir`` if there is one, else a fresh
+                search. The search continues at the epoch after the checkpoint with the same
+                settings, data and random streams, so the result equals an uninterrupted run's
+                (bitwise on CPU; see docs/nas.md for CUDA). New checkpoints go to
+                ``checkpoint_dir`` (the source file is only read).
 
         Returns:
             self.
 
         Raises:
-            InputError / InputTypeError: invalid settings or data (messages say which).
+            InputError / InputTypeError: invalid settings or data, or a checkpoint written by
+                another search (other space, settings, data or seed; the message lists them).
+            MissingDataError: ``resume_from`` does not exist.
+            CorruptDatabaseError: the checkpoint is truncated or not a search checkpoint.
+            SchemaVersionError: the checkpoint comes from a newer warmnas.
+            StorageError: a checkpoint could not be written (the previous one is kept).
         """
         cfg = self._check_params()
         space, device = cfg["space"], cfg["device"]
+        ckpt_path = _resolve_resume(resume_from, self.checkpoint_dir)
+        state = _read_checkpoint(ckpt_path) if ckpt_path is not None else None
         rng = check_random_state(self.random_state)
-        seeds = {k: derive_seed(rng) for k in ("split", "model", "alpha", "data", "noise")}
+        seeds = {k: derive_seed(rng) for k in _SEED_KEYS}
+        if state is not None and not isinstance(self.random_state, (int, np.integer)):
+            seeds = dict(state["seeds"])  # random_state None / a Generator: the checkpoint's
         train_data = ImageData.coerce(train, "train")
         if valid is None:
             train_data, valid_data = search_split(train_data, self.train_portion, seeds["split"])
@@ -379,6 +441,10 @@ class DARTSSearch:
             net = build_supernet(space, C=self.C, layers=self.layers, num_classes=n_classes,
                                  in_channels=train_data.image_shape[0], impl=self.impl,
                                  init_alpha=self.init_alpha, random_state=seeds["alpha"])
+        config = self._fingerprint(cfg, net, train_data, valid_data, seeds)
+        if state is not None:
+            assert ckpt_path is not None
+            _check_config(ckpt_path, state, config)
         net = net.to(device)
         if cfg["channels_last"]:
             net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
@@ -387,16 +453,68 @@ class DARTSSearch:
         self.history_: list[dict[str, Any]] = []
         self.n_iter_ = 0
         self.stopped_early_ = False
+        self.resumed_from_ = None if ckpt_path is None else str(ckpt_path)
         start = time.perf_counter()
         with _backend_flags(device, self.deterministic):
-            self._search(net, cfg, train_data.to(device), valid_data.to(device), seeds)
+            self._search(net, cfg, train_data.to(device), valid_data.to(device), seeds, config,
+                         state, ckpt_path)
         self.search_time_s_ = time.perf_counter() - start
         self.alphas_ = net.get_alphas()
         self.genotype_ = net.genotype()
         return self
 
+    def _fingerprint(self, cfg: dict[str, Any], net: Supernet, train: ImageData, valid: ImageData,
+                     seeds: dict[str, int]) -> dict[str, Any]:
+        """What a checkpoint must agree on to be resumed by this search: every setting that
+        changes the trajectory, a digest of the data and of the initial alphas, the seeds when
+        ``random_state`` fixes them, and the device type (generator states differ by device)."""
+        digest = hashlib.blake2b(digest_size=16)
+        for data in (train, valid):
+            for t in (data.images, data.labels):
+                arr = t.detach().cpu().contiguous().numpy()
+                digest.update(f"{arr.dtype}{arr.shape}".encode())
+                digest.update(arr.reshape(-1).view(np.uint8).data)
+            digest.update(repr((tuple(data.mean), tuple(data.std), data.n_classes)).encode())
+        alpha_digest = hashlib.blake2b(digest_size=16)
+        for k, v in net.get_alphas().items():
+            alpha_digest.update(k.encode())
+            alpha_digest.update(v.numpy().tobytes())
+        out: dict[str, Any] = {
+            "space": cfg["space"].name,
+            "method": self.method,
+            "order": self.order,
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "C": self.C,
+            "layers": None if self.layers is None else int(self.layers),
+            "lr": float(self.lr),
+            "lr_min": float(self.lr_min),
+            "momentum": float(self.momentum),
+            "weight_decay": float(self.weight_decay),
+            "grad_clip": float(self.grad_clip),
+            "arch_lr": float(self.arch_lr),
+            "arch_betas": [float(b) for b in self.arch_betas],
+            "arch_weight_decay": float(self.arch_weight_decay),
+            "warmup_epochs": self.warmup_epochs,
+            "tau_max": float(self.tau_max),
+            "tau_min": float(self.tau_min),
+            "augment": bool(self.augment),
+            "impl": self.impl,
+            "max_steps_per_epoch": self.max_steps_per_epoch,
+            "latency_penalty": self.latency_penalty is not None,
+            "device_type": cfg["device"].type,
+            "autocast": bool(cfg["autocast"]),
+            "channels_last": bool(cfg["channels_last"]),
+            "data": digest.hexdigest(),
+            "init_alpha": alpha_digest.hexdigest(),
+        }
+        if isinstance(self.random_state, (int, np.integer)):
+            out["seeds"] = dict(seeds)
+        return out
+
     def _search(self, net: Supernet, cfg: dict[str, Any], train: ImageData, valid: ImageData,
-                seeds: dict[str, int]) -> None:
+                seeds: dict[str, int], config: dict[str, Any], state: dict[str, Any] | None,
+                ckpt_path: Path | None) -> None:
         device: torch.device = cfg["device"]
         gen = torch_generator(seeds["data"], device)
         noise_gen = torch_generator(seeds["noise"], device)
@@ -408,6 +526,26 @@ class DARTSSearch:
         sgd = GraphSafeSGD(weight_params, self.lr, self.momentum, self.weight_decay)
         adam = GraphSafeAdam(arch_params, self.arch_lr, tuple(self.arch_betas),  # type: ignore[arg-type]
                              weight_decay=self.arch_weight_decay)
+        run = _RunState(net=net, sgd=sgd, adam=adam, gens={"data": gen, "noise": noise_gen},
+                        seeds=dict(seeds), config=config)
+        self._run = run
+        if state is not None:
+            # before any CUDA graph is captured, and in place: every tensor a captured step reads
+            # (parameters, optimizer buffers, lr, step count) keeps its identity and address
+            assert ckpt_path is not None
+            run.restore(state, ckpt_path)
+            self.history_ = run.history
+            self.n_iter_ = run.n_iter
+            logger.info("resuming the search from %s after epoch %d of %d", ckpt_path,
+                        run.epochs_done, self.epochs)
+        ckpt_file = (None if self.checkpoint_dir is None
+                     else Path(self.checkpoint_dir) / CHECKPOINT_NAME)
+        if ckpt_file is not None:
+            try:
+                ckpt_file.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(f"cannot create checkpoint_dir {ckpt_file.parent}: {exc}; "
+                                   "pass a writable folder") from exc
         keys = net.space.cell_types
         stats = torch.zeros(6, device=device, dtype=torch.float64)
         tau = torch.tensor(float(self.tau_max), device=device)
@@ -476,10 +614,10 @@ class DARTSSearch:
                         e = torch.empty_like(a).exponential_(generator=noise_gen)
                         target[k].copy_(-e.clamp_min(torch.finfo(e.dtype).tiny).log())
 
-        progress = _progress_bar(self.progress, self.epochs * n_steps)
+        progress = _progress_bar(self.progress, self.epochs * n_steps, run.epochs_done * n_steps)
         started = time.perf_counter()
         try:
-            for epoch in range(self.epochs):
+            for epoch in range(run.epochs_done, self.epochs):
                 t0 = time.perf_counter()
                 lr = _cosine(self.lr, self.lr_min, epoch, self.epochs)
                 sgd.set_lr(lr)
@@ -511,6 +649,8 @@ class DARTSSearch:
                 record = self._epoch_record(net, epoch, lr, tau_now if method == "gdas" else None,
                                             stats.tolist(), time.perf_counter() - t0, arch_on)
                 self.history_.append(record)
+                run.epochs_done, run.n_iter = epoch + 1, self.n_iter_
+                run.search_time_s = run.time_before + time.perf_counter() - started
                 if progress is not None:
                     progress.set_postfix(loss=f"{record['train_loss']:.3f}",
                                          acc=f"{record['train_acc']:.3f}")
@@ -520,15 +660,47 @@ class DARTSSearch:
                             record["alpha_entropy"], record["seconds"], record["genotype"])
                 if self.callback is not None:
                     self.callback(record, self)
-                if (self.max_time_s is not None and epoch + 1 < self.epochs
-                        and time.perf_counter() - started > self.max_time_s):
-                    logger.warning("time budget of %.0fs reached after epoch %d of %d",
-                                   self.max_time_s, epoch + 1, self.epochs)
+                stop = (self.max_time_s is not None and epoch + 1 < self.epochs
+                        and time.perf_counter() - started > self.max_time_s)
+                if ckpt_file is not None and (stop or epoch + 1 == self.epochs
+                                              or (epoch + 1) % self.checkpoint_every == 0):
+                    run.save(ckpt_file, self.history_)
+                if stop:
+                    logger.warning("time budget of %.0fs reached after epoch %d of %d%s",
+                                   self.max_time_s, epoch + 1, self.epochs,
+                                   "" if ckpt_file is None else f"; state saved to {ckpt_file}")
                     self.stopped_early_ = True
                     break
         finally:
             if progress is not None:
                 progress.close()
+            self.epochs_done_ = run.epochs_done
+            self.finished_ = run.epochs_done == self.epochs
+            self.total_search_time_s_ = run.time_before + time.perf_counter() - started
+
+    def save_state(self, path: str | os.PathLike[str]) -> Path:
+        """Write the search state reached (the last completed epoch) to ``path``, atomically.
+
+        ``fit(train, valid, resume_from=path)`` of a search with the same settings continues
+        from it. With ``checkpoint_dir`` this happens during ``fit``; ``save_state`` is for
+        searches run without it (e.g. one stopped by ``max_time_s``).
+
+        Args:
+            path: a file, or an existing folder (``search_state.pt`` is written in it).
+
+        Returns:
+            The path written.
+
+        Raises:
+            NotFittedError: ``fit`` has not run.
+            StorageError: the file could not be written (an older file there is kept).
+        """
+        self._check_fitted()
+        target = Path(path)
+        if target.is_dir():
+            target = target / CHECKPOINT_NAME
+        self._run.save(target, self.history_)
+        return target
 
     def _unrolled_arch_step(self, net: Supernet, sgd: GraphSafeSGD, adam: GraphSafeAdam,
                             xt: torch.Tensor, yt: torch.Tensor, xv: torch.Tensor,
@@ -600,21 +772,247 @@ class DARTSSearch:
             raise NotFittedError("this DARTSSearch is not fitted yet; call fit(train) first")
 
     def result(self) -> dict[str, Any]:
-        """A JSON-ready summary: space, method, architecture, alphas, history, timing."""
+        """A JSON-ready summary: space, method, architecture, alphas, history, timing, and
+        whether the search is complete (``finished``, ``epochs_done`` of ``epochs_planned``;
+        an unfinished search's architecture is the one its current alphas give, not a
+        result)."""
         self._check_fitted()
         arch: Genotype | str = self.genotype_
         return {
             "space": get_space(self.space).name,
             "method": self.method,
             "order": self.order,
+            "finished": self.finished_,
+            "epochs_done": self.epochs_done_,
+            "epochs_planned": self.epochs,
             "architecture": architecture_to_dict(arch),
             "genotype": arch if isinstance(arch, str) else str(arch),
             "alphas": {k: np.round(v.numpy(), 6).tolist() for k, v in self.alphas_.items()},
             "history": self.history_,
             "n_iter": self.n_iter_,
             "search_time_s": self.search_time_s_,
+            "total_search_time_s": self.total_search_time_s_,
             "stopped_early": self.stopped_early_,
+            "resumed_from": self.resumed_from_,
         }
+
+
+class _RunState:
+    """The state of a search between epochs (the objects the steps use, and counters), with
+    its conversion to and from a checkpoint of tensors and plain values."""
+
+    def __init__(self, *, net: Supernet, sgd: GraphSafeSGD, adam: GraphSafeAdam,
+                 gens: dict[str, torch.Generator], seeds: dict[str, int],
+                 config: dict[str, Any]) -> None:
+        self.net, self.sgd, self.adam, self.gens = net, sgd, adam, gens
+        self.seeds, self.config = seeds, config
+        self.epochs_done = 0
+        self.n_iter = 0
+        self.history: list[dict[str, Any]] = []
+        self.time_before = 0.0  # search seconds of earlier calls (resumed searches)
+        self.search_time_s = 0.0
+
+    def to_dict(self, history: list[dict[str, Any]]) -> dict[str, Any]:
+        def cpu(t: torch.Tensor) -> torch.Tensor:
+            return t.detach().to("cpu", copy=True).contiguous()
+
+        sgd, adam = self.sgd, self.adam
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "version": CHECKPOINT_VERSION,
+            "config": self.config,
+            "seeds": dict(self.seeds),
+            "epochs_done": int(self.epochs_done),
+            "n_iter": int(self.n_iter),
+            "search_time_s": float(self.search_time_s),
+            "supernet": {k: cpu(v) for k, v in self.net.state_dict().items()},
+            "sgd": {"lr": cpu(sgd.lr), "bufs": [cpu(b) for b in sgd.bufs]},
+            "adam": {"lr": cpu(adam.lr), "step_count": cpu(adam.step_count),
+                     "exp_avg": [cpu(m) for m in adam.exp_avg],
+                     "exp_avg_sq": [cpu(v) for v in adam.exp_avg_sq]},
+            "rng": {k: g.get_state() for k, g in self.gens.items()},
+            "history_json": json.dumps(history),
+        }
+
+    def save(self, path: Path, history: list[dict[str, Any]]) -> None:
+        _atomic_save(self.to_dict(history), path)
+        logger.debug("search state after epoch %d saved to %s", self.epochs_done, path)
+
+    @torch.no_grad()
+    def restore(self, state: dict[str, Any], path: Path) -> None:
+        """Copy a checkpoint into the live tensors, in place (identity and memory format of
+        every parameter, buffer and optimizer tensor are kept: CUDA graphs captured later, or
+        earlier, read the same addresses)."""
+
+        def corrupt(what: str) -> CorruptDatabaseError:
+            return CorruptDatabaseError(
+                f"search checkpoint {path} does not fit this search: {what}. The file is "
+                "damaged or was written by another warmnas version; delete it to start over")
+
+        def copy_all(dst: list[torch.Tensor], src: Any, what: str) -> None:
+            if not isinstance(src, (list, tuple)) or len(src) != len(dst):
+                raise corrupt(f"{what}: expected {len(dst)} tensors")
+            for i, (d, s) in enumerate(zip(dst, src)):
+                if not isinstance(s, torch.Tensor) or s.shape != d.shape or s.dtype != d.dtype:
+                    got = (f"{tuple(s.shape)} {s.dtype}" if isinstance(s, torch.Tensor)
+                           else type(s).__name__)
+                    raise corrupt(f"{what}[{i}] is {got}, expected {tuple(d.shape)} {d.dtype}")
+            for d, s in zip(dst, src):
+                d.copy_(s)
+
+        own = self.net.state_dict(keep_vars=True)
+        saved = state["supernet"]
+        if not isinstance(saved, dict) or set(saved) != set(own):
+            missing = sorted(set(own) - set(saved)) if isinstance(saved, dict) else ["all"]
+            extra = sorted(set(saved) - set(own)) if isinstance(saved, dict) else []
+            raise corrupt(f"supernet tensors missing {missing[:3]}, unexpected {extra[:3]}")
+        names = list(own)
+        sgd, adam = self.sgd, self.adam
+        try:
+            sgd_state, adam_state = state["sgd"], state["adam"]
+            pairs = [
+                ([own[n] for n in names], [saved[n] for n in names], "supernet"),
+                ([sgd.lr], [sgd_state["lr"]], "sgd.lr"),
+                (sgd.bufs, sgd_state["bufs"], "sgd.bufs"),
+                ([adam.lr, adam.step_count], [adam_state["lr"], adam_state["step_count"]],
+                 "adam.lr/step_count"),
+                (adam.exp_avg, adam_state["exp_avg"], "adam.exp_avg"),
+                (adam.exp_avg_sq, adam_state["exp_avg_sq"], "adam.exp_avg_sq"),
+            ]
+            rng = {k: state["rng"][k] for k in self.gens}
+            history = json.loads(state["history_json"])
+            epochs_done, n_iter = int(state["epochs_done"]), int(state["n_iter"])
+            time_before = float(state["search_time_s"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise corrupt(f"{type(exc).__name__}: {exc}") from exc
+        if (not isinstance(history, list) or len(history) != epochs_done
+                or not 0 <= epochs_done <= int(self.config["epochs"])):
+            raise corrupt(f"history of {len(history) if isinstance(history, list) else '?'} "
+                          f"epochs for epochs_done={epochs_done}")
+        for dst, src, what in pairs:  # check everything before writing anything
+            copy_all([torch.empty_like(d, device="cpu") for d in dst], src, what)
+        for dst, src, what in pairs:
+            copy_all(dst, src, what)
+        for k, g in self.gens.items():
+            try:
+                g.set_state(rng[k])
+            except (RuntimeError, TypeError) as exc:
+                raise corrupt(f"random generator state {k!r}: {exc}") from exc
+        self.history, self.epochs_done, self.n_iter = history, epochs_done, n_iter
+        self.time_before = self.search_time_s = time_before
+
+
+def _resolve_resume(resume_from: str | os.PathLike[str] | None,
+                    checkpoint_dir: str | os.PathLike[str] | None) -> Path | None:
+    """The checkpoint file ``fit`` continues from, or None for a fresh search."""
+    if resume_from is not None:
+        if not isinstance(resume_from, (str, os.PathLike)):
+            raise InputTypeError("resume_from must be a checkpoint file or folder path, got "
+                                 f"{type(resume_from).__name__}")
+        path = Path(resume_from)
+        if path.is_dir():
+            path = path / CHECKPOINT_NAME
+        if not path.is_file():
+            raise MissingDataError(
+                f"resume_from: no checkpoint at {path}; pass a file written by DARTSSearch "
+                f"(checkpoint_dir/{CHECKPOINT_NAME} or save_state) or None for a fresh search")
+        return path
+    if checkpoint_dir is not None:
+        path = Path(checkpoint_dir) / CHECKPOINT_NAME
+        return path if path.is_file() else None
+    return None
+
+
+_SEED_KEYS = ("split", "model", "alpha", "data", "noise")
+_CHECKPOINT_KEYS = ("config", "seeds", "epochs_done", "n_iter", "search_time_s", "supernet",
+                    "sgd", "adam", "rng", "history_json")
+
+
+def _read_checkpoint(path: Path) -> dict[str, Any]:
+    """Load and check the envelope of a search checkpoint (tensors and plain values only)."""
+    fix = "delete it to start the search over, or resume from an intact copy"
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError as exc:
+        raise MissingDataError(f"search checkpoint {path} does not exist") from exc
+    except Exception as exc:  # truncated zip, foreign pickle, not a torch file...
+        msg = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        raise CorruptDatabaseError(
+            f"search checkpoint {path} cannot be read ({type(exc).__name__}: {msg}); it is "
+            f"truncated or not a warmnas search checkpoint: {fix}") from exc
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        got = state.get("format") if isinstance(state, dict) else type(state).__name__
+        raise CorruptDatabaseError(
+            f"{path} is not a warmnas search checkpoint (format {got!r}, expected "
+            f"{CHECKPOINT_FORMAT!r}): {fix}")
+    version = state.get("version")
+    if not isinstance(version, int) or version > CHECKPOINT_VERSION:
+        raise SchemaVersionError(
+            f"search checkpoint {path} has version {version!r}; this warmnas reads up to "
+            f"{CHECKPOINT_VERSION}: upgrade warmnas or start the search over")
+    missing = [k for k in _CHECKPOINT_KEYS if k not in state]
+    seeds = state.get("seeds")
+    if not missing and not (isinstance(state["config"], dict) and isinstance(seeds, dict)
+                            and all(isinstance(seeds.get(k), int) for k in _SEED_KEYS)):
+        missing = ["config/seeds"]
+    if missing:
+        raise CorruptDatabaseError(
+            f"search checkpoint {path} is incomplete (missing or damaged: {missing}): {fix}")
+    return state
+
+
+def _check_config(path: Path, state: dict[str, Any], config: dict[str, Any]) -> None:
+    """Raise InputError listing every setting where the checkpoint and this search differ."""
+    saved = {k: v for k, v in state["config"].items() if k != "seeds"}
+    mine = {k: v for k, v in config.items() if k != "seeds"}
+    diffs = []
+    for key in sorted(set(saved) | set(mine)):
+        a, b = saved.get(key, "<absent>"), mine.get(key, "<absent>")
+        if a != b:
+            if key == "data":
+                diffs.append("data: other images, labels, split or normalisation")
+            elif key == "init_alpha":
+                diffs.append("init_alpha: other initial alphas")
+            else:
+                diffs.append(f"{key}: checkpoint {a!r}, this search {b!r}")
+    if "seeds" in config and dict(config["seeds"]) != dict(state["seeds"]):
+        diffs.append("random_state: the checkpoint was written with another random_state")
+    if diffs:
+        raise InputError(
+            f"checkpoint {path} was written by another search ({'; '.join(diffs)}). Resume with "
+            "the settings, data and random_state it was written with, or delete it (or use "
+            "another checkpoint_dir) to start a new search")
+
+
+def _atomic_save(obj: dict[str, Any], path: Path) -> None:
+    """``torch.save`` to a temporary file beside ``path``, fsync, then ``os.replace``: a kill
+    or an error at any moment leaves either the old file or the new one, never a torn one."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise StorageError(f"cannot write checkpoint {path}: {exc}; pass a writable "
+                           "checkpoint_dir") from exc
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(obj, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise StorageError(f"could not write checkpoint {path} ({exc}); the previous "
+                               "checkpoint there, if any, is unchanged") from exc
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
 
 
 def _cycle(loader: BatchLoader) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -622,12 +1020,12 @@ def _cycle(loader: BatchLoader) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         yield from loader
 
 
-def _progress_bar(progress: bool | None, total: int) -> Any:
+def _progress_bar(progress: bool | None, total: int, initial: int = 0) -> Any:
     if progress is False:
         return None
     try:
         from tqdm.auto import tqdm
     except ImportError:  # pragma: no cover - tqdm is a dependency
         return None
-    return tqdm(total=total, desc="search", unit="it", disable=None if progress is None else False,
-                leave=False)
+    return tqdm(total=total, initial=initial, desc="search", unit="it",
+                disable=None if progress is None else False, leave=False)
