@@ -25,10 +25,21 @@ Subcommands:
 Each timing line also prints the 1-minute load average. ``--smoke`` runs everything on a tiny
 subset (CPU works) to test the script itself.
 
+Long NB201 searches over several GPU calls: ``--checkpoint-dir DIR`` saves each seed's search
+state to ``DIR/seed<S>/search_state.pt`` after every epoch (atomically) and resumes from it when
+it is there; ``--resume-from DIR2`` reads ``DIR2/seed<S>/search_state.pt`` when ``DIR`` has none
+(a checkpoint folder brought back from an earlier call). With ``--max-time-s`` each seed stops
+at an epoch boundary; its JSON then says ``"finished": false`` with ``epochs_done`` /
+``epochs_planned`` and only the current cell (``current_arch``, not a result); only a finished
+search gets ``arch`` and its table ``lookup``. See docs/nas.md ("Running a long search over
+several GPU calls").
+
 Example (GPU machine)::
 
     python bench/nas_gpu.py all --data-dir .gpu-data --out results/nas --device cuda
     python bench/nas_gpu.py quick --data-dir .gpu-data --out "$OUT"   # check + short search
+    python bench/nas_gpu.py nb201 --data-dir .gpu-data --out "$OUT" --layers 2 --epochs 50 \
+        --checkpoint-dir "$OUT/ckpt" --resume-from .nas-ckpt --max-time-s 480   # call after call
 """
 
 from __future__ import annotations
@@ -50,7 +61,7 @@ import torch  # noqa: E402
 
 from warmnas.nas.data import ImageData, load_cifar10, search_split  # noqa: E402
 from warmnas.nas.nb201 import NB201Table  # noqa: E402
-from warmnas.nas.search import DARTSSearch  # noqa: E402
+from warmnas.nas.search import CHECKPOINT_NAME, DARTSSearch  # noqa: E402
 
 ANCHORS = {"DARTS-V1": 54.30, "GDAS": 93.61, "DrNAS": 94.36, "optimum": 94.37}
 
@@ -85,14 +96,30 @@ def _write_json(path: Path, payload: dict[str, Any]) -> None:
 
 
 # ------------------------------------------------------------------------------------ NB201
+def _seed_checkpoints(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
+    """(folder this seed writes its checkpoint to, checkpoint file to resume from or None)."""
+    ckpt_dir = Path(args.checkpoint_dir) / f"seed{args.seed}" if args.checkpoint_dir else None
+    if ckpt_dir is not None and (ckpt_dir / CHECKPOINT_NAME).is_file():
+        return ckpt_dir, ckpt_dir / CHECKPOINT_NAME  # a restart within the same call
+    if args.resume_from:
+        source = Path(args.resume_from) / f"seed{args.seed}" / CHECKPOINT_NAME
+        if source.is_file():
+            return ckpt_dir, source
+        print(f"seed {args.seed}: no checkpoint at {source}, starting a new search", flush=True)
+    return ckpt_dir, None
+
+
 def cmd_nb201_seed(args: argparse.Namespace) -> int:
     train, valid = _load(args)
     table = NB201Table.load(args.data_dir)
     out = Path(args.json)
+    ckpt_dir, resume = _seed_checkpoints(args)
     meta = {"seed": args.seed, "method": args.method, "epochs": args.epochs, "fp32": args.fp32,
             "batch_size": args.batch_size, "lr": args.lr, "arch_lr": args.arch_lr,
             "arch_weight_decay": args.arch_weight_decay, "warmup_epochs": args.warmup_epochs,
             "C": args.C, "layers": args.layers, "max_time_s": args.max_time_s,
+            "checkpoint_dir": None if ckpt_dir is None else str(ckpt_dir),
+            "resumed_from": None if resume is None else str(resume),
             "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu"}
     t0 = time.perf_counter()
 
@@ -102,7 +129,8 @@ def cmd_nb201_seed(args: argparse.Namespace) -> int:
               f"loss {record['train_loss']:.3f}/{record['valid_loss'] or float('nan'):.3f} "
               f"H {record['alpha_entropy']['cell']:.3f} {record['genotype']} "
               f"c10 {nb.get('cifar10', float('nan')):.2f}", flush=True)
-        _write_json(out, {**meta, "history": search.history_, "done": False,
+        _write_json(out, {**meta, "history": search.history_, "done": False, "finished": False,
+                          "epochs_done": len(search.history_), "epochs_planned": args.epochs,
                           "elapsed_s": time.perf_counter() - t0})
 
     search = DARTSSearch(
@@ -110,20 +138,31 @@ def cmd_nb201_seed(args: argparse.Namespace) -> int:
         lr=args.lr, arch_lr=args.arch_lr, arch_weight_decay=args.arch_weight_decay,
         warmup_epochs=args.warmup_epochs, device=args.device, random_state=args.seed,
         max_steps_per_epoch=2 if args.smoke else None, max_time_s=args.max_time_s,
+        checkpoint_dir=ckpt_dir, checkpoint_every=1,
         nb201_table=table, callback=flush, progress=False,
         autocast=False if args.fp32 else "auto", channels_last=False if args.fp32 else "auto",
         C=4 if args.smoke else args.C, layers=1 if args.smoke else args.layers)
-    search.fit(train, valid)
-    found = table.lookup(str(search.genotype_))
-    res = {**meta, "history": search.history_, "done": True, "arch": search.genotype_,
-           "lookup": found, "search_time_s": search.search_time_s_,
-           "elapsed_s": time.perf_counter() - t0, "stopped_early": search.stopped_early_,
-           "alphas": {k: v.tolist() for k, v in search.alphas_.items()}}
+    search.fit(train, valid, resume_from=resume)
+    res: dict[str, Any] = {
+        **meta, "history": search.history_, "done": True, "finished": search.finished_,
+        "epochs_done": search.epochs_done_, "epochs_planned": args.epochs,
+        "search_time_s": search.total_search_time_s_,
+        "call_search_time_s": search.search_time_s_, "elapsed_s": time.perf_counter() - t0,
+        "stopped_early": search.stopped_early_,
+        "alphas": {k: v.tolist() for k, v in search.alphas_.items()}}
+    if search.finished_:
+        found = table.lookup(str(search.genotype_))
+        res.update(arch=search.genotype_, lookup=found)
+        print(f"seed {args.seed} done: {found['arch']} index {found['index']} "
+              f"c10 {found['cifar10']:.2f} c100 {found['cifar100']:.2f} "
+              f"in16 {found['imagenet16_120']:.2f} search {search.total_search_time_s_ / 60:.2f} "
+              "min", flush=True)
+    else:
+        res["current_arch"] = search.genotype_  # where the alphas are now: not a result
+        where = f"state in {ckpt_dir}" if ckpt_dir is not None else "no --checkpoint-dir: lost"
+        print(f"seed {args.seed} incomplete: {search.epochs_done_}/{args.epochs} epochs "
+              f"({where}); current cell (not a result) {search.genotype_}", flush=True)
     _write_json(out, res)
-    print(f"seed {args.seed} done: {found['arch']} index {found['index']} "
-          f"c10 {found['cifar10']:.2f} c100 {found['cifar100']:.2f} "
-          f"in16 {found['imagenet16_120']:.2f} search {search.search_time_s_ / 60:.2f} min",
-          flush=True)
     return 0
 
 
@@ -166,10 +205,13 @@ def cmd_nb201(args: argparse.Namespace) -> int:
             print(f"{seed:>4} failed (exit {code}), no result")
             continue
         res = json.loads(path.read_text())
-        if not res.get("done"):
+        if not res.get("done") or not res.get("finished", True):
             hist = res.get("history") or [{}]
-            print(f"{seed:>4} incomplete (exit {code}) after {len(res.get('history', []))} "
-                  f"epochs; last {hist[-1].get('genotype')}")
+            ckpt = res.get("checkpoint_dir")
+            print(f"{seed:>4} incomplete (exit {code}): {len(res.get('history', []))}/"
+                  f"{res.get('epochs')} epochs; current cell (not a result) "
+                  f"{hist[-1].get('genotype')}"
+                  + (f"; resume from {ckpt}" if ckpt else "; no checkpoint (--checkpoint-dir)"))
             continue
         lk = res["lookup"]
         accs.append(lk["cifar10"])
@@ -330,6 +372,9 @@ def _common(args: argparse.Namespace) -> list[str]:
         out.append("--smoke")
     if args.max_time_s:
         out += ["--max-time-s", str(args.max_time_s)]
+    for opt in ("checkpoint_dir", "resume_from"):
+        if getattr(args, opt, None):
+            out += ["--" + opt.replace("_", "-"), str(getattr(args, opt))]
     return out
 
 
@@ -359,6 +404,12 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--C", type=int, default=16, help="NB201 supernet initial channels")
         p.add_argument("--layers", type=int, default=5,
                        help="NB201 supernet search cells per stage (5 as in NB201; fewer = proxy)")
+        p.add_argument("--checkpoint-dir", default=None,
+                       help="NB201: save each seed's search state to DIR/seed<S>/ after every "
+                            "epoch, and resume from it when it is there")
+        p.add_argument("--resume-from", default=None,
+                       help="NB201: resume from DIR/seed<S>/search_state.pt (a checkpoint folder "
+                            "of an earlier call) when --checkpoint-dir has none")
 
     def time_opts(p: argparse.ArgumentParser) -> None:
         p.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
