@@ -47,6 +47,9 @@ def register(commands: Any) -> None:
                    help="use only this many training images (quick runs)")
     p.add_argument("--max-steps-per-epoch", type=int, default=None)
     p.add_argument("--max-time", type=float, default=None, help="wall-time budget in seconds")
+    p.add_argument("--checkpoint-dir", type=Path, default=None,
+                   help="save the search state here after every epoch (and when --max-time "
+                        "stops it); a later run with the same options continues from it")
     p.add_argument("--init-alpha", type=Path, default=None,
                    help="JSON file {key: [[logits]]} to warm-start the alphas")
     p.add_argument("--device", default="cpu")
@@ -113,7 +116,7 @@ def _search(args: argparse.Namespace) -> int:
         epochs=args.epochs, warmup_epochs=args.warmup_epochs, batch_size=args.batch_size,
         C=args.C, layers=args.layers, lr=args.lr, arch_lr=args.arch_lr, device=args.device,
         max_steps_per_epoch=args.max_steps_per_epoch, max_time_s=args.max_time,
-        nb201_table=table, random_state=args.seed,
+        nb201_table=table, random_state=args.seed, checkpoint_dir=args.checkpoint_dir,
         progress=False if args.no_progress else None)
     search.fit(train)
     result = search.result()
@@ -124,6 +127,9 @@ def _search(args: argparse.Namespace) -> int:
         return 0
     print(f"space {result['space']}  method {result['method']}  epochs {len(result['history'])}"
           f"  {result['search_time_s']:.1f}s")
+    if not result.get("finished", True):
+        print(f"not finished: {result['epochs_done']} of {result['epochs_planned']} epochs; "
+              "run the same command again to continue from --checkpoint-dir")
     print(f"genotype: {result['genotype']}")
     if "nb201" in result:
         nb = result["nb201"]

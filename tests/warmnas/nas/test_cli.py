@@ -41,6 +41,28 @@ def test_nas_search_darts_text(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "genotype: Genotype(normal=[" in capsys.readouterr().out
 
 
+def test_nas_search_checkpoint_dir_continues(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    data = str(_npz(tmp_path))
+    common = ["nas", "search", "--space", "nb201", "--data", data, "--method", "drnas",
+              "--C", "4", "--layers", "1", "--batch-size", "8", "--max-steps-per-epoch", "2",
+              "--no-progress", "--json"]
+    assert main(common + ["--epochs", "3"]) == 0
+    whole = json.loads(capsys.readouterr().out)
+    ckpt = tmp_path / "ckpt"
+    # first call stops after epoch 1 (any positive budget is exceeded by then)
+    assert main(common + ["--epochs", "3", "--checkpoint-dir", str(ckpt),
+                          "--max-time", "1e-9"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert not first["finished"] and first["epochs_done"] == 1
+    assert main(common + ["--epochs", "3", "--checkpoint-dir", str(ckpt)]) == 0
+    resumed = json.loads(capsys.readouterr().out)
+    assert resumed["finished"] and resumed["epochs_done"] == 3
+    assert resumed["resumed_from"] and len(resumed["history"]) == 3  # continued, not restarted
+    assert resumed["alphas"] == whole["alphas"]
+    assert resumed["genotype"] == whole["genotype"]
+
+
 def test_nas_search_bad_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["nas", "search", "--data", str(tmp_path / "missing.npz")])
     assert code == 2
