@@ -495,7 +495,20 @@ class DartsSupernet(Supernet):
 
     def forward(self, x: torch.Tensor, weights: Mapping[str, torch.Tensor] | None = None
                 ) -> torch.Tensor:
-        """Logits ``(B, num_classes)`` for images ``x`` of shape ``(B, in_channels, H, W)``."""
+        """Logits ``(B, num_classes)`` for images ``x`` of shape ``(B, in_channels, H, W)``.
+
+        Raises:
+            InputError: ``H`` or ``W`` not divisible by ``2 ** (number of reduction cells)``
+                (each reduction halves them with two offset stride-2 grids, as in DARTS).
+        """
+        n_red = len({self.layers // 3, 2 * self.layers // 3})
+        if x.shape[-1] % 2**n_red or x.shape[-2] % 2**n_red:
+            raise InputError(
+                f"the DARTS supernet with {self.layers} cells halves the image size "
+                f"{n_red} time(s), so H and W must be divisible by {2**n_red}; got "
+                f"{tuple(x.shape[-2:])}. Resize or crop the images (e.g. to "
+                f"{x.shape[-2] // 2**n_red * 2**n_red}x{x.shape[-1] // 2**n_red * 2**n_red})."
+            )
         w = self._weights(weights)
         s0 = s1 = self.stem(x)
         for cell in self.cells:

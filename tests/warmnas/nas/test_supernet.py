@@ -76,3 +76,11 @@ def test_init_alpha_and_genotype() -> None:
         build_supernet("nb201", C=4, layers=1, init_alpha={"normal": torch.zeros(14, 8)})
     with pytest.raises(InputError, match="impl must be"):
         build_supernet("nb201", impl="fast")
+
+
+@pytest.mark.parametrize("impl", ["batched", "reference"])
+def test_darts_odd_size_after_reduction_is_a_clear_error(impl: str) -> None:
+    net = build_supernet("darts", C=4, layers=3, num_classes=2, impl=impl)
+    with pytest.raises(InputError, match=r"divisible by 4; got \(14, 14\).*12x12"):
+        net(torch.zeros(2, 3, 14, 14))
+    assert net(torch.zeros(2, 3, 16, 16)).shape == (2, 2)
