@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 import torch
+
+
+def tiny_images(n: int = 48, k: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` random 8x8 RGB images (uint8, NHWC) in ``k`` classes the red channel tells apart."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, k, size=n)
+    X = rng.integers(0, 256, size=(n, 8, 8, 3)).astype(np.uint8)
+    X[..., 0] = np.clip(X[..., 0].astype(int) // 2 + 60 * y[:, None, None], 0, 255)
+    return X, y
 
 
 @pytest.fixture(autouse=True)

@@ -10,13 +10,7 @@ from warmnas.errors import InputError, InputTypeError, NotFittedError
 from warmnas.nas.genotype import Genotype
 from warmnas.nas.search import DARTSSearch, alpha_entropy, mixing_weights
 
-
-def _data(n: int = 48, k: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, k, size=n)
-    X = rng.integers(0, 256, size=(n, 8, 8, 3)).astype(np.uint8)
-    X[..., 0] = np.clip(X[..., 0].astype(int) // 2 + 60 * y[:, None, None], 0, 255)
-    return X, y
+from .conftest import tiny_images
 
 
 @pytest.mark.parametrize("space,method,order", [
@@ -24,7 +18,7 @@ def _data(n: int = 48, k: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarra
     ("darts", "darts", 1), ("darts", "drnas", 1), ("darts", "darts", 2),
 ])
 def test_tiny_search_changes_alpha(space: str, method: str, order: int) -> None:
-    X, y = _data()
+    X, y = tiny_images()
     init = {"cell": torch.zeros(6, 5)} if space == "nb201" else \
         {"normal": torch.zeros(14, 8), "reduce": torch.zeros(14, 8)}
     s = DARTSSearch(space, method=method, order=order, init_alpha=init, epochs=2, batch_size=8,
@@ -46,7 +40,7 @@ def test_tiny_search_changes_alpha(space: str, method: str, order: int) -> None:
 
 
 def test_same_seed_same_search() -> None:
-    X, y = _data()
+    X, y = tiny_images()
     kw = dict(method="drnas", epochs=1, batch_size=8, C=4, layers=1, max_steps_per_epoch=3,
               progress=False)
     a = DARTSSearch("nb201", random_state=3, **kw).fit((X, y))
@@ -57,7 +51,7 @@ def test_same_seed_same_search() -> None:
 
 
 def test_warmup_freezes_alpha_and_latency_penalty_is_used() -> None:
-    X, y = _data()
+    X, y = tiny_images()
     init = {"cell": torch.zeros(6, 5)}
     s = DARTSSearch("nb201", init_alpha=init, epochs=1, warmup_epochs=1, batch_size=8, C=4,
                     layers=1, max_steps_per_epoch=2, random_state=0, progress=False).fit((X, y))
@@ -110,7 +104,7 @@ def test_dirichlet_gradient_matches_torch() -> None:
 
 
 def test_bad_settings_and_data() -> None:
-    X, y = _data()
+    X, y = tiny_images()
     with pytest.raises(InputError, match="method must be one of"):
         DARTSSearch("nb201", method="enas").fit((X, y))
     with pytest.raises(InputError, match="order=2 .* method='darts' only"):

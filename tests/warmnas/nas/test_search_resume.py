@@ -27,16 +27,10 @@ from warmnas.errors import (
 from warmnas.nas.data import ImageData
 from warmnas.nas.search import CHECKPOINT_NAME, DARTSSearch
 
+from .conftest import tiny_images
+
 REPO = Path(__file__).resolve().parents[3]
 TINY = 1e-9  # a time budget every epoch exceeds: the search stops after each epoch
-
-
-def _data(n: int = 48, k: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, k, size=n)
-    X = rng.integers(0, 256, size=(n, 8, 8, 3)).astype(np.uint8)
-    X[..., 0] = np.clip(X[..., 0].astype(int) // 2 + 60 * y[:, None, None], 0, 255)
-    return X, y
 
 
 def _kw(space: str = "nb201", **over: Any) -> dict[str, Any]:
@@ -70,7 +64,7 @@ def _assert_same_search(a: DARTSSearch, b: DARTSSearch) -> None:
 ])
 def test_stopped_and_resumed_equals_uninterrupted(tmp_path: Path, space: str, method: str,
                                                   order: int, warmup: int) -> None:
-    X, y = _data()
+    X, y = tiny_images()
     kw = _kw(space, method=method, order=order, warmup_epochs=warmup)
     full = DARTSSearch(space, **kw).fit((X, y))
     ckpt = tmp_path / "ckpt"
@@ -89,7 +83,7 @@ def test_stopped_and_resumed_equals_uninterrupted(tmp_path: Path, space: str, me
 
 
 def test_save_state_resume_from_and_finished_checkpoint(tmp_path: Path) -> None:
-    X, y = _data()
+    X, y = tiny_images()
     kw = _kw(method="drnas")
     full = DARTSSearch("nb201", **kw).fit((X, y))
     with pytest.raises(NotFittedError):
@@ -121,7 +115,7 @@ def test_save_state_resume_from_and_finished_checkpoint(tmp_path: Path) -> None:
 
 
 def test_checkpoint_every_and_none_seed(tmp_path: Path) -> None:
-    X, y = _data()
+    X, y = tiny_images()
     kw = _kw(method="gdas", random_state=None, epochs=4)
     saved_at = []
 
@@ -144,14 +138,14 @@ def test_checkpoint_every_and_none_seed(tmp_path: Path) -> None:
 
 
 def _one_epoch_checkpoint(tmp_path: Path, space: str = "nb201", **over: Any) -> Path:
-    X, y = _data()
+    X, y = tiny_images()
     d = tmp_path / f"ckpt-{space}"
     DARTSSearch(space, checkpoint_dir=d, max_time_s=TINY, **_kw(space, **over)).fit((X, y))
     return d / CHECKPOINT_NAME
 
 
 def test_corrupt_and_foreign_checkpoints_are_refused(tmp_path: Path) -> None:
-    X, y = _data()
+    X, y = tiny_images()
     good = _one_epoch_checkpoint(tmp_path)
     blob = good.read_bytes()
     truncated = tmp_path / "truncated.pt"
@@ -183,7 +177,7 @@ def test_corrupt_and_foreign_checkpoints_are_refused(tmp_path: Path) -> None:
 
 
 def test_checkpoint_of_another_search_is_refused(tmp_path: Path) -> None:
-    X, y = _data()
+    X, y = tiny_images()
     darts_ckpt = _one_epoch_checkpoint(tmp_path, "darts")
     with pytest.raises(InputError, match="space: checkpoint 'darts', this search 'nb201'.*"
                                          "delete it"):
@@ -193,7 +187,7 @@ def test_checkpoint_of_another_search_is_refused(tmp_path: Path) -> None:
         DARTSSearch("nb201", **_kw(lr=0.05)).fit((X, y), resume_from=nb)
     with pytest.raises(InputError, match="random_state: .*another random_state"):
         DARTSSearch("nb201", **_kw(random_state=1)).fit((X, y), resume_from=nb)
-    X2, y2 = _data(seed=1)
+    X2, y2 = tiny_images(seed=1)
     with pytest.raises(InputError, match="data: other images"):
         DARTSSearch("nb201", **_kw()).fit((X2, y2), resume_from=nb)
     # automatic resume from checkpoint_dir refuses too (nothing overwritten)
@@ -205,7 +199,7 @@ def test_checkpoint_of_another_search_is_refused(tmp_path: Path) -> None:
 
 def test_failed_save_keeps_previous_checkpoint(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    X, y = _data()
+    X, y = tiny_images()
     kw = _kw(method="drnas")
     full = DARTSSearch("nb201", **kw).fit((X, y))
     ckpt = _one_epoch_checkpoint(tmp_path, method="drnas")
@@ -229,7 +223,7 @@ def test_failed_save_keeps_previous_checkpoint(tmp_path: Path,
 def test_restore_copies_in_place(tmp_path: Path) -> None:
     """CUDA graphs read fixed addresses: a restore must copy into the live tensors, never
     replace them (checked here on CPU through the tensors' data pointers)."""
-    X, y = _data()
+    X, y = tiny_images()
     later = _one_epoch_checkpoint(tmp_path, method="drnas", epochs=2)
     s = DARTSSearch("nb201", max_time_s=None, **_kw(method="drnas", epochs=1)).fit((X, y))
     run = s._run
@@ -266,7 +260,7 @@ def test_bench_nb201_seed_resumes_over_calls(tmp_path: Path, shared_data: Path,
     resumes from a copy of it (--resume-from) and writes OUT2/ckpt; its result equals one
     uninterrupted call's. Tiny random images stand in for CIFAR-10 (--smoke sizes)."""
     bench = _bench()
-    X, y = _data(n=64, k=10)
+    X, y = tiny_images(n=64, k=10)
     data = ImageData.from_arrays(X, y)
     monkeypatch.setattr(bench, "_load", lambda args: (data.subset(np.arange(32)),
                                                      data.subset(np.arange(32, 64))))
