@@ -147,7 +147,9 @@ class PMFWarmStarter(WarmStarter):
     task's offset and scale; 3 seeds were on par, 5 worse).
 
     Args:
-        n_latent: latent dimensions ``Q`` of the configuration embedding.
+        n_latent: latent dimensions ``Q`` of the configuration embedding (10 suits Oboe's 219
+            configurations; on spaces of about 100 or fewer, 5 did better in a post-hoc check,
+            see docs/warmstart.md).
         n_init: configurations taken from the seed order (kNN, or the greedy portfolio without
             meta-features) before the posterior takes over.
         n_iter: Adam steps of the marginal-likelihood fit.
