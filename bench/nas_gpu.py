@@ -117,7 +117,8 @@ def cmd_nb201_seed(args: argparse.Namespace) -> int:
     meta = {"seed": args.seed, "method": args.method, "epochs": args.epochs, "fp32": args.fp32,
             "batch_size": args.batch_size, "lr": args.lr, "arch_lr": args.arch_lr,
             "arch_weight_decay": args.arch_weight_decay, "warmup_epochs": args.warmup_epochs,
-            "C": args.C, "layers": args.layers, "max_time_s": args.max_time_s,
+            "C": 4 if args.smoke else args.C, "layers": 1 if args.smoke else args.layers,
+            "max_time_s": args.max_time_s,
             "checkpoint_dir": None if ckpt_dir is None else str(ckpt_dir),
             "resumed_from": None if resume is None else str(resume),
             "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu"}
@@ -141,7 +142,7 @@ def cmd_nb201_seed(args: argparse.Namespace) -> int:
         checkpoint_dir=ckpt_dir, checkpoint_every=1,
         nb201_table=table, callback=flush, progress=False,
         autocast=False if args.fp32 else "auto", channels_last=False if args.fp32 else "auto",
-        C=4 if args.smoke else args.C, layers=1 if args.smoke else args.layers)
+        C=meta["C"], layers=meta["layers"])
     search.fit(train, valid, resume_from=resume)
     res: dict[str, Any] = {
         **meta, "history": search.history_, "done": True, "finished": search.finished_,
