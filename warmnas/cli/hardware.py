@@ -12,14 +12,13 @@ hardware-aware search.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from warmnas._io import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -108,19 +107,6 @@ def _data_dir(arg: str | None) -> Path:
     from warmnas.nas.data import default_data_dir
 
     return Path(arg) if arg else default_data_dir()
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def run_measure(args: argparse.Namespace) -> int:
@@ -240,7 +226,8 @@ def run_fit_latency(args: argparse.Namespace) -> int:
     model = FewShotLatencyPredictor(method=args.method).fit(reference, np.asarray(idx), ms, ops=ops)
     pred = model.predict()
     lines = ["index,latency_ms"] + [f"{i},{v:.6g}" for i, v in enumerate(pred)]
-    _atomic_write(Path(args.out), "\n".join(lines) + "\n")
+    text = "\n".join(lines) + "\n"
+    atomic_write(args.out, lambda fh: fh.write(text), binary=False)
     print(f"wrote {len(pred)} predictions to {args.out} (method {model.method_}, "
           f"{len(files)} reference devices, {len(idx)} samples)")
     return 0

@@ -31,7 +31,6 @@ import logging
 import math
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from warmnas._io import atomic_write
 from warmnas._random import RandomState, check_random_state, derive_seed
 from warmnas.errors import (
     CorruptDatabaseError,
@@ -648,18 +648,8 @@ class MeasuredLatencyTable:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the table as JSON atomically (a temporary file renamed into place)."""
-        out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as fh:
-                json.dump(self.to_dict(), fh, indent=1)
-            os.replace(tmp, out)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        return out
+        data = self.to_dict()
+        return atomic_write(path, lambda fh: json.dump(data, fh, indent=1), binary=False)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> MeasuredLatencyTable:

@@ -15,6 +15,7 @@ search splits and GPU-side augmentation.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -30,6 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from warmnas._io import atomic_write
 from warmnas._random import RandomState, check_random_state
 from warmnas.errors import CorruptDatabaseError, InputError, InputTypeError, MissingDataError
 
@@ -167,14 +169,10 @@ def load_cifar10(data_dir: str | os.PathLike[str] | None = None, *,
                 x = _decode_chunk(blobs)
             arrays[f"{split}_x"] = x
             arrays[f"{split}_y"] = np.array([c for c, _, _ in items], dtype=np.int64)
-        folder.mkdir(parents=True, exist_ok=True)
         for name in names:
-            tmp = folder / f".{name}.{os.getpid()}.npy"
-            np.save(tmp, arrays[name])
-            os.replace(tmp, folder / f"{name}.npy")
-        tmp = folder / f".done.{os.getpid()}"
-        tmp.write_text(json.dumps({"source": tarball.name, "version": _CACHE_VERSION}))
-        os.replace(tmp, done)
+            atomic_write(folder / f"{name}.npy", functools.partial(np.save, arr=arrays[name]))
+        marker = json.dumps({"source": tarball.name, "version": _CACHE_VERSION})
+        atomic_write(done, lambda fh: fh.write(marker), binary=False)
     out = []
     for name in names:
         try:

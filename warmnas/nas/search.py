@@ -39,7 +39,6 @@ import json
 import logging
 import math
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -49,6 +48,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from warmnas._io import atomic_write
 from warmnas._random import RandomState, check_random_state, derive_seed, torch_generator
 from warmnas.errors import (
     CorruptDatabaseError,
@@ -985,34 +985,14 @@ def _check_config(path: Path, state: dict[str, Any], config: dict[str, Any]) -> 
 
 
 def _atomic_save(obj: dict[str, Any], path: Path) -> None:
-    """``torch.save`` to a temporary file beside ``path``, fsync, then ``os.replace``: a kill
-    or an error at any moment leaves either the old file or the new one, never a torn one."""
+    """``torch.save`` through :func:`warmnas._io.atomic_write` (durable): a kill or an error at
+    any moment leaves either the old file or the new one, never a torn one."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        atomic_write(path, lambda fh: torch.save(obj, fh), durable=True)
     except OSError as exc:
-        raise StorageError(f"cannot write checkpoint {path}: {exc}; pass a writable "
+        raise StorageError(f"could not write checkpoint {path} ({exc}); the previous "
+                           "checkpoint there, if any, is unchanged; pass a writable "
                            "checkpoint_dir") from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(obj, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise StorageError(f"could not write checkpoint {path} ({exc}); the previous "
-                               "checkpoint there, if any, is unchanged") from exc
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
 
 
 def _cycle(loader: BatchLoader) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:

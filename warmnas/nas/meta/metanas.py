@@ -45,6 +45,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from warmnas._io import atomic_write
 from warmnas._random import RandomState, check_random_state, derive_seed, torch_generator
 from warmnas.errors import (
     CorruptDatabaseError,
@@ -779,14 +780,9 @@ class MetaNAS:
         folder.mkdir(parents=True, exist_ok=True)
         named = dict(self.model_.named_parameters())
         weights = {n: named[n].detach().cpu().clone() for n in self._fnet.weight_names}
-        tmp = folder / f".weights.{os.getpid()}.pt"
-        torch.save(weights, tmp)
-        os.replace(tmp, folder / "weights.pt")
+        atomic_write(folder / "weights.pt", lambda fh: torch.save(weights, fh))
         alphas = {k: v.numpy().astype(np.float32) for k, v in self.meta_alphas_.items()}
-        tmp = folder / f".alphas.{os.getpid()}.npz"
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **alphas)  # type: ignore[arg-type]
-        os.replace(tmp, folder / "alphas.npz")
+        atomic_write(folder / "alphas.npz", lambda fh: np.savez(fh, **alphas))  # type: ignore[arg-type]
         geno = self.genotype_
         _atomic_text(folder / "genotype.json",
                      json.dumps(architecture_to_dict(geno) if geno is not None else None,
@@ -967,9 +963,7 @@ def _json_default(value: Any) -> Any:
 
 
 def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    atomic_write(path, lambda fh: fh.write(text), binary=False)
 
 
 def _progress(progress: bool | None, total: int, desc: str) -> Any:

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from warmnas._io import atomic_write
 from warmnas.errors import CorruptDatabaseError, InputError, MissingDataError
 from warmnas.nas.meta.tasks import ClassTaskDistribution
 
@@ -197,12 +198,9 @@ def load_omniglot(data_dir: str | os.PathLike[str] | None = None, *, size: int =
             ) from exc
     logger.info("decoding Omniglot %s into %s (once)", [p.name for p in paths], target)
     data = _decode(paths, size)
-    cache.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.stem}.{os.getpid()}.npz")
     meta = json.dumps({"alphabets": list(data.alphabets), "characters": list(data.characters),
                        "version": _CACHE_VERSION, "size": size})
-    np.savez(tmp, images=data.images, meta=np.array(meta))
-    os.replace(tmp, target)
+    atomic_write(target, lambda fh: np.savez(fh, images=data.images, meta=np.array(meta)))
     return data
 
 
