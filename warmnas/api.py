@@ -467,12 +467,7 @@ def warm_start(
             f"{f' in space {space!r}' if space else ''}; nothing to warm-start from."
         )
     direction = database.metric_direction(used_metric)
-    if n_configs > perf.shape[1]:
-        raise InputError(
-            f"n_configs={n_configs} is larger than the configuration space: the meta-database "
-            f"has {perf.shape[1]} configurations for metric {used_metric!r}; ask for at most "
-            f"{perf.shape[1]}."
-        )
+    _check_n_configs(n_configs, perf, used_metric, space)
 
     needs_features = name in ("knn", "pmf")
     query: pd.Series | None = None
@@ -500,21 +495,17 @@ def warm_start(
             "meta_features=..., or use method='portfolio'."
         )
 
-    if isinstance(method, WarmStarter):
-        starter = _check_starter(method, perf)
-    else:
-        feats = None
-        if needs_features:
-            feats = database.meta_features("autosklearn")
-            feats = feats.loc[feats.index.intersection(perf.index)]
-            if feats.shape[0] == 0:
-                raise InputError(
-                    "the meta-database has no meta-features (view 'autosklearn') for the tasks "
-                    f"of metric {used_metric!r}; method {name!r} needs them. Use "
-                    "method='portfolio' or add meta-features."
-                )
-        starter = make_starter(name, **dict(starter_params or {}))
-        starter.fit(perf, feats, direction=direction)  # type: ignore[arg-type]
+    feats = None
+    if needs_features and not isinstance(method, WarmStarter):
+        feats = database.meta_features("autosklearn")
+        feats = feats.loc[feats.index.intersection(perf.index)]
+        if feats.shape[0] == 0:
+            raise InputError(
+                "the meta-database has no meta-features (view 'autosklearn') for the tasks "
+                f"of metric {used_metric!r}; method {name!r} needs them. Use "
+                "method='portfolio' or add meta-features."
+            )
+    starter = _fitted_starter(method, perf, feats, direction, starter_params)
     sugg = starter.suggest(
         query if needs_features or (query is not None and starter.meta_features_ is not None)
         else None,
@@ -530,15 +521,20 @@ def warm_start(
     return ws
 
 
-def _check_starter(starter: WarmStarter, perf: pd.DataFrame) -> WarmStarter:
-    """A user's fitted warm starter, checked against the database's matrix."""
-    starter._check_fitted()
-    if list(starter.config_ids_) != [str(c) for c in perf.columns]:
-        raise InputError(
-            "the given warm starter was fitted on another performance matrix (other "
-            "configurations) than the database's for this metric; refit it on "
-            "db.performance_matrix(metric)."
-        )
+def _fitted_starter(method: str | WarmStarter, perf: pd.DataFrame, feats: pd.DataFrame | None,
+                    direction: str, params: Mapping[str, Any] | None) -> WarmStarter:
+    """The named warm starter fitted on ``perf``, or a user's fitted one checked against it."""
+    if isinstance(method, WarmStarter):
+        method._check_fitted()
+        if list(method.config_ids_) != [str(c) for c in perf.columns]:
+            raise InputError(
+                "the given warm starter was fitted on another performance matrix (other "
+                "configurations) than the database's for this metric; refit it on "
+                "db.performance_matrix(metric)."
+            )
+        return method
+    starter: WarmStarter = make_starter(method, **dict(params or {}))
+    starter.fit(perf, feats, direction=direction)  # type: ignore[arg-type]
     return starter
 
 
@@ -561,6 +557,16 @@ def _from_suggestion(sugg: Any, database: Any, *, starter: WarmStarter, metric: 
         _observed={str(k): float(v) for k, v in (observed or {}).items()},
         _resolver=database.config,
     )
+
+
+def _check_n_configs(n_configs: int, perf: pd.DataFrame, metric: str, space: str | None) -> None:
+    if n_configs > perf.shape[1]:
+        where = "" if space is None else f" of space {space!r}"
+        raise InputError(
+            f"n_configs={n_configs} is larger than the configuration space: the meta-database "
+            f"has {perf.shape[1]} configurations{where} for metric {metric!r}; ask for at most "
+            f"{perf.shape[1]}."
+        )
 
 
 def _matrix(database: Any, metric: str, space: str | None) -> pd.DataFrame:
@@ -609,18 +615,9 @@ def _warm_start_nas(
         )
     else:
         assert used_metric is not None
-        if n_configs > perf.shape[1]:
-            raise InputError(
-                f"n_configs={n_configs} is larger than the configuration space: the "
-                f"meta-database has {perf.shape[1]} configurations of space {space!r} for "
-                f"metric {used_metric!r}; ask for at most {perf.shape[1]}."
-            )
+        _check_n_configs(n_configs, perf, used_metric, space)
         direction = database.metric_direction(used_metric)
-        if isinstance(method, WarmStarter):
-            starter = _check_starter(method, perf)
-        else:
-            starter = make_starter(method, **dict(starter_params or {}))
-            starter.fit(perf, None, direction=direction)
+        starter = _fitted_starter(method, perf, None, direction, starter_params)
         sugg = starter.suggest(None, n_configs, observed=observed, random_state=random_state)
         ws = _from_suggestion(sugg, database, starter=starter, metric=used_metric, query=query,
                               space=space, observed=observed)
