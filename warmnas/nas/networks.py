@@ -22,7 +22,15 @@ from torch import nn
 from warmnas.errors import InputError, InputTypeError
 from warmnas.nas.genotype import Genotype, architecture_from_dict
 from warmnas.nas.nb201 import parse_arch
-from warmnas.nas.ops import FactorizedReduce, Identity, ReLUConvBN, ResNetBasicBlock, make_op
+from warmnas.nas.ops import (
+    FactorizedReduce,
+    Identity,
+    ReLUConvBN,
+    ResNetBasicBlock,
+    check_darts_image_size,
+    darts_reduction_cells,
+    make_op,
+)
 
 __all__ = ["build_network", "DartsNetwork", "NB201Network", "count_parameters", "drop_path"]
 
@@ -119,8 +127,10 @@ class DartsNetwork(nn.Module):
         reduction_prev = False
         C_aux = None
         self.aux_index = 2 * layers // 3
+        self.layers = layers
+        reductions = darts_reduction_cells(layers)
         for i in range(layers):
-            reduction = i in (layers // 3, 2 * layers // 3)
+            reduction = i in reductions
             if reduction:
                 C_curr *= 2
             cell = _DartsCell(genotype, C_pp, C_p, C_curr, reduction, reduction_prev)
@@ -137,7 +147,13 @@ class DartsNetwork(nn.Module):
     def forward_with_aux(self, x: torch.Tensor, drop_path_prob: float = 0.0,
                          generator: torch.Generator | None = None
                          ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Logits and auxiliary logits (``None`` in eval mode or without the head)."""
+        """Logits and auxiliary logits (``None`` in eval mode or without the head).
+
+        Raises:
+            InputError: an image size the reduction cells cannot halve
+                (:func:`~warmnas.nas.ops.check_darts_image_size`).
+        """
+        check_darts_image_size(x, self.layers)
         aux = None
         s0 = s1 = self.stem(x)
         for i, cell in enumerate(self.cells):

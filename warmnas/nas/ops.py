@@ -27,6 +27,8 @@ __all__ = [
     "SepConv",
     "DilConv",
     "FactorizedReduce",
+    "darts_reduction_cells",
+    "check_darts_image_size",
     "Pooling",
     "Zero",
     "Identity",
@@ -111,6 +113,32 @@ class FactorizedReduce(nn.Module):
         x = self.relu(x)
         out = torch.cat([self.conv_1(x), self.conv_2(x[:, :, 1:, 1:])], dim=1)
         return self.bn(out)
+
+
+def darts_reduction_cells(layers: int) -> frozenset[int]:
+    """Indices of the reduction cells of a DARTS network of ``layers`` cells (1/3 and 2/3 of
+    the depth, as in DARTS; one cell when they coincide)."""
+    return frozenset((layers // 3, 2 * layers // 3))
+
+
+def check_darts_image_size(x: torch.Tensor, layers: int) -> None:
+    """Raise if a DARTS network of ``layers`` cells cannot halve ``x``'s size at each reduction.
+
+    Each reduction halves H and W with two offset stride-2 grids (:class:`FactorizedReduce`),
+    which only line up on even sizes.
+
+    Raises:
+        InputError: ``H`` or ``W`` not divisible by ``2 ** (number of reduction cells)``.
+    """
+    n = len(darts_reduction_cells(layers))
+    m = 2**n
+    if x.shape[-1] % m or x.shape[-2] % m:
+        raise InputError(
+            f"a DARTS network with {layers} cells halves the image size {n} time(s), so H and "
+            f"W must be divisible by {m}; got "
+            f"{tuple(x.shape[-2:])}. Resize or crop the images (e.g. to "
+            f"{x.shape[-2] // m * m}x{x.shape[-1] // m * m})."
+        )
 
 
 class Pooling(nn.Module):

@@ -33,7 +33,13 @@ from torch import nn
 from warmnas._random import RandomState
 from warmnas.errors import InputError
 from warmnas.nas.genotype import Genotype, derive_architecture
-from warmnas.nas.ops import FactorizedReduce, ReLUConvBN, ResNetBasicBlock
+from warmnas.nas.ops import (
+    FactorizedReduce,
+    ReLUConvBN,
+    ResNetBasicBlock,
+    check_darts_image_size,
+    darts_reduction_cells,
+)
 from warmnas.nas.spaces import SearchSpace, get_space
 
 __all__ = ["Supernet", "DartsSupernet", "NB201Supernet", "build_supernet"]
@@ -481,8 +487,9 @@ class DartsSupernet(Supernet):
         self.cells = nn.ModuleList()
         reduction_prev = False
         cell_cls = _BatchedDartsCell if impl == "batched" else _RefDartsCell
+        reductions = darts_reduction_cells(layers)
         for i in range(layers):
-            reduction = i in (layers // 3, 2 * layers // 3)
+            reduction = i in reductions
             if reduction:
                 C_curr *= 2
             self.cells.append(cell_cls(self.space, C_pp, C_p, C_curr, reduction, reduction_prev,
@@ -501,14 +508,7 @@ class DartsSupernet(Supernet):
             InputError: ``H`` or ``W`` not divisible by ``2 ** (number of reduction cells)``
                 (each reduction halves them with two offset stride-2 grids, as in DARTS).
         """
-        n_red = len({self.layers // 3, 2 * self.layers // 3})
-        if x.shape[-1] % 2**n_red or x.shape[-2] % 2**n_red:
-            raise InputError(
-                f"the DARTS supernet with {self.layers} cells halves the image size "
-                f"{n_red} time(s), so H and W must be divisible by {2**n_red}; got "
-                f"{tuple(x.shape[-2:])}. Resize or crop the images (e.g. to "
-                f"{x.shape[-2] // 2**n_red * 2**n_red}x{x.shape[-1] // 2**n_red * 2**n_red})."
-            )
+        check_darts_image_size(x, self.layers)
         w = self._weights(weights)
         s0 = s1 = self.stem(x)
         for cell in self.cells:

@@ -45,3 +45,10 @@ def test_build_errors() -> None:
         build_network(ALL_CONV3, C=0)
     with pytest.raises(InputError, match="auxiliary heads exist only for DARTS"):
         build_network(ALL_CONV3, auxiliary=True)
+
+
+def test_darts_network_odd_size_after_reduction_is_a_clear_error() -> None:
+    net = build_network(DARTS_V2, space="darts", C=4, layers=3, num_classes=2)
+    with pytest.raises(InputError, match=r"divisible by 4; got \(14, 14\).*12x12"):
+        net(torch.zeros(2, 3, 14, 14))
+    assert net(torch.zeros(2, 3, 16, 16)).shape == (2, 2)
