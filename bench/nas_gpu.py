@@ -60,7 +60,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from warmnas.nas.data import ImageData, load_cifar10, search_split  # noqa: E402
-from warmnas.nas.nb201 import NB201Table  # noqa: E402
+from warmnas.nas.nb201 import NB201Table, derive_arch  # noqa: E402
 from warmnas.nas.search import CHECKPOINT_NAME, DARTSSearch  # noqa: E402
 
 ANCHORS = {"DARTS-V1": 54.30, "GDAS": 93.61, "DrNAS": 94.36, "optimum": 94.37}
@@ -152,8 +152,14 @@ def cmd_nb201_seed(args: argparse.Namespace) -> int:
         "stopped_early": search.stopped_early_,
         "alphas": {k: v.tolist() for k, v in search.alphas_.items()}}
     if search.finished_:
-        found = table.lookup(str(search.genotype_))
-        res.update(arch=search.genotype_, lookup=found)
+        # the cell by the rule chosen before the run (--derive), and by the other rule, labelled
+        rules = {"argmax": (), "no-none": ("none",)}
+        other = "no-none" if args.derive == "argmax" else "argmax"
+        arch = derive_arch(search.alphas_, exclude=rules[args.derive])
+        found = table.lookup(arch)
+        res.update(arch=arch, lookup=found, derive=args.derive, derive_other=other,
+                   lookup_other=table.lookup(derive_arch(search.alphas_,
+                                                         exclude=rules[other])))
         print(f"seed {args.seed} done: {found['arch']} index {found['index']} "
               f"c10 {found['cifar10']:.2f} c100 {found['cifar100']:.2f} "
               f"in16 {found['imagenet16_120']:.2f} search {search.total_search_time_s_ / 60:.2f} "
@@ -179,7 +185,7 @@ def cmd_nb201(args: argparse.Namespace) -> int:
     for seed, var in zip(args.seeds, variants):
         opts: dict[str, Any] = {k: getattr(args, k) for k in (
             "method", "epochs", "batch_size", "lr", "arch_lr", "arch_weight_decay",
-            "warmup_epochs", "fp32", "C", "layers")}
+            "warmup_epochs", "fp32", "C", "layers", "derive")}
         unknown = set(var) - set(opts)
         if unknown:
             raise SystemExit(f"unknown variant keys {sorted(unknown)}")
@@ -199,7 +205,8 @@ def cmd_nb201(args: argparse.Namespace) -> int:
           f"({wall / 60:.2f} min wall for all); anchors: "
           + ", ".join(f"{k} {v}" for k, v in ANCHORS.items()))
     print(f"{'seed':>4} {'index':>6} {'c10':>6} {'c100':>6} {'in16':>6} {'min':>5}  arch")
-    accs = []
+    accs: list[float] = []
+    others: list[tuple[int, str, dict[str, Any]]] = []
     for seed, code in zip(args.seeds, codes):
         path = out / f"nb201_seed{seed}.json"
         if not path.exists():
@@ -216,6 +223,8 @@ def cmd_nb201(args: argparse.Namespace) -> int:
             continue
         lk = res["lookup"]
         accs.append(lk["cifar10"])
+        if "lookup_other" in res:
+            others.append((seed, res["derive_other"], res["lookup_other"]))
         print(f"{seed:>4} {lk['index']:>6} {lk['cifar10']:6.2f} {lk['cifar100']:6.2f} "
               f"{lk['imagenet16_120']:6.2f} {res['search_time_s'] / 60:5.2f}  {lk['arch']}"
               f"  [{res['method']} bs {res['batch_size']} ep {len(res['history'])}/"
@@ -223,7 +232,14 @@ def cmd_nb201(args: argparse.Namespace) -> int:
               f"N {res.get('layers', 5)} C {res.get('C', 16)}]"
               + ("  (time budget hit)" if res.get("stopped_early") else ""))
     if accs:
-        print(f"mean CIFAR-10 {np.mean(accs):.2f} +- {np.std(accs):.2f} over {len(accs)} seeds")
+        print(f"mean CIFAR-10 {np.mean(accs):.2f} +- {np.std(accs):.2f} over {len(accs)} seeds "
+              f"(cells derived by --derive {args.derive})")
+    if others:
+        print("the same alphas read by the other derivation rule (not the rule chosen for this "
+              "run; for diagnosis):")
+        for seed, rule, lk in others:
+            print(f"{seed:>4} {lk['index']:>6} {lk['cifar10']:6.2f} {lk['cifar100']:6.2f} "
+                  f"{lk['imagenet16_120']:6.2f}        {lk['arch']}  [{rule}]")
     return 0 if all(c == 0 for c in codes) else 1
 
 
@@ -405,6 +421,10 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--C", type=int, default=16, help="NB201 supernet initial channels")
         p.add_argument("--layers", type=int, default=5,
                        help="NB201 supernet search cells per stage (5 as in NB201; fewer = proxy)")
+        p.add_argument("--derive", choices=("argmax", "no-none"), default="argmax",
+                       help="NB201: how the cell is read off the alphas: argmax over all 5 ops "
+                            "(NAS-Bench-201's code) or never 'none' (the DARTS paper's rule); "
+                            "the other rule is reported too, labelled")
         p.add_argument("--checkpoint-dir", default=None,
                        help="NB201: save each seed's search state to DIR/seed<S>/ after every "
                             "epoch, and resume from it when it is there")

@@ -123,14 +123,31 @@ def op_indices_to_arch(indices: Sequence[int]) -> str:
                          f"{list(indices)}") from exc
 
 
-def derive_arch(alphas: Mapping[str, Any]) -> str:
-    """The arch string of the argmax op on each edge (``none`` included, as in NB201's code).
+def derive_arch(alphas: Mapping[str, Any], exclude: Sequence[str] = ()) -> str:
+    """The arch string of the argmax op on each edge.
 
     Args:
         alphas: ``{"cell": (6, 5)}`` logits.
+        exclude: ops never chosen. The default ``()`` keeps ``none`` in the argmax, as in
+            NAS-Bench-201's own code; ``("none",)`` is the DARTS paper's rule (its genotypes
+            never hold a zero op), useful when ``none``'s weight tracks the output scale of
+            a mixed edge rather than its value (see docs/nas.md).
+
+    Raises:
+        InputError: an unknown op name in ``exclude``, or every op excluded.
     """
     cell = get_space("nb201").validate_alphas(alphas)["cell"]
-    return op_indices_to_arch(cell.argmax(dim=-1).tolist())
+    if isinstance(exclude, str):
+        exclude = (exclude,)
+    unknown = sorted(set(exclude) - set(NB201_PRIMITIVES))
+    if unknown:
+        raise InputError(f"exclude: unknown NB201 op(s) {unknown}; choose from "
+                         f"{list(NB201_PRIMITIVES)}")
+    keep = [i for i, op in enumerate(NB201_PRIMITIVES) if op not in exclude]
+    if not keep:
+        raise InputError("exclude: every NB201 op excluded; leave at least one")
+    best = cell[:, keep].argmax(dim=-1).tolist()
+    return op_indices_to_arch([keep[i] for i in best])
 
 
 def alphas_from_arch(arch: str, confidence: float = 5.0) -> dict[str, Any]:

@@ -96,3 +96,29 @@ def test_derive_arch_includes_none() -> None:
     cell[3, 1] = 2.0
     assert derive_arch({"cell": cell}) == \
         "|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"
+
+
+def test_derive_arch_can_exclude_none() -> None:
+    # none strongest on every edge; the runner-up differs per edge
+    cell = torch.zeros(6, 5)
+    cell[:, 0] = 3.0
+    for edge, op in enumerate((3, 3, 2, 1, 3, 4)):
+        cell[edge, op] = 1.0
+    assert derive_arch({"cell": cell}) == \
+        "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
+    assert derive_arch({"cell": cell}, exclude=("none",)) == \
+        ("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+"
+         "|skip_connect~0|nor_conv_3x3~1|avg_pool_3x3~2|")
+    assert derive_arch({"cell": cell}, exclude="none") == \
+        derive_arch({"cell": cell}, exclude=("none",))
+    # excluding ops that are not the argmax changes nothing
+    assert derive_arch({"cell": cell}, exclude=("avg_pool_3x3",)) == derive_arch({"cell": cell})
+
+
+def test_derive_arch_exclude_errors() -> None:
+    cell = torch.zeros(6, 5)
+    with pytest.raises(InputError, match="unknown NB201 op.*zero"):
+        derive_arch({"cell": cell}, exclude=("zero",))
+    with pytest.raises(InputError, match="every NB201 op excluded"):
+        derive_arch({"cell": cell}, exclude=("none", "skip_connect", "nor_conv_1x1",
+                                             "nor_conv_3x3", "avg_pool_3x3"))

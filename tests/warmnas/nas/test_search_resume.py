@@ -25,6 +25,7 @@ from warmnas.errors import (
     StorageError,
 )
 from warmnas.nas.data import ImageData
+from warmnas.nas.nb201 import derive_arch
 from warmnas.nas.search import CHECKPOINT_NAME, DARTSSearch
 
 from .conftest import tiny_images
@@ -269,6 +270,11 @@ def test_bench_nb201_seed_resumes_over_calls(tmp_path: Path, shared_data: Path,
     assert bench.main([*common, "--json", str(tmp_path / "full.json")]) == 0
     full = json.loads((tmp_path / "full.json").read_text())
     assert full["finished"] and full["lookup"]["arch"] == full["arch"]
+    # the cell by the chosen rule (default argmax) and, labelled, by the other one
+    alphas = {k: torch.tensor(v) for k, v in full["alphas"].items()}
+    assert (full["derive"], full["derive_other"]) == ("argmax", "no-none")
+    assert full["arch"] == derive_arch(alphas)
+    assert full["lookup_other"]["arch"] == derive_arch(alphas, exclude=("none",))
 
     out1 = tmp_path / "out1"
     assert bench.main([*common, "--json", str(out1 / "s0.json"), "--checkpoint-dir",
