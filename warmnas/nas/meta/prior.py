@@ -365,6 +365,41 @@ def _weights_from(init: Any, fnet: Any) -> dict[str, torch.Tensor] | None:
     return state
 
 
+def _prototype_head(fnet: Any, w: dict[str, torch.Tensor], a: dict[str, torch.Tensor],
+                    data: Any, dev: torch.device, n_classes: int, chunk: int
+                    ) -> dict[str, torch.Tensor]:
+    """Classifier weight ``2 mu_c`` and bias ``-|mu_c|^2`` from the class means of the pooled
+    features of ``data`` (see :func:`warm_search`)."""
+    wk, bk = "classifier.weight", "classifier.bias"
+    if wk not in w or bk not in w:
+        raise InputError("init_head='prototypes' needs a network whose last layer is "
+                         "'classifier' (the DARTS and NB201 supernets)")
+    dim = w[wk].shape[1]
+    # an identity classifier turns the logits into the pooled features
+    probe = dict(w)
+    probe[wk] = torch.eye(dim, device=dev, dtype=w[wk].dtype)
+    probe[bk] = torch.zeros(dim, device=dev, dtype=w[bk].dtype)
+    d = data.to(dev)
+    scale = 255.0 if d.images.dtype == torch.uint8 else 1.0
+    mean = torch.tensor(d.mean, device=dev).view(1, -1, 1, 1)
+    std = torch.tensor(d.std, device=dev).view(1, -1, 1, 1)
+    sums = torch.zeros(n_classes, dim, device=dev, dtype=torch.float64)
+    counts = torch.zeros(n_classes, device=dev, dtype=torch.float64)
+    with torch.no_grad():
+        for lo in range(0, len(d), chunk):
+            x = (d.images[lo:lo + chunk].float() / scale - mean) / std
+            y = d.labels[lo:lo + chunk]
+            h = fnet(probe, a, x).double()
+            sums.index_add_(0, y, h)
+            counts.index_add_(0, y, torch.ones_like(y, dtype=torch.float64))
+    seen = counts > 0
+    mu = sums[seen] / counts[seen, None]
+    weight, bias = w[wk].clone(), w[bk].clone()
+    weight[seen] = (2.0 * mu).to(weight.dtype)
+    bias[seen] = (-(mu * mu).sum(dim=1)).to(bias.dtype)
+    return {wk: weight, bk: bias}
+
+
 def warm_search(train: Any, valid: Any, *, arms: Mapping[str, Mapping[str, Any]],
                 space: str = "darts", steps: int = 200, eval_every: int = 10,
                 batch_size: int = 64, C: int = 16, layers: int = 4, lr: float = 0.025,
@@ -386,8 +421,14 @@ def warm_search(train: Any, valid: Any, *, arms: Mapping[str, Mapping[str, Any]]
     Args:
         train, valid: ``ImageData`` or ``(X, y)``; same channels and image size.
         arms: ``{name: {"init_alpha": logits | None, "init_weights": MetaNAS | checkpoint |
-            module | state dict | None}}``. Weights are copied by name where the shapes match
-            (a classifier for another number of classes keeps its fresh initialisation).
+            module | state dict | None, "init_head": "fresh" | "prototypes"}}``. Weights are
+            copied by name where the shapes match (a classifier for another number of classes
+            keeps its fresh initialisation). ``init_head="prototypes"`` then sets the
+            classifier from the class means ``mu_c`` of the arm's pooled features on the
+            *train* images (weight ``2 mu_c``, bias ``-|mu_c|^2``: a nearest-class-mean
+            classifier in squared Euclidean distance, as Proto-MAML initialises its output
+            layer), so meta-learned features are usable from step 0; classes without a train
+            image keep the fresh rows.
         space: ``"darts"`` or ``"nb201"``.
         steps, eval_every: iterations, and how often the full valid set is scored (also at 0
             and at ``steps``).
@@ -440,9 +481,14 @@ def warm_search(train: Any, valid: Any, *, arms: Mapping[str, Mapping[str, Any]]
     ws, as_ = [], []
     for name in names:
         spec = arms[name]
-        if not isinstance(spec, Mapping) or set(spec) - {"init_alpha", "init_weights"}:
-            raise InputError(f"arms[{name!r}] must be a dict with keys 'init_alpha' and/or "
-                             "'init_weights'")
+        if not isinstance(spec, Mapping) or set(spec) - {"init_alpha", "init_weights",
+                                                         "init_head"}:
+            raise InputError(f"arms[{name!r}] must be a dict with keys 'init_alpha', "
+                             "'init_weights' and/or 'init_head'")
+        head = spec.get("init_head") or "fresh"
+        if head not in ("fresh", "prototypes"):
+            raise InputError(f"arms[{name!r}]['init_head'] must be 'fresh' or 'prototypes', "
+                             f"got {head!r}")
         w = dict(base_w)
         state = _weights_from(spec.get("init_weights"), fnet)
         if state is not None:
@@ -461,6 +507,8 @@ def warm_search(train: Any, valid: Any, *, arms: Mapping[str, Mapping[str, Any]]
         else:
             a = {k: v.to(dev) for k, v in sp.validate_alphas(init_alpha,
                                                              name=f"{name} init_alpha").items()}
+        if head == "prototypes":
+            w.update(_prototype_head(fnet, w, a, tr, dev, n_classes, eval_batch))
         ws.append(w)
         as_.append(a)
     W = {k: torch.stack([w[k] for w in ws]) for k in base_w}

@@ -197,3 +197,40 @@ def test_alpha_prior_hook_for_warm_start() -> None:
     fallback = hook(db, pd.Series({"openml/d/3": 0.1}), None)
     mean = find_alpha_prior(space="nb201", db=db).alphas
     assert torch.allclose(fallback["cell"], mean["cell"])
+
+
+def test_warm_search_prototype_head_is_nearest_class_mean(models) -> None:
+    """init_head='prototypes': at step 0 the arm classifies like a nearest-class-mean rule on
+    the warm-started network's pooled features, computed here independently with a hook."""
+    import copy
+
+    from warmnas.nas.data import ImageData
+
+    dark, _ = models
+    dist = _dist(0, 0)
+    imgs, labels = dist.class_images()
+    X, y = imgs.numpy(), labels.numpy()
+    tr = ImageData.from_arrays(X, y)
+    alphas = {k: v.detach().clone() for k, v in dark.model_.alphas.items()}
+    arms = {"fresh": {"init_alpha": alphas, "init_weights": dark},
+            "proto": {"init_alpha": alphas, "init_weights": dark, "init_head": "prototypes"}}
+    with one_thread():
+        curves = warm_search(tr, tr, arms=arms, C=4, layers=2, steps=1, batch_size=6,
+                             random_state=0)
+        net = copy.deepcopy(dark.model_).train()
+        feats: list[torch.Tensor] = []
+        net.classifier.register_forward_hook(lambda m, inp, out: feats.append(inp[0]))
+        x = (tr.images.float() / 255.0 - torch.tensor(tr.mean).view(1, -1, 1, 1)) \
+            / torch.tensor(tr.std).view(1, -1, 1, 1)
+        with torch.no_grad():
+            net(x)
+    h = feats[0].double()
+    mu = torch.stack([h[tr.labels == c].mean(0) for c in range(tr.n_classes)])
+    nearest = torch.cdist(h, mu).argmin(1)
+    expected = float((nearest == tr.labels).double().mean())
+    assert expected > 0.5  # four classes: the features carry the class, so the check has teeth
+    got = curves["proto"].valid_accuracy[0]
+    assert abs(got - expected) <= 1.0 / len(tr) + 1e-9  # float32 vs float64 near-ties aside
+    assert got > curves["fresh"].valid_accuracy[0]
+    with pytest.raises(InputError, match="init_head.*'fresh' or 'prototypes'"):
+        warm_search(tr, tr, arms={"x": {"init_head": "centroid"}}, C=4, layers=2, steps=1)
