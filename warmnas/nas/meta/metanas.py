@@ -80,6 +80,43 @@ CHECKPOINT_FORMAT = "warmnas.nas.meta.checkpoint"
 CHECKPOINT_VERSION = 1
 ALGORITHMS = ("reptile", "fomaml")
 
+#: Adaptation (evaluate / adapt) uses a CUDA graph for a chunk size only when that size recurs at
+#: least this often in one call. Capturing a task chunk costs about three eager runs of it (two
+#: eager runs to warm up and to measure eager's own run-to-run noise, then the capture and a
+#: checking replay) and a replay saves only part of one eager run, so a size that runs two or
+#: three times is slower with a graph (on an H100, evaluating 45 tasks x 25 adaptation steps in
+#: chunks of 20, 20, 5 with a graph took 132 s, about 80 s of it the capture of the 20-task
+#: chunk). Meta-training replays one chunk size every meta-step, so it always pays there.
+GRAPH_MIN_CHUNK_REPEATS = 4
+
+
+def graphed_chunk_sizes(n_tasks: int, chunk: int,
+                        min_repeats: int = GRAPH_MIN_CHUNK_REPEATS) -> frozenset[int]:
+    """The chunk sizes worth a CUDA graph when ``n_tasks`` tasks run in chunks of ``chunk``.
+
+    The tasks run as ``n_tasks // chunk`` chunks of ``chunk`` tasks and, if ``chunk`` does not
+    divide ``n_tasks``, one last chunk of ``n_tasks % chunk``; a size is graphed when it occurs
+    at least ``min_repeats`` times (see :data:`GRAPH_MIN_CHUNK_REPEATS`).
+
+    Args:
+        n_tasks: tasks in the call (>= 0).
+        chunk: tasks per chunk (>= 1).
+        min_repeats: occurrences a size needs (>= 1).
+
+    Returns:
+        The graphed sizes (empty when none recurs often enough).
+
+    Raises:
+        InputError: a negative ``n_tasks``, ``chunk`` or ``min_repeats`` below 1.
+    """
+    n_tasks = _check_int(n_tasks, "n_tasks", low=0)
+    chunk = _check_int(chunk, "chunk")
+    min_repeats = _check_int(min_repeats, "min_repeats")
+    counts: Counter[int] = Counter({chunk: n_tasks // chunk})
+    if n_tasks % chunk:
+        counts[n_tasks % chunk] += 1
+    return frozenset(size for size, c in counts.items() if c >= min_repeats)
+
 
 @dataclass
 class AdaptResult:
@@ -189,8 +226,13 @@ class MetaNAS:
         autocast: bf16 autocast (CUDA only).
         cuda_graphs: capture each task-chunk computation (all inner steps and the meta-gradient)
             as a CUDA graph; ``"auto"`` = on CUDA when ``latency_penalty`` is None (pass True
-            for a graph-safe penalty). A capture
-            that fails or disagrees with the eager result falls back to eager (logged).
+            for a graph-safe penalty). Meta-training always uses the graphs when on (one chunk
+            size replays every meta-step). :meth:`evaluate` and :meth:`adapt` use one only for
+            a chunk size that occurs at least :data:`GRAPH_MIN_CHUNK_REPEATS` (4) times in the
+            call (:func:`graphed_chunk_sizes`; a capture costs about three eager runs of the
+            chunk), so a single task or a few chunks run eagerly, and their graphs are freed
+            when the call returns. A capture that fails or disagrees with the eager result
+            falls back to eager (logged).
         eval_every: every so many meta-steps score ``eval_tasks`` tasks of ``valid_tasks``
             (:meth:`fit`) into the history; None = only at the end when ``valid_tasks`` given.
         eval_tasks: tasks per evaluation.
@@ -456,24 +498,30 @@ class MetaNAS:
 
     def _runner(self, mode: str, n: int, steps: int, arch_on: bool, cfg: dict[str, Any]
                 ) -> Callable[[dict[str, Any]], dict[str, Any]]:
-        """The (possibly CUDA-graphed) task-chunk function for these static settings."""
+        """The meta-training task-chunk function for these static settings (CUDA-graphed when
+        ``cfg["graphs"]``), kept in ``self._runners`` for the rest of the fit."""
         key = (mode, n, steps, arch_on)
         cache: dict[Any, GraphedCall] = self.__dict__.setdefault("_runners", {})
         if key not in cache:
-            w_opt, a_opt = self._inner_opts()
-            fnet = self._fnet
-
-            def fn(inp: dict[str, Any]) -> dict[str, Any]:
-                return run_tasks(fnet, inp["w0"], inp["a0"], inp["xs"], inp["ys"], inp["xq"],
-                                 inp["yq"], mode=mode, steps=steps, w_opt=w_opt,
-                                 a_opt=a_opt if arch_on else None, n_way=self.n_way_,
-                                 arch_batch=self.arch_batch, batch_size=self.inner_batch_size,
-                                 generator=None,
-                                 latency_penalty=self.latency_penalty,
-                                 grad_clip=self.inner_grad_clip, autocast=bool(self.autocast))
-
-            cache[key] = GraphedCall(fn, enabled=bool(cfg["graphs"]))
+            cache[key] = self._make_runner(mode, steps, arch_on, bool(cfg["graphs"]))
         return cache[key]
+
+    def _make_runner(self, mode: str, steps: int, arch_on: bool, graphs: bool) -> GraphedCall:
+        """A task-chunk function (``run_tasks`` with this model's settings); ``graphs``: capture
+        it as a CUDA graph on its first CUDA call."""
+        w_opt, a_opt = self._inner_opts()
+        fnet = self._fnet
+
+        def fn(inp: dict[str, Any]) -> dict[str, Any]:
+            return run_tasks(fnet, inp["w0"], inp["a0"], inp["xs"], inp["ys"], inp["xq"],
+                             inp["yq"], mode=mode, steps=steps, w_opt=w_opt,
+                             a_opt=a_opt if arch_on else None, n_way=self.n_way_,
+                             arch_batch=self.arch_batch, batch_size=self.inner_batch_size,
+                             generator=None,
+                             latency_penalty=self.latency_penalty,
+                             grad_clip=self.inner_grad_clip, autocast=bool(self.autocast))
+
+        return GraphedCall(fn, enabled=graphs)
 
     def _meta_train(self, tasks: TaskDistribution, valid: TaskDistribution | None,
                     cfg: dict[str, Any], gen: torch.Generator, start: float) -> None:
@@ -638,17 +686,30 @@ class MetaNAS:
         return batch.to(device)
 
     def _adapt_batch(self, batch: TaskBatch, steps: int, generator: torch.Generator | None
-                     ) -> tuple[Params, torch.Tensor, torch.Tensor]:
+                     ) -> tuple[Params, torch.Tensor, torch.Tensor, bool]:
+        """Adapt and score every task of ``batch`` in chunks of ``parallel_tasks``.
+
+        Returns:
+            ``(alphas {key: (n_tasks, n_edges, n_ops)}, accuracies (n_tasks,), losses
+            (n_tasks,), whether a chunk replayed a CUDA graph)``. The chunk functions live
+            only for this call (graphs for the sizes of :func:`graphed_chunk_sizes`), so the
+            meta-training ones in ``self._runners`` are left alone.
+        """
         fnet = self._fnet
         w0, a0 = fnet.split(self.model_)
         learn_alpha = bool(self.learn_alpha) and bool(self.adapt_alpha) and fnet.has_alphas
         cfg = self._run_cfg(generator)
         par = int(cfg["parallel"])
+        graphed = graphed_chunk_sizes(len(batch), par) if cfg["graphs"] else frozenset()
+        runners: dict[int, GraphedCall] = {}
         alphas_out: dict[str, list[torch.Tensor]] = {k: [] for k in a0}
         accs, losses = [], []
         for lo in range(0, len(batch), par):
             chunk = batch[lo:lo + par]
-            run = self._runner("score", len(chunk), steps, learn_alpha, cfg)
+            n = len(chunk)
+            if n not in runners:
+                runners[n] = self._make_runner("score", steps, learn_alpha, n in graphed)
+            run = runners[n]
             xs, ys = self._shuffled(chunk, cfg)
             out = run({"w0": w0, "a0": a0, "xs": xs, "ys": ys, "xq": chunk.query_x,
                        "yq": chunk.query_y})
@@ -657,7 +718,8 @@ class MetaNAS:
             for k in alphas_out:
                 alphas_out[k].append(out["alphas"][k].float().cpu())
         alphas = {k: torch.cat(v) for k, v in alphas_out.items()}
-        return alphas, torch.cat(accs), torch.cat(losses)
+        graphs_active = any(r.active for r in runners.values())
+        return alphas, torch.cat(accs), torch.cat(losses), graphs_active
 
     def _shuffled(self, chunk: TaskBatch, cfg: dict[str, Any]
                   ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -703,7 +765,7 @@ class MetaNAS:
         steps = int(self.adapt_steps) if steps is None else _check_int(steps, "steps", low=0)
         batch = self._as_batch(task)
         gen = torch_generator(random_state, batch.support_x.device)
-        alphas, acc, loss = self._adapt_batch(batch, steps, gen)
+        alphas, acc, loss, _ = self._adapt_batch(batch, steps, gen)
         one = {k: v[0] for k, v in alphas.items()}
         genotype = self._derive(one) if one else None
         return AdaptResult(genotype, float(acc[0]), float(loss[0]), one, steps)
@@ -718,7 +780,8 @@ class MetaNAS:
         Returns:
             ``{"accuracy", "ci95" (1.96 standard errors), "loss", "n_tasks", "steps",
             "accuracies" (per task), "genotypes" (most common derived architectures: list of
-            ``[architecture dict, count]``), "cuda_graphs_active"}``.
+            ``[architecture dict, count]``), "cuda_graphs_active" (whether a chunk of this
+            call replayed a CUDA graph; see ``cuda_graphs``)}``.
         """
         self._check_fitted()
         steps = int(self.adapt_steps) if steps is None else _check_int(steps, "steps", low=0)
@@ -732,9 +795,7 @@ class MetaNAS:
             raise InputTypeError(f"tasks must be a TaskDistribution or TaskBatch, got "
                                  f"{type(tasks).__name__}")
         gen2 = torch_generator(random_state, batch.support_x.device)
-        alphas, acc, loss = self._adapt_batch(batch, steps, gen2)
-        runners = self.__dict__.pop("_runners", {})
-        graphs = any(r.active for r in runners.values())
+        alphas, acc, loss, graphs = self._adapt_batch(batch, steps, gen2)
         accs = acc.double().cpu().numpy()
         genos: Counter[str] = Counter()
         if alphas:

@@ -27,3 +27,9 @@ def test_cuda_graphs_match_eager(cuda_device: str) -> None:
     a = graphed.evaluate(tasks, n_tasks=8, random_state=1)
     b = eager.evaluate(tasks, n_tasks=8, random_state=1)
     assert abs(a["accuracy"] - b["accuracy"]) <= 1 / 6 + 1e-9
+    assert not a["cuda_graphs_active"]  # two chunks of 4: too few to pay for a capture
+    # four chunks of 4 (parallel_tasks = meta_batch_size): graphed, same tasks as eager
+    a = graphed.evaluate(tasks, n_tasks=16, random_state=1)
+    b = eager.evaluate(tasks, n_tasks=16, random_state=1)
+    assert a["cuda_graphs_active"] and not b["cuda_graphs_active"]
+    assert abs(a["accuracy"] - b["accuracy"]) <= 1 / 6 + 1e-9

@@ -16,7 +16,7 @@ from warmnas.errors import (
     NotFittedError,
 )
 from warmnas.nas.genotype import Genotype
-from warmnas.nas.meta.metanas import MetaNAS
+from warmnas.nas.meta.metanas import GRAPH_MIN_CHUNK_REPEATS, MetaNAS, graphed_chunk_sizes
 from warmnas.nas.meta.omniglot import omniglot_tasks
 from warmnas.nas.nb201 import parse_arch
 
@@ -244,3 +244,59 @@ def test_hardware_latency_penalties_in_the_inner_loop(synthetic_tasks) -> None:
                 assert (p_pen < p_plain).all(), kind
             assert model.expected_latency(m.meta_alphas_) < model.expected_latency(
                 MetaNAS("nb201", algorithm=algo, **kw).fit(synthetic_tasks).meta_alphas_)
+
+
+def test_graphed_chunk_sizes() -> None:
+    """Adaptation graphs a chunk size only when it recurs GRAPH_MIN_CHUNK_REPEATS times."""
+    assert GRAPH_MIN_CHUNK_REPEATS == 4
+    assert graphed_chunk_sizes(45, 20) == frozenset()       # 20, 20, 5: the H100 eval case
+    assert graphed_chunk_sizes(20, 20) == frozenset()       # one chunk
+    assert graphed_chunk_sizes(60, 20) == frozenset()       # three chunks
+    assert graphed_chunk_sizes(80, 20) == {20}
+    assert graphed_chunk_sizes(205, 20) == {20}             # ten of 20, one of 5
+    assert graphed_chunk_sizes(4, 1) == {1}
+    assert graphed_chunk_sizes(3, 10) == frozenset()        # one short chunk
+    assert graphed_chunk_sizes(0, 5) == frozenset()
+    assert graphed_chunk_sizes(7, 2, min_repeats=1) == {2, 1}
+    with pytest.raises(InputError, match="chunk must be an int >= 1"):
+        graphed_chunk_sizes(10, 0)
+    with pytest.raises(InputError, match="n_tasks must be an int >= 0"):
+        graphed_chunk_sizes(-1, 5)
+
+
+def test_evaluate_graphs_only_recurring_chunks_and_keeps_meta_training_runners(
+        synthetic_tasks, monkeypatch) -> None:
+    """With graphs on, evaluate() asks for a graph only for chunk sizes of
+    graphed_chunk_sizes, reports cuda_graphs_active from the runners of that call, and leaves the
+    meta-training runners alone (CPU: a stand-in GraphedCall counts as 'active' when enabled)."""
+    import warmnas.nas.meta.metanas as mod
+
+    made: list[bool] = []
+
+    class Recording(mod.GraphedCall):
+        def __init__(self, fn, *, enabled: bool = True, **kw) -> None:
+            super().__init__(fn, enabled=enabled, **kw)
+            made.append(enabled)
+
+        @property
+        def active(self) -> bool:
+            return self.enabled
+
+    kw = dict(TINY, layers=1, meta_steps=1, random_state=0, parallel_tasks=2)
+    m = MetaNAS("nb201", **kw).fit(synthetic_tasks)
+    plain = m.evaluate(synthetic_tasks, n_tasks=9, random_state=3)
+    monkeypatch.setattr(mod, "GraphedCall", Recording)
+    monkeypatch.setattr(m, "_graphs_on", lambda device: True)
+    sentinel = {("reptile", 2, 2, True): "meta-training runner"}
+    m._runners = dict(sentinel)
+    ev = m.evaluate(synthetic_tasks, n_tasks=9, random_state=3)   # chunks 2, 2, 2, 2, 1
+    assert sorted(made) == [False, True] and ev["cuda_graphs_active"]
+    assert ev == {**plain, "cuda_graphs_active": True}             # same tasks, same results
+    made.clear()
+    ev = m.evaluate(synthetic_tasks, n_tasks=5, random_state=3)   # chunks 2, 2, 1
+    assert sorted(made) == [False, False] and not ev["cuda_graphs_active"]
+    made.clear()
+    m.adapt(synthetic_tasks.sample(0))                             # one task: eager
+    assert made == [False]
+    assert m._runners == sentinel
+    assert not plain["cuda_graphs_active"]                         # CPU: no graphs
