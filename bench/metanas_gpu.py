@@ -26,9 +26,15 @@ the steps each warm start needs to reach the cold start's final validation accur
 at most 1/3 of the cold start's steps). Arms (i)-(iii) run in ``warm_search`` on identical
 minibatches; (i)-(ii) are also run with the library's ``DARTSSearch`` (its CUDA-graph fast path).
 
-Everything is time-budgeted (``--budget-s``): meta-training lengths come from a short calibration,
-each phase has a time cap, and the results are written to ``OUT/metanas_results.json`` after every
-phase, so a time-out still leaves partial results. No meta-database is needed.
+Everything is time-budgeted (``--budget-s``): meta-training lengths and the number of meta-test
+tasks come from a short calibration (seconds per meta-step, and one measured ``evaluate`` of a
+fresh supernet and of a fresh conv4 network), each phase has a time cap, and the results are
+written to ``OUT/metanas_results.json`` after every phase, so a time-out still leaves partial
+results. Before the timed ``DARTSSearch`` arms, one untimed 1-epoch ``DARTSSearch`` fit absorbs
+the first-fit overhead (cuDNN autotuning, graph capture; ``warmup_s``). A warm-start comparison
+is flagged ``not_a_result`` (and the summary prints why instead of a fraction) when its target is
+within 1.5 x chance accuracy, or when the cold ``DARTSSearch`` arm stopped before its planned
+steps while the warm arm ran another number of steps. No meta-database is needed.
 
 Usage::
 
@@ -60,6 +66,13 @@ from warmnas.nas.meta.prior import steps_to_target, warm_search  # noqa: E402
 from warmnas.nas.search import DARTSSearch  # noqa: E402
 
 LOG = logging.getLogger("metanas_gpu")
+
+#: a warm-start target at most this many times chance accuracy (1 / n_way) measures nothing
+CHANCE_FACTOR = 1.5
+#: per-shot budgets (s) from which the eval calibration scores a full ``eval_chunk`` of tasks;
+#: below, at most ``EVAL_CAL_SMALL_TASKS`` tasks (the per-task cost is scaled from those)
+EVAL_CAL_FULL_CHUNK_BUDGET_S = 100.0
+EVAL_CAL_SMALL_TASKS = 5
 
 
 def _load_avg() -> float:
@@ -125,6 +138,17 @@ def _calibrate(s: dict[str, Any], train: Any, device: str, seed: int, **kw: Any)
     return max((secs[-1] - secs[0]) / max(len(secs) - 1, 1), 1e-3)
 
 
+def _calibrate_eval(s: dict[str, Any], tasks: Any, device: str, seed: int, n_tasks: int,
+                    **kw: Any) -> float:
+    """Seconds of one ``evaluate`` of ``n_tasks`` tasks by a freshly built model (meta_steps=0,
+    as ``uniform_scratch`` is built), with the evaluation's chunk size and adaptation steps."""
+    m = _metanas(s, device, seed, meta_steps=0, **kw).fit(tasks)
+    m.parallel_tasks = s["eval_chunk"]
+    t0 = time.perf_counter()
+    m.evaluate(tasks, n_tasks=n_tasks, random_state=seed + 2000)
+    return time.perf_counter() - t0
+
+
 def fewshot(s: dict[str, Any], data: Any, k_shot: int, device: str, budget: float,
             res: Results, seed: int) -> MetaNAS:
     """Part A for one shot setting; returns the MetaNAS model."""
@@ -148,21 +172,34 @@ def fewshot(s: dict[str, Any], data: Any, k_shot: int, device: str, budget: floa
     t_unif = (_calibrate(s, train_many, device, seed, learn_alpha=False, init_alpha="uniform",
                          **reptile) if s["ablation"] else 0.0)
     t_maml = _calibrate(s, train_k, device, seed, **_maml_kw())
+    # eval cost: time one evaluate of a fresh supernet and of a fresh conv4 on K-shot tasks of
+    # the meta-test format (meta-training tasks: same shapes; a fresh model learns nothing).
+    # The supernet adapts its alphas as the metanas model does: the costliest supernet eval,
+    # so it also bounds the frozen-alpha ones (uniform_meta_w, uniform_scratch).
+    n_cal = (s["eval_chunk"] if budget >= EVAL_CAL_FULL_CHUNK_BUDGET_S
+             else min(s["eval_chunk"], EVAL_CAL_SMALL_TASKS))
+    e_sup = _calibrate_eval(s, train_k, device, seed, n_cal, init_alpha="uniform", **reptile)
+    e_conv = _calibrate_eval(s, train_k, device, seed, n_cal, **_maml_kw())
     calib = time.perf_counter() - t_start
-    # eval cost per task ~ (adapt steps / inner steps) x meta-step time / meta-batch, summed
-    # over the four models (the from-scratch supernet costs what the frozen-alpha one does)
-    t_sup = t_unif if s["ablation"] else t_meta  # the scratch supernet costs about this
-    per_task = (s["adapt_steps"] / max(s["inner_steps"], 1)
-                * (t_meta + t_unif + t_sup + t_maml) / s["meta_batch"])
+    sup_task, conv_task = e_sup / n_cal, e_conv / n_cal
+    per_model = {"metanas": sup_task, "uniform_scratch": sup_task, "maml_conv4": conv_task}
+    if s["ablation"]:
+        per_model["uniform_meta_w"] = sup_task
+    per_task = sum(per_model.values())
     eval_budget = 0.25 * budget
     n_eval = int(max(min(s["eval_tasks"], eval_budget / max(per_task, 1e-6)), 2 * 2))
+    out["eval_calibration_s"] = {"tasks": n_cal, "chunk": s["eval_chunk"],
+                                 "supernet_s": e_sup, "conv4_s": e_conv,
+                                 "per_task_s": per_model,
+                                 "estimated_eval_s": per_task * n_eval}
     train_budget = max(budget - calib - eval_budget, 1.0)
     M = int(max(2, min(s["max_meta_steps"], train_budget / (t_meta + t_unif + t_maml))))
     out.update({"calibration_s": calib, "s_per_meta_step": {"metanas": t_meta,
                 "uniform_meta_w": t_unif, "maml_conv4": t_maml}, "meta_steps": M,
                 "eval_tasks": n_eval})
-    LOG.info("%d-shot: %.3f / %.3f / %.3f s per meta-step -> %d meta-steps, %d eval tasks",
-             k_shot, t_meta, t_unif, t_maml, M, n_eval)
+    LOG.info("%d-shot: %.3f / %.3f / %.3f s per meta-step, eval %.3f / %.3f s per task "
+             "(supernet / conv4) -> %d meta-steps, %d eval tasks", k_shot, t_meta, t_unif,
+             t_maml, sup_task, conv_task, M, n_eval)
     res.write()
     models: dict[str, MetaNAS] = {}
     specs: dict[str, tuple[Any, dict[str, Any]]] = {
@@ -225,9 +262,33 @@ def _ws_data(data: Any, s: dict[str, Any], seed: int) -> tuple[ImageData, ImageD
     return tr, va
 
 
+def _chance_reason(target: float, n_way: int) -> str | None:
+    """Why a target accuracy this close to chance makes a steps-to-target comparison
+    meaningless (None when it does not)."""
+    chance = 1.0 / n_way
+    if target <= CHANCE_FACTOR * chance + 1e-12:
+        return (f"not a result: the target {100 * target:.2f}% is within {CHANCE_FACTOR:g} x "
+                f"chance ({100 * chance:.2f}% for {n_way}-way)")
+    return None
+
+
+def _length_reason(cold_steps: int, planned: int, warm_steps: int, cap_s: float) -> str | None:
+    """Why arms of unequal length make a steps-to-target comparison meaningless: the cold arm
+    stopped (time cap) before its planned steps while the warm arm ran another number."""
+    if cold_steps < planned and warm_steps != cold_steps:
+        return (f"not a result: the cold arm stopped at step {cold_steps} of {planned} (time "
+                f"cap {cap_s:.0f}s) while the warm arm ran {warm_steps} steps")
+    return None
+
+
 def warm_start(s: dict[str, Any], data: Any, model: MetaNAS, k_shot: int, device: str,
                budget: float, res: Results, seed: int) -> None:
-    """Part B: steps a warm-started DARTS needs to reach the cold start's final accuracy."""
+    """Part B: steps a warm-started DARTS needs to reach the cold start's final accuracy.
+
+    ``budget``: half for ``warm_search`` (its three arms run at once), a quarter for each
+    ``DARTSSearch`` arm (so each gets more than a ``warm_search`` arm's share); the untimed
+    ``DARTSSearch`` warm-up fit comes on top.
+    """
     out: dict[str, Any] = {"n_way": s["ws_way"], "train_per_class": 10, "valid_per_class": 10,
                            "steps": s["ws_steps"], "eval_every": s["ws_eval_every"],
                            "prior_from": f"the MetaNAS model of the {k_shot}-shot setting"}
@@ -240,13 +301,15 @@ def warm_start(s: dict[str, Any], data: Any, model: MetaNAS, k_shot: int, device
                                                         "init_weights": model}},
                          steps=s["ws_steps"], eval_every=s["ws_eval_every"],
                          batch_size=s["ws_batch"], C=s["C"], layers=s["layers"],
-                         device=device, max_time_s=0.55 * budget, random_state=seed)
-    ws: dict[str, Any] = {"seconds": time.perf_counter() - t0}
+                         device=device, max_time_s=0.5 * budget, random_state=seed)
+    ws: dict[str, Any] = {"seconds": time.perf_counter() - t0, "max_time_s": 0.5 * budget}
     cold = curves["cold"]
     target = cold.valid_accuracy[-1]
     total = cold.steps[-1]
     ws["target_valid_accuracy"] = target
     ws["cold_steps"] = total
+    ws["stopped_early"] = total < s["ws_steps"]  # all arms run the same steps
+    ws["not_a_result"] = _chance_reason(target, s["ws_way"])
     for name, c in curves.items():
         need = steps_to_target(c, target)
         ws[name] = {"steps": c.steps, "valid_accuracy": c.valid_accuracy,
@@ -259,8 +322,19 @@ def warm_start(s: dict[str, Any], data: Any, model: MetaNAS, k_shot: int, device
     # the library's DARTSSearch (its own fast path), cold vs init_alpha
     steps_per_epoch = max(1, len(tr) // s["ws_batch"])
     epochs = max(1, s["ws_steps"] // steps_per_epoch)
-    ds: dict[str, Any] = {"steps_per_epoch": steps_per_epoch, "epochs": epochs}
+    planned = epochs * steps_per_epoch
+    cap = 0.25 * budget
+    ds: dict[str, Any] = {"steps_per_epoch": steps_per_epoch, "epochs": epochs,
+                          "planned_steps": planned, "max_time_s": cap}
     out["darts_search"] = ds
+    # untimed warm-up fit (1 epoch, own seed, thrown away): the first DARTSSearch fit in the
+    # process pays cuDNN autotuning and graph capture, which must not land in the cold arm
+    t_w = time.perf_counter()
+    DARTSSearch("darts", epochs=1, batch_size=s["ws_batch"], C=s["C"], layers=s["layers"],
+                augment=False, device=device, random_state=seed + 1, progress=False).fit(tr, va)
+    ds["warmup_s"] = time.perf_counter() - t_w
+    LOG.info("DARTSSearch warm-up fit (1 epoch, untimed) %.1fs", ds["warmup_s"])
+    res.write()
     for name, init in (("cold", None), ("warm_alpha", prior)):
         curve_steps: list[int] = [0]
         curve_acc: list[float] = [float("nan")]
@@ -273,10 +347,11 @@ def warm_start(s: dict[str, Any], data: Any, model: MetaNAS, k_shot: int, device
         t1 = time.perf_counter()
         search = DARTSSearch("darts", init_alpha=init, epochs=epochs, batch_size=s["ws_batch"],
                              C=s["C"], layers=s["layers"], augment=False, device=device,
-                             callback=cb, max_time_s=0.2 * budget, random_state=seed,
+                             callback=cb, max_time_s=cap, random_state=seed,
                              progress=False).fit(tr, va)
         ds[name] = {"steps": curve_steps[1:], "valid_accuracy": curve_acc[1:],
-                    "seconds": time.perf_counter() - t1, "genotype": str(search.genotype_)}
+                    "seconds": time.perf_counter() - t1, "genotype": str(search.genotype_),
+                    "stopped_early": bool(search.stopped_early_)}
         res.write()
     if ds["cold"]["valid_accuracy"]:
         target_d = ds["cold"]["valid_accuracy"][-1]
@@ -288,6 +363,12 @@ def warm_start(s: dict[str, Any], data: Any, model: MetaNAS, k_shot: int, device
                          if a >= target_d - 1e-12), None)
             c["steps_to_target"] = need
             c["fraction_of_cold"] = None if need is None else need / max(total_d, 1)
+        warm_last = ds["warm_alpha"]["steps"][-1] if ds["warm_alpha"]["steps"] else 0
+        ds["not_a_result"] = (_chance_reason(target_d, s["ws_way"])
+                              or _length_reason(total_d, planned, warm_last, cap))
+        for reason in (ws["not_a_result"], ds["not_a_result"]):
+            if reason:
+                LOG.warning("warm-start comparison: %s", reason)
     res.write()
 
 
@@ -325,21 +406,31 @@ def _summary(res: Results) -> None:
         print(f"\nWarm start, new {res.data['warm_start']['n_way']}-way task (first-order DARTS, "
               f"same minibatches): target = cold final valid acc "
               f"{100 * ws['target_valid_accuracy']:.2f}% after {ws['cold_steps']} steps")
+        if ws.get("not_a_result"):
+            print(f"  {ws['not_a_result']}")
         for name in ("cold", "warm_alpha", "warm_alpha_w"):
             r = ws[name]
-            frac = r["fraction_of_cold"]
             print(f"  {name:14s} final {100 * r['final_valid_accuracy']:6.2f}%  steps to target "
-                  f"{r['steps_to_target']}  ({'n/a' if frac is None else f'{frac:.3f}'} of cold)")
+                  f"{r['steps_to_target']}  "
+                  f"({_fraction_text(r['fraction_of_cold'], ws.get('not_a_result'))})")
     ds = res.data["warm_start"].get("darts_search", {})
     if "target_valid_accuracy" in ds:
         print(f"  DARTSSearch: target {100 * ds['target_valid_accuracy']:.2f}% after "
-              f"{ds['cold']['steps'][-1]} steps")
+              f"{ds['cold']['steps'][-1]} of {ds.get('planned_steps')} planned steps "
+              f"(untimed warm-up fit {ds.get('warmup_s', float('nan')):.1f}s)")
+        if ds.get("not_a_result"):
+            print(f"  DARTSSearch {ds['not_a_result']}")
         for name in ("cold", "warm_alpha"):
             r = ds[name]
-            frac = r.get("fraction_of_cold")
             print(f"  DARTSSearch {name:10s} steps to target {r.get('steps_to_target')} "
-                  f"({'n/a' if frac is None else f'{frac:.3f}'} of cold)")
+                  f"({_fraction_text(r.get('fraction_of_cold'), ds.get('not_a_result'))})")
     print(f"\nresults: {res.path}  total {res.data['meta'].get('total_s', 0):.0f}s")
+
+
+def _fraction_text(frac: float | None, not_a_result: str | None) -> str:
+    if not_a_result:
+        return "not a result"
+    return f"{'n/a' if frac is None else f'{frac:.3f}'} of cold"
 
 
 def main(argv: list[str] | None = None) -> int:
