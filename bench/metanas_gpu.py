@@ -21,9 +21,11 @@ Part B (the warm-start claim): a new 20-way task from the meta-test alphabets (1
 character to train, 10 to validate), 100 DARTS steps (batch 64) scored every 5 steps.
 First-order DARTS from (i) the usual cold start, (ii) the
 meta-learned alphas only (``init_alpha``), (iii) the meta-learned alphas and weights
-(MetaNAS' warm start; the 20-way classifier is fresh). Reported: validation accuracy curves and
+(MetaNAS' warm start; the 20-way classifier is fresh), (iv) as (iii) with the classifier set
+from the class means of the meta-learned features on the task's train images
+(``init_head="prototypes"``, a nearest-class-mean start as in Proto-MAML). Reported: validation accuracy curves and
 the steps each warm start needs to reach the cold start's final validation accuracy (target:
-at most 1/3 of the cold start's steps). Arms (i)-(iii) run in ``warm_search`` on identical
+at most 1/3 of the cold start's steps). Arms (i)-(iv) run in ``warm_search`` on identical
 minibatches; (i)-(ii) are also run with the library's ``DARTSSearch`` (its CUDA-graph fast path).
 
 Everything is time-budgeted (``--budget-s``): meta-training lengths and the number of meta-test
@@ -298,7 +300,10 @@ def warm_start(s: dict[str, Any], data: Any, model: MetaNAS, k_shot: int, device
     t0 = time.perf_counter()
     curves = warm_search(tr, va, arms={"cold": {}, "warm_alpha": {"init_alpha": prior},
                                        "warm_alpha_w": {"init_alpha": prior,
-                                                        "init_weights": model}},
+                                                        "init_weights": model},
+                                       "warm_alpha_w_proto": {"init_alpha": prior,
+                                                              "init_weights": model,
+                                                              "init_head": "prototypes"}},
                          steps=s["ws_steps"], eval_every=s["ws_eval_every"],
                          batch_size=s["ws_batch"], C=s["C"], layers=s["layers"],
                          device=device, max_time_s=0.5 * budget, random_state=seed)
@@ -408,9 +413,9 @@ def _summary(res: Results) -> None:
               f"{100 * ws['target_valid_accuracy']:.2f}% after {ws['cold_steps']} steps")
         if ws.get("not_a_result"):
             print(f"  {ws['not_a_result']}")
-        for name in ("cold", "warm_alpha", "warm_alpha_w"):
+        for name in ("cold", "warm_alpha", "warm_alpha_w", "warm_alpha_w_proto"):
             r = ws[name]
-            print(f"  {name:14s} final {100 * r['final_valid_accuracy']:6.2f}%  steps to target "
+            print(f"  {name:18s} final {100 * r['final_valid_accuracy']:6.2f}%  steps to target "
                   f"{r['steps_to_target']}  "
                   f"({_fraction_text(r['fraction_of_cold'], ws.get('not_a_result'))})")
     ds = res.data["warm_start"].get("darts_search", {})
