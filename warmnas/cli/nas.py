@@ -52,6 +52,9 @@ def register(commands: Any) -> None:
                         "stops it); a later run with the same options continues from it")
     p.add_argument("--init-alpha", type=Path, default=None,
                    help="JSON file {key: [[logits]]} to warm-start the alphas")
+    p.add_argument("--derive", choices=["argmax", "no-none"], default="argmax",
+                   help="nb201: read the cell off the alphas by argmax over all ops "
+                        "(NAS-Bench-201's rule) or never choosing 'none' (the DARTS paper's)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -94,6 +97,9 @@ def _search(args: argparse.Namespace) -> int:
     from warmnas.nas.nb201 import NB201Table
     from warmnas.nas.search import DARTSSearch
 
+    if args.space != "nb201" and args.derive != "argmax":
+        raise InputError("--derive applies to --space nb201 only (the DARTS space's genotypes "
+                         "never hold 'none'); drop it")
     data_dir = args.data_dir or default_data_dir()
     train = _load_data(args, data_dir)
     init_alpha = None
@@ -120,8 +126,14 @@ def _search(args: argparse.Namespace) -> int:
         progress=False if args.no_progress else None)
     search.fit(train)
     result = search.result()
-    if table is not None and isinstance(search.genotype_, str):
-        result["nb201"] = table.lookup(search.genotype_)
+    if args.space == "nb201":
+        from warmnas.nas.nb201 import derive_arch
+
+        result["derive"] = args.derive
+        if args.derive == "no-none":
+            result["genotype"] = derive_arch(search.alphas_, exclude=("none",))
+    if table is not None and isinstance(result["genotype"], str):
+        result["nb201"] = table.lookup(result["genotype"])
     if args.json:
         print(json.dumps(result, indent=1))
         return 0

@@ -33,6 +33,28 @@ def test_nas_search_nb201_json(tmp_path: Path, shared_data: Path,
     assert len(out["history"]) == 1
 
 
+def test_nas_search_nb201_derive_no_none(tmp_path: Path, shared_data: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    import torch
+
+    from warmnas.nas.nb201 import derive_arch
+
+    common = ["nas", "search", "--space", "nb201", "--data", str(_npz(tmp_path)),
+              "--data-dir", str(shared_data), "--method", "drnas", "--epochs", "1",
+              "--C", "4", "--layers", "1", "--batch-size", "8", "--max-steps-per-epoch", "2",
+              "--no-progress", "--json"]
+    assert main(common + ["--derive", "no-none"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    alphas = {k: torch.tensor(v) for k, v in out["alphas"].items()}
+    assert out["derive"] == "no-none"
+    assert out["genotype"] == derive_arch(alphas, exclude=("none",))
+    assert "none" not in out["genotype"] and out["nb201"]["arch"] == out["genotype"]
+    assert main(["nas", "search", "--space", "darts", "--derive", "no-none",
+                 "--data", str(_npz(tmp_path)), "--epochs", "1", "--C", "4", "--layers", "2",
+                 "--batch-size", "8", "--max-steps-per-epoch", "1", "--no-progress"]) == 2
+    assert "--derive applies to --space nb201 only" in capsys.readouterr().err
+
+
 def test_nas_search_darts_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["nas", "search", "--space", "darts", "--data", str(_npz(tmp_path)),
                  "--epochs", "1", "--C", "4", "--layers", "2", "--batch-size", "8",
