@@ -287,7 +287,7 @@ def warm_start(s: dict[str, Any], data: Any, model: MetaNAS, k_shot: int, device
                budget: float, res: Results, seed: int) -> None:
     """Part B: steps a warm-started DARTS needs to reach the cold start's final accuracy.
 
-    ``budget``: half for ``warm_search`` (its three arms run at once), a quarter for each
+    ``budget``: half for ``warm_search`` (its four arms run at once), a quarter for each
     ``DARTSSearch`` arm (so each gets more than a ``warm_search`` arm's share); the untimed
     ``DARTSSearch`` warm-up fit comes on top.
     """
