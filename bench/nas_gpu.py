@@ -96,6 +96,10 @@ def _write_json(path: Path, payload: dict[str, Any]) -> None:
 
 
 # ------------------------------------------------------------------------------------ NB201
+#: --derive: how a cell is read off the alphas (DARTSSearch's derive_exclude)
+RULES: dict[str, tuple[str, ...]] = {"argmax": (), "no-none": ("none",)}
+
+
 def _seed_checkpoints(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
     """(folder this seed writes its checkpoint to, checkpoint file to resume from or None)."""
     ckpt_dir = Path(args.checkpoint_dir) / f"seed{args.seed}" if args.checkpoint_dir else None
@@ -139,7 +143,7 @@ def cmd_nb201_seed(args: argparse.Namespace) -> int:
         lr=args.lr, arch_lr=args.arch_lr, arch_weight_decay=args.arch_weight_decay,
         warmup_epochs=args.warmup_epochs, device=args.device, random_state=args.seed,
         max_steps_per_epoch=2 if args.smoke else None, max_time_s=args.max_time_s,
-        checkpoint_dir=ckpt_dir, checkpoint_every=1,
+        checkpoint_dir=ckpt_dir, checkpoint_every=1, derive_exclude=RULES[args.derive],
         nb201_table=table, callback=flush, progress=False,
         autocast=False if args.fp32 else "auto", channels_last=False if args.fp32 else "auto",
         C=meta["C"], layers=meta["layers"])
@@ -153,13 +157,11 @@ def cmd_nb201_seed(args: argparse.Namespace) -> int:
         "alphas": {k: v.tolist() for k, v in search.alphas_.items()}}
     if search.finished_:
         # the cell by the rule chosen before the run (--derive), and by the other rule, labelled
-        rules = {"argmax": (), "no-none": ("none",)}
         other = "no-none" if args.derive == "argmax" else "argmax"
-        arch = derive_arch(search.alphas_, exclude=rules[args.derive])
-        found = table.lookup(arch)
-        res.update(arch=arch, lookup=found, derive=args.derive, derive_other=other,
+        found = table.lookup(str(search.genotype_))
+        res.update(arch=search.genotype_, lookup=found, derive=args.derive, derive_other=other,
                    lookup_other=table.lookup(derive_arch(search.alphas_,
-                                                         exclude=rules[other])))
+                                                         exclude=RULES[other])))
         print(f"seed {args.seed} done: {found['arch']} index {found['index']} "
               f"c10 {found['cifar10']:.2f} c100 {found['cifar100']:.2f} "
               f"in16 {found['imagenet16_120']:.2f} search {search.total_search_time_s_ / 60:.2f} "

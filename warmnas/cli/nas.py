@@ -123,15 +123,12 @@ def _search(args: argparse.Namespace) -> int:
         C=args.C, layers=args.layers, lr=args.lr, arch_lr=args.arch_lr, device=args.device,
         max_steps_per_epoch=args.max_steps_per_epoch, max_time_s=args.max_time,
         nb201_table=table, random_state=args.seed, checkpoint_dir=args.checkpoint_dir,
+        derive_exclude=("none",) if args.derive == "no-none" else (),
         progress=False if args.no_progress else None)
     search.fit(train)
     result = search.result()
     if args.space == "nb201":
-        from warmnas.nas.nb201 import derive_arch
-
         result["derive"] = args.derive
-        if args.derive == "no-none":
-            result["genotype"] = derive_arch(search.alphas_, exclude=("none",))
     if table is not None and isinstance(result["genotype"], str):
         result["nb201"] = table.lookup(result["genotype"])
     if args.json:

@@ -278,19 +278,33 @@ def derive_genotype(alphas: Mapping[str, Any], k: int = 2) -> Genotype:
                     reduce_concat=concat)
 
 
-def derive_architecture(space: str, alphas: Mapping[str, Any]) -> Genotype | str:
+def derive_architecture(space: str, alphas: Mapping[str, Any],
+                        exclude: Sequence[str] = ()) -> Genotype | str:
     """Derive the discrete architecture of ``space`` from alpha logits.
+
+    Args:
+        space: ``"darts"`` or ``"nb201"``.
+        alphas: the logits.
+        exclude: NB201 ops never chosen (``("none",)``: the DARTS paper's rule); for the DARTS
+            space only ``("none",)`` is accepted, which its genotypes already follow.
 
     Returns:
         A :class:`Genotype` for ``"darts"``; an NB201 arch string for ``"nb201"`` (argmax op per
-        edge, ``none`` included, as in the NAS-Bench-201 code).
+        edge, ``none`` included unless excluded, as in the NAS-Bench-201 code).
+
+    Raises:
+        InputError: an ``exclude`` the space does not support.
     """
     name = get_space(space).name
+    exclude = (exclude,) if isinstance(exclude, str) else tuple(exclude)
     if name == "darts":
+        if set(exclude) - {"none"}:
+            raise InputError(f"exclude={list(exclude)}: the DARTS space only takes ('none',), "
+                             "which its genotypes already follow; pass () or ('none',)")
         return derive_genotype(alphas)
     from warmnas.nas.nb201 import derive_arch
 
-    return derive_arch(alphas)
+    return derive_arch(alphas, exclude=exclude)
 
 
 def architecture_to_dict(arch: Genotype | str) -> dict[str, Any]:

@@ -40,7 +40,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,7 @@ from warmnas.errors import (
 )
 from warmnas.nas._optim import GraphSafeAdam, GraphSafeSGD, clip_grad_norm
 from warmnas.nas.data import BatchLoader, ImageData, resolve_device, search_split
-from warmnas.nas.genotype import Genotype, architecture_to_dict
+from warmnas.nas.genotype import Genotype, architecture_to_dict, derive_architecture
 from warmnas.nas.spaces import get_space
 from warmnas.nas.supernet import Supernet, build_supernet
 
@@ -246,6 +246,10 @@ class DARTSSearch:
             resumes from it (it must come from the same settings and data; delete it to start
             over).
         checkpoint_every: epochs between checkpoints (1 = after every epoch).
+        derive_exclude: ops never chosen when the architecture is read off the alphas
+            (``genotype_`` and each epoch's record): ``()`` = argmax over all ops (NB201's
+            rule), ``("none",)`` = the DARTS paper's rule for NB201 (the DARTS space's
+            genotypes follow it anyway). It does not change the search itself.
         nb201_table: an ``NB201Table``: each epoch's NB201 cell is looked up (accuracies in the
             history).
         callback: ``f(record, search)`` called after each epoch with the history record.
@@ -278,7 +282,7 @@ class DARTSSearch:
                  deterministic: bool = False, max_steps_per_epoch: int | None = None,
                  max_time_s: float | None = None,
                  checkpoint_dir: str | os.PathLike[str] | None = None, checkpoint_every: int = 1,
-                 nb201_table: Any = None,
+                 derive_exclude: Sequence[str] = (), nb201_table: Any = None,
                  callback: Callable[[dict[str, Any], DARTSSearch], None] | None = None,
                  random_state: RandomState = None, progress: bool | None = None) -> None:
         self.space = space
@@ -313,6 +317,7 @@ class DARTSSearch:
         self.max_time_s = max_time_s
         self.checkpoint_dir = checkpoint_dir
         self.checkpoint_every = checkpoint_every
+        self.derive_exclude = derive_exclude
         self.nb201_table = nb201_table
         self.callback = callback
         self.random_state = random_state
@@ -359,6 +364,14 @@ class DARTSSearch:
                 f"checkpoint_every must be a positive int (epochs), got {self.checkpoint_every!r}")
         if self.latency_penalty is not None and not callable(self.latency_penalty):
             raise InputTypeError("latency_penalty must be a callable f(ce_loss, alphas) -> loss")
+        exclude = self.derive_exclude
+        self._exclude = (exclude,) if isinstance(exclude, str) else tuple(exclude)
+        try:  # the derivation rule, checked on zero alphas before any work
+            derive_architecture(space.name, {k: torch.zeros(shape) for k, shape
+                                             in space.alpha_shapes().items()},
+                                exclude=self._exclude)
+        except InputError as exc:
+            raise InputError(f"derive_exclude: {exc}") from None
         if self.callback is not None and not callable(self.callback):
             raise InputTypeError("callback must be a callable f(record, search)")
         device = resolve_device(self.device)
@@ -460,7 +473,7 @@ class DARTSSearch:
                          state, ckpt_path)
         self.search_time_s_ = time.perf_counter() - start
         self.alphas_ = net.get_alphas()
-        self.genotype_ = net.genotype()
+        self.genotype_ = net.genotype(self._exclude)
         return self
 
     def _fingerprint(self, cfg: dict[str, Any], net: Supernet, train: ImageData, valid: ImageData,
@@ -510,6 +523,8 @@ class DARTSSearch:
         }
         if isinstance(self.random_state, (int, np.integer)):
             out["seeds"] = dict(seeds)
+        if self._exclude:  # not the search, but the history's cells (absent: the default)
+            out["derive_exclude"] = sorted(self._exclude)
         return out
 
     def _search(self, net: Supernet, cfg: dict[str, Any], train: ImageData, valid: ImageData,
@@ -746,7 +761,7 @@ class DARTSSearch:
 
     def _epoch_record(self, net: Supernet, epoch: int, lr: float, tau: float | None,
                       s: list[float], seconds: float, arch_on: bool) -> dict[str, Any]:
-        arch = net.genotype()
+        arch = net.genotype(self._exclude)
         alphas = net.get_alphas()
         record: dict[str, Any] = {
             "epoch": epoch + 1,

@@ -23,7 +23,7 @@ Two implementations compute the same function:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -421,9 +421,10 @@ class Supernet(nn.Module):
         """``softmax(alphas)`` per key (the DARTS mixing weights)."""
         return {k: torch.softmax(self.alphas[k], dim=-1) for k in self.space.cell_types}
 
-    def genotype(self) -> Genotype | str:
-        """The derived architecture (a Genotype for DARTS, an arch string for NB201)."""
-        return derive_architecture(self.space.name, self.get_alphas())
+    def genotype(self, exclude: Sequence[str] = ()) -> Genotype | str:
+        """The derived architecture (a Genotype for DARTS, an arch string for NB201; ``exclude``
+        as in :func:`~warmnas.nas.genotype.derive_architecture`)."""
+        return derive_architecture(self.space.name, self.get_alphas(), exclude=exclude)
 
     def _weights(self, weights: Mapping[str, torch.Tensor] | None) -> Mapping[str, torch.Tensor]:
         return self.softmax_weights() if weights is None else weights

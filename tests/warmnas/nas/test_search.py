@@ -50,6 +50,29 @@ def test_same_seed_same_search() -> None:
     assert not torch.equal(a.alphas_["cell"], c.alphas_["cell"])
 
 
+def test_derive_exclude_reads_the_same_search_another_way() -> None:
+    from warmnas.nas.nb201 import derive_arch
+
+    X, y = tiny_images()
+    # 'none' strongest on every edge at the start: the argmax cell is all 'none'
+    init = {"cell": torch.tensor([[1.0, 0.5, 0.2, 0.4, 0.1]] * 6)}
+    kw = dict(init_alpha=init, method="drnas", epochs=2, warmup_epochs=2, batch_size=8, C=4,
+              layers=1, max_steps_per_epoch=2, random_state=0, progress=False)
+    plain = DARTSSearch("nb201", **kw).fit((X, y))
+    no_none = DARTSSearch("nb201", derive_exclude=("none",), **kw).fit((X, y))
+    assert torch.equal(plain.alphas_["cell"], no_none.alphas_["cell"])  # same search
+    assert plain.genotype_ == derive_arch(plain.alphas_) and "none" in plain.genotype_
+    assert no_none.genotype_ == derive_arch(no_none.alphas_, exclude=("none",))
+    assert no_none.genotype_ == "|skip_connect~0|+|skip_connect~0|skip_connect~1|+" \
+        "|skip_connect~0|skip_connect~1|skip_connect~2|"  # warm-up: alphas did not move
+    assert all("none" not in r["genotype"] for r in no_none.history_)
+    assert no_none.result()["genotype"] == no_none.genotype_
+    with pytest.raises(InputError, match="derive_exclude: .*unknown NB201 op"):
+        DARTSSearch("nb201", derive_exclude=("zero",)).fit((X, y))
+    with pytest.raises(InputError, match="derive_exclude: .*DARTS space only takes"):
+        DARTSSearch("darts", derive_exclude=("skip_connect",)).fit((X, y))
+
+
 def test_warmup_freezes_alpha_and_latency_penalty_is_used() -> None:
     X, y = tiny_images()
     init = {"cell": torch.zeros(6, 5)}
