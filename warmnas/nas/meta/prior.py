@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -366,29 +366,26 @@ def _weights_from(init: Any, fnet: Any) -> dict[str, torch.Tensor] | None:
 
 
 def _prototype_head(fnet: Any, w: dict[str, torch.Tensor], a: dict[str, torch.Tensor],
-                    data: Any, dev: torch.device, n_classes: int, chunk: int
-                    ) -> dict[str, torch.Tensor]:
+                    data: Any, norm: Callable[[torch.Tensor], torch.Tensor], n_classes: int,
+                    chunk: int) -> dict[str, torch.Tensor]:
     """Classifier weight ``2 mu_c`` and bias ``-|mu_c|^2`` from the class means of the pooled
-    features of ``data`` (see :func:`warm_search`)."""
+    features of ``data`` (on the device; ``norm`` turns its stored images into network
+    inputs; see :func:`warm_search`)."""
     wk, bk = "classifier.weight", "classifier.bias"
     if wk not in w or bk not in w:
         raise InputError("init_head='prototypes' needs a network whose last layer is "
                          "'classifier' (the DARTS and NB201 supernets)")
-    dim = w[wk].shape[1]
+    dim, dev = w[wk].shape[1], w[wk].device
     # an identity classifier turns the logits into the pooled features
     probe = dict(w)
     probe[wk] = torch.eye(dim, device=dev, dtype=w[wk].dtype)
     probe[bk] = torch.zeros(dim, device=dev, dtype=w[bk].dtype)
-    d = data.to(dev)
-    scale = 255.0 if d.images.dtype == torch.uint8 else 1.0
-    mean = torch.tensor(d.mean, device=dev).view(1, -1, 1, 1)
-    std = torch.tensor(d.std, device=dev).view(1, -1, 1, 1)
     sums = torch.zeros(n_classes, dim, device=dev, dtype=torch.float64)
     counts = torch.zeros(n_classes, device=dev, dtype=torch.float64)
     with torch.no_grad():
-        for lo in range(0, len(d), chunk):
-            x = (d.images[lo:lo + chunk].float() / scale - mean) / std
-            y = d.labels[lo:lo + chunk]
+        for lo in range(0, len(data), chunk):
+            x = norm(data.images[lo:lo + chunk])
+            y = data.labels[lo:lo + chunk]
             h = fnet(probe, a, x).double()
             sums.index_add_(0, y, h)
             counts.index_add_(0, y, torch.ones_like(y, dtype=torch.float64))
@@ -477,6 +474,14 @@ def warm_search(train: Any, valid: Any, *, arms: Mapping[str, Mapping[str, Any]]
     fnet = FunctionalNet(net.to(dev))
     base_w, base_a = fnet.split(fnet.net)
     sp = get_space(space)
+    trd, vad = tr.to(dev), va.to(dev)
+    mean_t = torch.tensor(tr.mean, device=dev).view(1, -1, 1, 1)
+    std_t = torch.tensor(tr.std, device=dev).view(1, -1, 1, 1)
+    scale = 255.0 if tr.images.dtype == torch.uint8 else 1.0
+
+    def norm(images: torch.Tensor) -> torch.Tensor:
+        return (images.float() / scale - mean_t) / std_t
+
     names = list(arms)
     ws, as_ = [], []
     for name in names:
@@ -508,21 +513,17 @@ def warm_search(train: Any, valid: Any, *, arms: Mapping[str, Mapping[str, Any]]
             a = {k: v.to(dev) for k, v in sp.validate_alphas(init_alpha,
                                                              name=f"{name} init_alpha").items()}
         if head == "prototypes":
-            w.update(_prototype_head(fnet, w, a, tr, dev, n_classes, eval_batch))
+            w.update(_prototype_head(fnet, w, a, trd, norm, n_classes, eval_batch))
         ws.append(w)
         as_.append(a)
     W = {k: torch.stack([w[k] for w in ws]) for k in base_w}
     A = {k: torch.stack([a[k] for a in as_]) for k in base_a}
     R = len(names)
-    trd, vad = tr.to(dev), va.to(dev)
     gen = torch_generator(seed_data, dev)
-    mean_t = torch.tensor(tr.mean, device=dev).view(1, -1, 1, 1)
-    std_t = torch.tensor(tr.std, device=dev).view(1, -1, 1, 1)
-    scale = 255.0 if tr.images.dtype == torch.uint8 else 1.0
 
     def batch(d: ImageData, n: int) -> tuple[torch.Tensor, torch.Tensor]:
         idx = torch.randint(0, len(d), (n,), generator=gen, device=dev)
-        x = (d.images.index_select(0, idx).float() / scale - mean_t) / std_t
+        x = norm(d.images.index_select(0, idx))
         y = d.labels.index_select(0, idx)
         return x, y
 
@@ -548,7 +549,7 @@ def warm_search(train: Any, valid: Any, *, arms: Mapping[str, Mapping[str, Any]]
     def score() -> list[float]:
         correct = torch.zeros(R, device=dev)
         for lo in range(0, len(vad), eval_batch):
-            x = (vad.images[lo:lo + eval_batch].float() / scale - mean_t) / std_t
+            x = norm(vad.images[lo:lo + eval_batch])
             y = vad.labels[lo:lo + eval_batch]
             logits = torch.func.vmap(fnet, in_dims=(0, 0, None))(W, A, x)
             correct += (logits.argmax(dim=-1) == y).sum(dim=1)
