@@ -60,7 +60,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from warmnas.nas.data import ImageData, load_cifar10, search_split  # noqa: E402
-from warmnas.nas.nb201 import NB201Table, derive_arch  # noqa: E402
+from warmnas.nas.nb201 import DERIVE_RULES, NB201Table, derive_arch  # noqa: E402
 from warmnas.nas.search import CHECKPOINT_NAME, DARTSSearch  # noqa: E402
 
 ANCHORS = {"DARTS-V1": 54.30, "GDAS": 93.61, "DrNAS": 94.36, "optimum": 94.37}
@@ -96,10 +96,6 @@ def _write_json(path: Path, payload: dict[str, Any]) -> None:
 
 
 # ------------------------------------------------------------------------------------ NB201
-#: --derive: how a cell is read off the alphas (DARTSSearch's derive_exclude)
-RULES: dict[str, tuple[str, ...]] = {"argmax": (), "no-none": ("none",)}
-
-
 def _seed_checkpoints(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
     """(folder this seed writes its checkpoint to, checkpoint file to resume from or None)."""
     ckpt_dir = Path(args.checkpoint_dir) / f"seed{args.seed}" if args.checkpoint_dir else None
@@ -143,7 +139,7 @@ def cmd_nb201_seed(args: argparse.Namespace) -> int:
         lr=args.lr, arch_lr=args.arch_lr, arch_weight_decay=args.arch_weight_decay,
         warmup_epochs=args.warmup_epochs, device=args.device, random_state=args.seed,
         max_steps_per_epoch=2 if args.smoke else None, max_time_s=args.max_time_s,
-        checkpoint_dir=ckpt_dir, checkpoint_every=1, derive_exclude=RULES[args.derive],
+        checkpoint_dir=ckpt_dir, checkpoint_every=1, derive_exclude=DERIVE_RULES[args.derive],
         nb201_table=table, callback=flush, progress=False,
         autocast=False if args.fp32 else "auto", channels_last=False if args.fp32 else "auto",
         C=meta["C"], layers=meta["layers"])
@@ -161,7 +157,7 @@ def cmd_nb201_seed(args: argparse.Namespace) -> int:
         found = table.lookup(str(search.genotype_))
         res.update(arch=search.genotype_, lookup=found, derive=args.derive, derive_other=other,
                    lookup_other=table.lookup(derive_arch(search.alphas_,
-                                                         exclude=RULES[other])))
+                                                         exclude=DERIVE_RULES[other])))
         print(f"seed {args.seed} done: {found['arch']} index {found['index']} "
               f"c10 {found['cifar10']:.2f} c100 {found['cifar100']:.2f} "
               f"in16 {found['imagenet16_120']:.2f} search {search.total_search_time_s_ / 60:.2f} "
@@ -423,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--C", type=int, default=16, help="NB201 supernet initial channels")
         p.add_argument("--layers", type=int, default=5,
                        help="NB201 supernet search cells per stage (5 as in NB201; fewer = proxy)")
-        p.add_argument("--derive", choices=("argmax", "no-none"), default="argmax",
+        p.add_argument("--derive", choices=list(DERIVE_RULES), default="argmax",
                        help="NB201: how the cell is read off the alphas: argmax over all 5 ops "
                             "(NAS-Bench-201's code) or never 'none' (the DARTS paper's rule); "
                             "the other rule is reported too, labelled")

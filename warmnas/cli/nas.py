@@ -52,7 +52,7 @@ def register(commands: Any) -> None:
                         "stops it); a later run with the same options continues from it")
     p.add_argument("--init-alpha", type=Path, default=None,
                    help="JSON file {key: [[logits]]} to warm-start the alphas")
-    p.add_argument("--derive", choices=["argmax", "no-none"], default="argmax",
+    p.add_argument("--derive", choices=["argmax", "no-none"], default="argmax",  # DERIVE_RULES
                    help="nb201: read the cell off the alphas by argmax over all ops "
                         "(NAS-Bench-201's rule) or never choosing 'none' (the DARTS paper's)")
     p.add_argument("--device", default="cpu")
@@ -94,7 +94,7 @@ def _search(args: argparse.Namespace) -> int:
     import torch
 
     from warmnas.nas.data import default_data_dir
-    from warmnas.nas.nb201 import NB201Table
+    from warmnas.nas.nb201 import DERIVE_RULES, NB201Table
     from warmnas.nas.search import DARTSSearch
 
     if args.space != "nb201" and args.derive != "argmax":
@@ -123,7 +123,7 @@ def _search(args: argparse.Namespace) -> int:
         C=args.C, layers=args.layers, lr=args.lr, arch_lr=args.arch_lr, device=args.device,
         max_steps_per_epoch=args.max_steps_per_epoch, max_time_s=args.max_time,
         nb201_table=table, random_state=args.seed, checkpoint_dir=args.checkpoint_dir,
-        derive_exclude=("none",) if args.derive == "no-none" else (),
+        derive_exclude=DERIVE_RULES[args.derive],
         progress=False if args.no_progress else None)
     search.fit(train)
     result = search.result()

@@ -123,6 +123,11 @@ def op_indices_to_arch(indices: Sequence[int]) -> str:
                          f"{list(indices)}") from exc
 
 
+#: named rules for reading a cell off the alphas: the ``exclude`` of :func:`derive_arch`
+#: (``--derive`` of ``warmnas nas search`` and ``bench/nas_gpu.py``)
+DERIVE_RULES: dict[str, tuple[str, ...]] = {"argmax": (), "no-none": ("none",)}
+
+
 def derive_arch(alphas: Mapping[str, Any], exclude: Sequence[str] = ()) -> str:
     """The arch string of the argmax op on each edge.
 
