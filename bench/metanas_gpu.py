@@ -58,12 +58,15 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from warmnas.nas.data import ImageData  # noqa: E402
 from warmnas.nas.meta.metanas import MetaNAS  # noqa: E402
-from warmnas.nas.meta.omniglot import load_omniglot, omniglot_tasks  # noqa: E402
+from warmnas.nas.meta.omniglot import (  # noqa: E402
+    load_omniglot,
+    omniglot_classification,
+    omniglot_tasks,
+)
 from warmnas.nas.meta.prior import steps_to_target, warm_search  # noqa: E402
 from warmnas.nas.search import DARTSSearch  # noqa: E402
 
@@ -250,20 +253,6 @@ def _maml_kw() -> dict[str, Any]:
                 inner_optimizer="sgd", inner_lr=0.1, inner_momentum=0.0)
 
 
-def _ws_data(data: Any, s: dict[str, Any], seed: int) -> tuple[ImageData, ImageData]:
-    """A new 20-way task: characters of the meta-test alphabets, 10 drawings train / 10 valid."""
-    test = data.select(["Greek", "Latin", "Tagalog"])
-    rng = np.random.default_rng(seed)
-    chars = rng.choice(test.images.shape[0], size=s["ws_way"], replace=False)
-    imgs = test.images[chars]                                      # (way, 20, H, W)
-    Xtr = imgs[:, :10].reshape(-1, *imgs.shape[2:])
-    Xva = imgs[:, 10:].reshape(-1, *imgs.shape[2:])
-    y = np.repeat(np.arange(s["ws_way"]), 10)
-    tr = ImageData.from_arrays(Xtr, y)
-    va = ImageData.from_arrays(Xva, y, mean=tr.mean, std=tr.std)
-    return tr, va
-
-
 def _chance_reason(target: float, n_way: int) -> str | None:
     """Why a target accuracy this close to chance makes a steps-to-target comparison
     meaningless (None when it does not)."""
@@ -295,7 +284,8 @@ def warm_start(s: dict[str, Any], data: Any, model: MetaNAS, k_shot: int, device
                            "steps": s["ws_steps"], "eval_every": s["ws_eval_every"],
                            "prior_from": f"the MetaNAS model of the {k_shot}-shot setting"}
     res.data["warm_start"] = out
-    tr, va = _ws_data(data, s, seed)
+    # a new task: characters of the meta-test alphabets, 10 drawings train / 10 valid
+    tr, va = omniglot_classification(data, n_way=s["ws_way"], n_train=10, random_state=seed)
     prior = model.alpha_prior()
     t0 = time.perf_counter()
     curves = warm_search(tr, va, arms={"cold": {}, "warm_alpha": {"init_alpha": prior},

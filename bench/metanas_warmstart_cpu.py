@@ -36,9 +36,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from warmnas.nas.data import ImageData
 from warmnas.nas.meta import MetaNAS
-from warmnas.nas.meta.omniglot import OMNIGLOT_TEST_ALPHABETS, load_omniglot, omniglot_tasks
+from warmnas.nas.meta.omniglot import load_omniglot, omniglot_classification, omniglot_tasks
 from warmnas.nas.meta.prior import steps_to_target, warm_search
 
 ARMS = ("cold", "warm_alpha", "warm_alpha_w", "warm_alpha_w_proto")
@@ -71,18 +70,12 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.size} px, C={args.C}, {args.layers} cells: {time.perf_counter() - t0:.0f} s "
           f"(load avg {os.getloadavg()[0]:.2f})", flush=True)
     prior = model.alpha_prior()
-    test = data.select(list(OMNIGLOT_TEST_ALPHABETS))
     rows = []
     print(f"\n{'task':>4} {'target':>7}  " + "  ".join(f"{a:>24}" for a in ARMS))
     print(f"{'':>4} {'':>7}  " + "  ".join(f"{'start/end, frac of cold':>24}" for _ in ARMS))
     for task in range(args.tasks):
-        rng = np.random.default_rng(args.seed + task)
-        chars = rng.choice(test.images.shape[0], size=20, replace=False)
-        imgs = test.images[chars]                                   # (20, 20, H, W)
-        y = np.repeat(np.arange(20), 10)
-        tr = ImageData.from_arrays(imgs[:, :10].reshape(-1, *imgs.shape[2:]), y)
-        va = ImageData.from_arrays(imgs[:, 10:].reshape(-1, *imgs.shape[2:]), y,
-                                   mean=tr.mean, std=tr.std)
+        tr, va = omniglot_classification(data, n_way=20, n_train=10,
+                                         random_state=args.seed + task)
         curves = warm_search(
             tr, va, arms={"cold": {}, "warm_alpha": {"init_alpha": prior},
                           "warm_alpha_w": {"init_alpha": prior, "init_weights": model},

@@ -29,6 +29,7 @@ _LAZY: dict[str, str] = {
     "stack_tasks": "warmnas.nas.meta.tasks",
     "load_omniglot": "warmnas.nas.meta.omniglot",
     "omniglot_tasks": "warmnas.nas.meta.omniglot",
+    "omniglot_classification": "warmnas.nas.meta.omniglot",
     "OMNIGLOT_TRAIN_ALPHABETS": "warmnas.nas.meta.omniglot",
     "OMNIGLOT_TEST_ALPHABETS": "warmnas.nas.meta.omniglot",
     "FunctionalNet": "warmnas.nas.meta.inner",

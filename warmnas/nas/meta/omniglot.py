@@ -38,7 +38,9 @@ import numpy as np
 import torch
 
 from warmnas._io import atomic_write
+from warmnas._random import RandomState, check_random_state
 from warmnas.errors import CorruptDatabaseError, InputError, MissingDataError
+from warmnas.nas.data import ImageData
 from warmnas.nas.meta.tasks import ClassTaskDistribution
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "OMNIGLOT_TEST_ALPHABETS",
     "OmniglotData",
     "load_omniglot",
+    "omniglot_classification",
     "omniglot_tasks",
 ]
 
@@ -245,3 +248,36 @@ def omniglot_tasks(data_dir: str | os.PathLike[str] | None = None, *, split: str
     return ClassTaskDistribution(X, y, n_way=n_way, k_shot=k_shot, q_query=q_query,
                                  rotations=rotations, class_names=list(sub.characters),
                                  device=device, name=name)
+
+
+def omniglot_classification(data: OmniglotData, *, n_way: int = 20, n_train: int = 10,
+                            alphabets: Sequence[str] = OMNIGLOT_TEST_ALPHABETS,
+                            random_state: RandomState = 0) -> tuple[ImageData, ImageData]:
+    """A new ``n_way`` classification task (not an episode): ``n_way`` characters of
+    ``alphabets`` drawn at random, their first ``n_train`` drawings to train, the others to
+    validate (normalised with the train statistics). The warm-start benchmarks search on it.
+
+    Returns:
+        ``(train, valid)`` :class:`~warmnas.nas.data.ImageData`, labels ``0..n_way-1``.
+
+    Raises:
+        InputError: more characters than ``alphabets`` have, or ``n_train`` outside
+            ``1..19``.
+    """
+    pool = data.select(list(alphabets))
+    if not 1 <= int(n_way) <= pool.images.shape[0]:
+        raise InputError(f"n_way must be between 1 and {pool.images.shape[0]} (characters of "
+                         f"{list(alphabets)}), got {n_way!r}")
+    if not 1 <= int(n_train) < _N_DRAWINGS:
+        raise InputError(f"n_train must be between 1 and {_N_DRAWINGS - 1} (each character "
+                         f"has {_N_DRAWINGS} drawings), got {n_train!r}")
+    rng = check_random_state(random_state)
+    chars = rng.choice(pool.images.shape[0], size=int(n_way), replace=False)
+    imgs = pool.images[chars]                                   # (n_way, 20, H, W)
+    y = np.repeat(np.arange(int(n_way)), int(n_train))
+    train = ImageData.from_arrays(imgs[:, :n_train].reshape(-1, *imgs.shape[2:]), y)
+    y_va = np.repeat(np.arange(int(n_way)), _N_DRAWINGS - int(n_train))
+    valid = ImageData.from_arrays(imgs[:, n_train:].reshape(-1, *imgs.shape[2:]), y_va,
+                                  mean=train.mean, std=train.std)
+    return train, valid
+

@@ -11,6 +11,7 @@ from warmnas.nas.meta.omniglot import (
     OMNIGLOT_TEST_ALPHABETS,
     OMNIGLOT_TRAIN_ALPHABETS,
     load_omniglot,
+    omniglot_classification,
     omniglot_tasks,
 )
 from warmnas.nas.meta.tasks import ClassTaskDistribution, Task, TaskBatch, stack_tasks
@@ -193,3 +194,31 @@ def test_cifar10_class_subset_tasks(monkeypatch) -> None:
         cifar10_tasks(classes=[11])
     with pytest.raises(InputError, match="split must be"):
         cifar10_tasks(split="valid")
+
+
+@pytest.mark.shared_data
+def test_omniglot_classification_task(omniglot8) -> None:
+    tr, va = omniglot_classification(omniglot8, n_way=6, n_train=7, random_state=3)
+    assert (len(tr), len(va)) == (6 * 7, 6 * 13)
+    assert tr.labels.tolist() == np.repeat(np.arange(6), 7).tolist()
+    assert va.labels.tolist() == np.repeat(np.arange(6), 13).tolist()
+    assert (tr.mean, tr.std) == (va.mean, va.std)  # valid normalised with train statistics
+    # class c: the first 7 / last 13 drawings of one meta-test character, a different one per c
+    pool = omniglot8.select(list(OMNIGLOT_TEST_ALPHABETS)).images
+    chars = []
+    for c in range(6):
+        first = tr.images[tr.labels == c][0, 0].numpy()
+        hit = [i for i in range(len(pool)) if np.array_equal(pool[i, 0], first)]
+        assert hit, "train images come from the meta-test alphabets"
+        i = hit[0]
+        chars.append(i)
+        assert np.array_equal(tr.images[tr.labels == c][:, 0].numpy(), pool[i, :7])
+        assert np.array_equal(va.images[va.labels == c][:, 0].numpy(), pool[i, 7:])
+    assert len(set(chars)) == 6
+    again, _ = omniglot_classification(omniglot8, n_way=6, n_train=7, random_state=3)
+    assert torch.equal(again.images, tr.images)
+    with pytest.raises(InputError, match="n_train must be between 1 and 19"):
+        omniglot_classification(omniglot8, n_train=20)
+    with pytest.raises(InputError, match="n_way must be between 1 and"):
+        omniglot_classification(omniglot8, n_way=10_000)
+
