@@ -74,6 +74,12 @@ LOG = logging.getLogger("metanas_gpu")
 
 #: a warm-start target at most this many times chance accuracy (1 / n_way) measures nothing
 CHANCE_FACTOR = 1.5
+#: the warm-start arm on which the target (<= 1/3 of the cold start's steps) is judged, fixed
+#: before the third GPU run on the CPU-scale evidence (docs/metanas.md): MetaNAS' full warm start
+#: (meta-learned alpha and weights, classifier from the class means); the other arms are reported
+PRIMARY_ARM = "warm_alpha_w_proto"
+#: the target: steps to the cold start's final accuracy at most this fraction of the cold steps
+TARGET_FRACTION = 1 / 3
 #: per-shot budgets (s) from which the eval calibration scores a full ``eval_chunk`` of tasks;
 #: below, at most ``EVAL_CAL_SMALL_TASKS`` tasks (the per-task cost is scaled from those)
 EVAL_CAL_FULL_CHUNK_BUDGET_S = 100.0
@@ -253,6 +259,16 @@ def _maml_kw() -> dict[str, Any]:
                 inner_optimizer="sgd", inner_lr=0.1, inner_momentum=0.0)
 
 
+def _target_met(ws: dict[str, Any]) -> bool | None:
+    """The verdict on the target for the pre-registered arm: None when the comparison is not a
+    result, else whether that arm reached the cold start's final accuracy within
+    ``TARGET_FRACTION`` of the cold steps."""
+    if ws.get("not_a_result"):
+        return None
+    frac = ws[PRIMARY_ARM]["fraction_of_cold"]
+    return frac is not None and frac <= TARGET_FRACTION + 1e-12
+
+
 def _chance_reason(target: float, n_way: int) -> str | None:
     """Why a target accuracy this close to chance makes a steps-to-target comparison
     meaningless (None when it does not)."""
@@ -311,6 +327,8 @@ def warm_start(s: dict[str, Any], data: Any, model: MetaNAS, k_shot: int, device
                     "final_valid_accuracy": c.valid_accuracy[-1], "steps_to_target": need,
                     "fraction_of_cold": None if need is None else need / max(total, 1),
                     "genotype": str(c.genotype)}
+    ws["primary_arm"] = PRIMARY_ARM
+    ws["target_met"] = _target_met(ws)
     out["warm_search"] = ws
     res.write()
     LOG.info("warm_search done in %.1fs", ws["seconds"])
@@ -408,6 +426,10 @@ def _summary(res: Results) -> None:
             print(f"  {name:18s} final {100 * r['final_valid_accuracy']:6.2f}%  steps to target "
                   f"{r['steps_to_target']}  "
                   f"({_fraction_text(r['fraction_of_cold'], ws.get('not_a_result'))})")
+        verdict = {None: "no verdict (not a result)", True: "met",
+                   False: "NOT met"}[ws.get("target_met")]
+        print(f"  target (<= {TARGET_FRACTION:.3f} of the cold steps) on the arm fixed before the "
+              f"run, {ws.get('primary_arm', PRIMARY_ARM)}: {verdict}")
     ds = res.data["warm_start"].get("darts_search", {})
     if "target_valid_accuracy" in ds:
         print(f"  DARTSSearch: target {100 * ds['target_valid_accuracy']:.2f}% after "
