@@ -101,9 +101,20 @@ def _masked(url: sa.URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
+def _orig(exc: BaseException) -> BaseException:
+    """The driver's exception (SQLAlchemy wraps it in ``.orig``; raw cursors raise it directly)."""
+    return exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+
+
+def _is_driver_error(exc: BaseException) -> bool:
+    """An error of the database driver, wrapped by SQLAlchemy or raised by a raw DBAPI cursor
+    (the bulk paths use the driver's cursor directly: sqlite3 ``executemany``, psycopg ``COPY``)."""
+    return isinstance(exc, (DBAPIError, sqlite3.Error)) or type(exc).__module__.startswith("psycopg")
+
+
 def _is_retryable(exc: BaseException) -> bool:
     """Lock contention (SQLite) or deadlock/serialization failure (PostgreSQL): safe to retry."""
-    orig = getattr(exc, "orig", exc)
+    orig = _orig(exc)
     text = str(orig).lower()
     if isinstance(orig, sqlite3.OperationalError):
         return "locked" in text or "busy" in text
@@ -114,7 +125,7 @@ def _is_retryable(exc: BaseException) -> bool:
 
 
 def _is_corruption(exc: BaseException) -> bool:
-    orig = getattr(exc, "orig", exc)
+    orig = _orig(exc)
     text = str(orig).lower()
     return isinstance(orig, sqlite3.DatabaseError) and (
         "not a database" in text or "malformed" in text or "corrupt" in text
@@ -368,14 +379,17 @@ class MetaDatabase:
         """Translate driver errors into warmnas errors."""
         try:
             yield
-        except DBAPIError as exc:
+        except Exception as exc:
+            if not _is_driver_error(exc):
+                raise
             if _is_corruption(exc):
                 raise CorruptDatabaseError(
-                    f"{self.url} is damaged or not a meta-database ({exc.orig}); restore it from a "
+                    f"{self.url} is damaged or not a meta-database ({_orig(exc)}); restore it from a "
                     "copy or rebuild it"
                 ) from exc
-            if isinstance(exc, OperationalError) and not _is_retryable(exc):
-                raise StorageError(f"database {self.url} failed: {exc.orig}") from exc
+            operational = isinstance(exc, OperationalError) or type(_orig(exc)).__name__ == "OperationalError"
+            if operational and not _is_retryable(exc):
+                raise StorageError(f"database {self.url} failed: {_orig(exc)}") from exc
             raise
 
     @contextlib.contextmanager
@@ -402,15 +416,17 @@ class MetaDatabase:
                             lock = "pg_advisory_xact_lock" if schema_change else "pg_advisory_xact_lock_shared"
                             conn.execute(sa.text(f"SELECT {lock}(hashtext(current_schema()))"))
                         return fn(conn)
-            except DBAPIError as exc:
+            except Exception as exc:
+                if not _is_driver_error(exc):
+                    raise
                 if not _is_retryable(exc) or attempt == attempts - 1:
                     if _is_retryable(exc):
                         raise StorageError(
                             f"database {self.url} stayed locked by other writers through "
-                            f"{attempts} attempts; nothing was written ({exc.orig})"
+                            f"{attempts} attempts; nothing was written ({_orig(exc)})"
                         ) from exc
-                    raise StorageError(f"write to {self.url} failed; nothing was written: {exc.orig}") from exc
-                logger.debug("write to %s hit lock contention (%s); retrying", self.url, exc.orig)
+                    raise StorageError(f"write to {self.url} failed; nothing was written: {_orig(exc)}") from exc
+                logger.debug("write to %s hit lock contention (%s); retrying", self.url, _orig(exc))
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 2.0)
         raise AssertionError("unreachable")  # pragma: no cover
