@@ -77,6 +77,16 @@ class CVData:
     def X_tree(self) -> np.ndarray:
         return float32_safe(self.X)
 
+    @functools.cached_property
+    def X_uniform(self) -> np.ndarray:
+        """``X`` times a power of two (exact) that brings its largest magnitude near 1 when it
+        is above 1e100 or below 1e-100, where squares (distances, variances) overflow or
+        underflow. 1-NN and naive Bayes predict the same on ``c * X`` for any ``c > 0``."""
+        amax = float(np.abs(self.X).max()) if self.X.size else 0.0
+        if amax == 0.0 or 1e-100 <= amax <= 1e100:
+            return self.X
+        return np.ldexp(self.X, -np.frexp(amax)[1])
+
 
 def _folds(X: np.ndarray, y: np.ndarray, n_folds: int, shuffle: bool, seed: int | None
            ) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
@@ -122,7 +132,10 @@ def _lm_importance(cv: CVData, config: Config) -> np.ndarray:
 
 def _cv_scores(cv: CVData, make: Callable[[], Any], columns: Callable[[int], Any] | None = None,
                tree: bool = False) -> np.ndarray:
-    X = cv.X_tree if tree else cv.X
+    """Accuracy per fold; ``tree``: on :attr:`CVData.X_tree` (columns rescaled: trees and LDA
+    do not change when a column is multiplied by a positive constant), else on
+    :attr:`CVData.X_uniform`."""
+    X = cv.X_tree if tree else cv.X_uniform
     scores = np.empty(len(cv.folds))
     with single_threaded():
         for i, (tr, te) in enumerate(cv.folds):
@@ -154,6 +167,7 @@ def _class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def _check_lda_folds(cv: CVData) -> None:
     """Linear discriminant analysis needs two classes and more rows than classes per fold."""
+    X = cv.X_tree  # LDA's input (see linear_discr)
     for tr, _ in cv.folds:
         k = np.unique(cv.y[tr]).size
         if k < 2:
@@ -161,7 +175,7 @@ def _check_lda_folds(cv: CVData) -> None:
                 "linear discriminant analysis needs two classes in every training fold; a class "
                 "has too few instances for the cross-validation"
             )
-        Xtr, ytr = cv.X[tr], cv.y[tr]
+        Xtr, ytr = X[tr], cv.y[tr]
         centred = Xtr - _class_means(Xtr, ytr)[ytr]
         if not np.any(centred.std(axis=0) > 0):
             raise MeasureError("linear discriminant analysis needs an attribute that varies "
@@ -208,9 +222,10 @@ def elite_nn(cv: CVData, rank: np.ndarray) -> np.ndarray:
 @REGISTRY.measure("linear_discr", group=G, requires=("lm_pymfe",), target="classes",
                   min_classes=2, summarised=True)
 def linear_discr(cv: CVData) -> np.ndarray:
-    """Accuracy per fold of linear discriminant analysis."""
+    """Accuracy per fold of linear discriminant analysis (on the column-rescaled data: LDA's
+    predictions do not change when a column is multiplied by a positive constant)."""
     _check_lda_folds(cv)
-    return _cv_scores(cv, _lda)
+    return _cv_scores(cv, _lda, tree=True)
 
 
 @REGISTRY.measure("naive_bayes", group=G, requires=("lm_pymfe",), target="classes",
@@ -232,13 +247,37 @@ def one_nn(cv: CVData) -> np.ndarray:
 def _lm_autosklearn(enc: Encoded, mom: Moments, target: Target, config: Config) -> CVData:
     """auto-sklearn's landmarking sample: standardised N, rows shuffled, stratified folds."""
     X, y = _sample(enc, mom, target, config)
-    std = np.sqrt(mom.m2 / mom.count)
+    mean, std = mom.mean, np.sqrt(mom.m2 / mom.count)
+    amax = np.maximum(np.abs(mom.minimum), np.abs(mom.maximum))
+    extreme = np.flatnonzero((amax > 1e100) | ((amax > 0) & (amax < 1e-100)))
+    if extreme.size:  # squares overflow or underflow: standardise c * x (c a power of two)
+        shift = -np.frexp(amax[extreme])[1]
+        X[:, extreme] = np.ldexp(X[:, extreme], shift)
+        mean, std = mean.copy(), std.copy()
+        mean[extreme], std[extreme] = _scaled_mean_std(enc, extreme, shift)
     std[std == 0] = 1.0
-    X -= mom.mean
+    X -= mean
     X /= std
     perm = np.random.RandomState(config.seed).permutation(X.shape[0])
     X, y = X[perm], y[perm]
     return CVData(X, y, _folds(X, y, config.n_folds, False, None))
+
+
+def _scaled_mean_std(enc: Encoded, columns: np.ndarray, shift: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation (ddof=0, missing values skipped) over all rows of the
+    ``columns`` of N multiplied by ``2 ** shift``."""
+    count = np.zeros(columns.size)
+    total = np.zeros(columns.size)
+    for _, _, chunk in enc.iter_rows():
+        block = np.ldexp(chunk[:, columns], shift)
+        count += (~np.isnan(block)).sum(axis=0)
+        total += np.nansum(block, axis=0)
+    mean = total / count
+    m2 = np.zeros(columns.size)
+    for _, _, chunk in enc.iter_rows():
+        m2 += np.nansum((np.ldexp(chunk[:, columns], shift) - mean) ** 2, axis=0)
+    return mean, np.sqrt(m2 / count)
 
 
 @REGISTRY.measure("landmark_1nn", group=G, requires=("lm_autosklearn",), target="classes",
@@ -278,7 +317,7 @@ def landmark_decision_tree(cv: CVData, config: Config) -> float:
 def landmark_lda(cv: CVData) -> float:
     """Mean CV accuracy of linear discriminant analysis (LandmarkLDA)."""
     _check_lda_folds(cv)
-    return float(_cv_scores(cv, _lda).mean())
+    return float(_cv_scores(cv, _lda, tree=True).mean())
 
 
 @REGISTRY.measure("landmark_naive_bayes", group=G, requires=("lm_autosklearn",),

@@ -1,0 +1,47 @@
+"""Extreme magnitudes (values near 1e300 or 1e-300, as float64 allows).
+
+Squares of such values overflow or underflow, so a learner fed the raw values crashes deep in
+scikit-learn or silently predicts one class. The landmarkers below do not change when every value is
+multiplied by a positive constant (accuracies of LDA, naive Bayes, 1-NN and stumps), so on ``iris * c`` they must equal
+their values on iris. (pymfe 0.4.4 is no reference here: its ``linear_discr`` raises an
+IndexError from scikit-learn at 1e300 and at 1e-300.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+
+import metafeatures
+
+SCALES = (1e300, 1e-300)
+
+LANDMARKING_INVARIANT = (
+    "best_node.mean", "best_node.sd", "elite_nn.mean", "linear_discr.mean", "linear_discr.sd",
+    "naive_bayes.mean", "naive_bayes.sd", "one_nn.mean", "one_nn.sd", "random_node.mean",
+    "worst_node.mean",
+)
+
+@pytest.fixture(scope="module")
+def iris() -> tuple[np.ndarray, np.ndarray]:
+    return load_iris(return_X_y=True)
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_landmarkers_are_scale_invariant_at_extreme_magnitudes(iris, scale: float) -> None:
+    X, y = iris
+    base = metafeatures.extract(X, y, groups=["landmarking"])
+    out = metafeatures.extract(X * scale, y, groups=["landmarking"])  # on_error="raise"
+    for name in LANDMARKING_INVARIANT:
+        assert out[name] == pytest.approx(base[name], rel=1e-9, abs=1e-12), name
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_autosklearn_landmarkers_at_extreme_magnitudes(iris, scale: float) -> None:
+    X, y = iris
+    names = [n for n in metafeatures.AUTOSKLEARN_NAMES if n.startswith("Landmark")]
+    base = metafeatures.extract(X, y, names="autosklearn", features=names)
+    out = metafeatures.extract(X * scale, y, names="autosklearn", features=names)
+    for name in names:
+        assert out[name] == pytest.approx(base[name], rel=1e-9, abs=1e-12), name
