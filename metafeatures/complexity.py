@@ -28,6 +28,7 @@ from metafeatures._resources import (
     Config,
     Encoded,
     Moments,
+    float32_safe,
     need_cov,
     single_threaded,
     stratified_subsample,
@@ -89,8 +90,11 @@ def t4(cov: np.ndarray | None) -> float:
 # -- the complexity sample --------------------------------------------------------------------
 @dataclass(frozen=True)
 class Sample:
-    """The complexity subsample: ``X`` (m, p) unscaled, ``scaled`` min-max scaled, ``y`` codes,
-    ``masks`` (K, m) class membership, ``counts`` (K,), ``pairs`` (P, 2) class pairs."""
+    """The complexity subsample: ``X`` (m, p) unscaled (except the columns beyond 1e30 or
+    below 1e-30 in magnitude, divided by their largest |x| so that squares neither overflow nor
+    underflow: no measure that reads ``X`` changes when a column is multiplied by a positive
+    constant), ``scaled`` min-max scaled, ``y`` codes, ``masks`` (K, m) class membership,
+    ``counts`` (K,), ``pairs`` (P, 2) class pairs."""
 
     X: np.ndarray
     scaled: np.ndarray
@@ -105,7 +109,7 @@ def _cx_sample(enc: Encoded, mom: Moments, target: Target, config: Config) -> Sa
     """Seeded stratified subsample of N for the complexity measures."""
     assert target.codes is not None
     idx = stratified_subsample(enc.n, config.sample_sizes["complexity"], target.codes, config.seed)
-    X = enc.take(idx, fill=mom.mean)
+    X = float32_safe(enc.take(idx, fill=mom.mean))
     codes = target.codes[idx]
     present = np.unique(codes)
     y = np.searchsorted(present, codes)

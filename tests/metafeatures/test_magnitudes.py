@@ -1,13 +1,16 @@
 """Extreme magnitudes (values near 1e300 or 1e-300, as float64 allows).
 
 Squares of such values overflow or underflow, so a learner fed the raw values crashes deep in
-scikit-learn or silently predicts one class. The landmarkers below do not change when every value is
-multiplied by a positive constant (accuracies of LDA, naive Bayes, 1-NN and stumps), so on ``iris * c`` they must equal
+scikit-learn or silently predicts one class. The landmarkers and the complexity measures below do
+not change when every value is multiplied by a positive constant (accuracies of LDA, naive Bayes,
+1-NN and stumps; a standardised linear SVM; Fisher ratios), so on ``iris * c`` they must equal
 their values on iris. (pymfe 0.4.4 is no reference here: its ``linear_discr`` raises an
 IndexError from scikit-learn at 1e300 and at 1e-300.)
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
@@ -22,6 +25,11 @@ LANDMARKING_INVARIANT = (
     "naive_bayes.mean", "naive_bayes.sd", "one_nn.mean", "one_nn.sd", "random_node.mean",
     "worst_node.mean",
 )
+COMPLEXITY_INVARIANT = ("f1.mean", "f1v.mean", "f2.mean", "f3.mean", "l1.mean", "l2.mean",
+                        "l3.mean")
+# on min-max scaled Gower distances: rounding resolves iris's ties differently (documented, 2e-3)
+COMPLEXITY_DISTANCES = ("n1", "n2.mean", "n3.mean", "lsc", "density")
+
 
 @pytest.fixture(scope="module")
 def iris() -> tuple[np.ndarray, np.ndarray]:
@@ -45,3 +53,15 @@ def test_autosklearn_landmarkers_at_extreme_magnitudes(iris, scale: float) -> No
     out = metafeatures.extract(X * scale, y, names="autosklearn", features=names)
     for name in names:
         assert out[name] == pytest.approx(base[name], rel=1e-9, abs=1e-12), name
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_complexity_is_scale_invariant_at_extreme_magnitudes(iris, scale: float) -> None:
+    X, y = iris
+    features = [n.split(".")[0] for n in COMPLEXITY_INVARIANT + COMPLEXITY_DISTANCES]
+    base = metafeatures.extract(X, y, groups=["complexity"], features=features)
+    out = metafeatures.extract(X * scale, y, groups=["complexity"], features=features)
+    for name in COMPLEXITY_INVARIANT + COMPLEXITY_DISTANCES:
+        assert not math.isnan(out[name]), name
+        tol = 2e-3 if name in COMPLEXITY_DISTANCES else 1e-9
+        assert out[name] == pytest.approx(base[name], rel=1e-6, abs=tol), name
