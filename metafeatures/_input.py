@@ -198,6 +198,12 @@ def prepare(
 
     numeric_missing = _check_numeric(numeric, num_names)
     level_counts = _level_counts(cat_codes, levels, cat_names)
+    if numeric.shape[1] == 0 and all(int(c.sum()) == 0 for c in level_counts):
+        raise DataError(
+            f"X holds no observed value: every column ({', '.join(names[:10])}"
+            + (" ..." if p > 10 else "") + ") is entirely missing; pass data with at least "
+            "one observed value"
+        )
     target = None if y is None else _prepare_target(y, n, task)
     if y is None and task is not None:
         raise ArgumentError(f"task={task!r} was given but y is None; pass the target y")

@@ -66,6 +66,15 @@ def test_declared_categorical_may_be_all_missing() -> None:
     assert out["NumberOfMissingValues"] == 40 and out["MaxNominalAttDistinctValues"] == 2
 
 
+def test_no_observed_value_at_all() -> None:
+    # declared categoricals may be all missing, but not every column: nothing left to describe
+    frame = pd.DataFrame({"c": pd.Categorical([None] * 6, categories=["u", "v"]),
+                          "d": pd.Categorical([None] * 6, categories=["w"])})
+    with pytest.raises(DataError, match=r"X holds no observed value: every column \(c, d\) is "
+                                        "entirely missing"):
+        metafeatures.extract(frame, [0, 1] * 3, groups="all", on_error="ignore")
+
+
 def test_single_class() -> None:
     X, _ = _xy()
     with pytest.raises(DataError, match=r"y has a single class \('a'\)"):
