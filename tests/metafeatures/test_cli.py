@@ -53,3 +53,17 @@ def test_errors_are_reported_cleanly(capsys, tmp_path) -> None:
     bad.write_text("a,b,y\n1,inf,0\n2,3,1\n4,5,0\n")
     assert main(["metafeatures", str(bad), "--target", "y"]) == 2
     assert "infinite values in column(s) ['b']" in capsys.readouterr().err
+
+
+def test_json_with_infinite_values_is_valid_json(capsys, tmp_path) -> None:
+    # one class per row: the within-class scatter is 0 and lh_trace / roy_root are infinite
+    data = tmp_path / "many.csv"
+    data.write_text("a,b,cls\n" + "".join(f"{i % 7},{(i * 3) % 11},c{i}\n" for i in range(30)))
+    assert main(["metafeatures", str(data), "--target", "cls", "--groups", "statistical",
+                 "--json"]) == 0
+    values = json.loads(capsys.readouterr().out)  # strict JSON: no Infinity / NaN tokens
+    assert values["lh_trace"] is None and values["roy_root"] is None
+    assert main(["metafeatures", str(data), "--target", "cls", "--groups", "statistical"]) == 0
+    lines = dict(line.split() for line in capsys.readouterr().out.splitlines())
+    assert lines["lh_trace"] == "inf"  # the text output keeps the value
+

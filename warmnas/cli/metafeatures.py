@@ -30,7 +30,8 @@ def register(commands: Any) -> None:
         handler=run,
         description=(
             "Compute the meta-features of a dataset (a CSV file or sklearn:NAME) and print them, "
-            "one name and value per line, or as one JSON object with --json (NaN as null)."
+            "one name and value per line, or as one JSON object with --json (NaN and infinite "
+            "values as null)."
         ),
     )
     parser.add_argument("data", help="CSV file, or sklearn:NAME with NAME in "
@@ -52,7 +53,8 @@ def register(commands: Any) -> None:
                              "warning (default) or silently")
     parser.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
     parser.add_argument("--json", action="store_true",
-                        help="print one JSON object {name: value}, NaN as null")
+                        help="print one JSON object {name: value}, NaN and infinite values "
+                             "as null")
 
 
 def load_table(data: str, target: str | None) -> tuple[Any, Any, list[str]]:
@@ -131,8 +133,8 @@ def run(args: argparse.Namespace) -> int:
         on_error=args.on_error,
         random_state=args.random_state,
     )
-    if args.json:
-        clean = {k: (None if isinstance(v, float) and math.isnan(v) else v)
+    if args.json:  # strict JSON has no NaN / Infinity: null, as pandas' to_json writes them
+        clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
                  for k, v in values.items()}
         print(json.dumps(clean, allow_nan=False))
     else:
