@@ -221,12 +221,22 @@ class MetaDatabase:
         self.retries = int(retries)
         self._excluded: frozenset[str] = frozenset()
         self._sqlite_path: Path | None = None
+        self._wal: dict[str, bool] | None = None  # a writable SQLite file: WAL once it is opened
         self._url = self._resolve_url(url)
         self.backend = self._url.get_backend_name()
         self._engine = self._make_engine()
         self._pid = os.getpid()
         self._metric_cache: dict[str, tuple[int, str]] = {}
-        self._open()
+        try:
+            self._open()
+        except BaseException:
+            self._engine.dispose()  # no connection of a refused file stays open
+            raise
+        if self._wal is not None and not self._wal["on"]:
+            # only now that the file is known to be a meta-database of this version: the WAL
+            # journal mode is a persistent change to the file, never made to a refused one
+            self._wal["on"] = True
+            self._engine.dispose()  # pooled connections reopen in WAL mode
 
     # ------------------------------------------------------------------------------------------
     # opening
@@ -342,6 +352,7 @@ class MetaDatabase:
                 )
         read_only = self.read_only
         busy_ms = int(timeout * 1000)
+        wal = self._wal = {"on": False} if (not read_only and path is not None) else None
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -350,11 +361,12 @@ class MetaDatabase:
             try:
                 cur.execute(f"PRAGMA busy_timeout = {busy_ms}")
                 cur.execute("PRAGMA foreign_keys = ON")
-                if not read_only and path is not None:
+                if wal is not None and wal["on"]:
                     try:
                         cur.execute("PRAGMA journal_mode = WAL")
                     except sqlite3.OperationalError as exc:  # another process holds the lock
                         logger.debug("could not switch to WAL now: %s", exc)
+                if wal is not None:
                     cur.execute("PRAGMA synchronous = NORMAL")
             except sqlite3.DatabaseError:
                 pass  # a damaged file: reported with context by _open()

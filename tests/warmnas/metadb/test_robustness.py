@@ -3,11 +3,13 @@ same rows, failed opens, bad values, files of other programs, read-only location
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 
 import pytest
 
+from warmnas.errors import CorruptDatabaseError, SchemaVersionError
 from warmnas.metadb import MetaDatabase
 from warmnas.space import ConfigSpace, Integer
 
@@ -52,4 +54,48 @@ def test_two_writers_of_the_same_new_rows_do_not_fail(pg_url):
     assert errors == []
     ev = db.evaluations()
     assert len(ev) == 10 and not ev.duplicated(["task", "config_id"]).any()
+    db.dispose()
+
+
+def _other_program_db(path) -> None:
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE invoices (id INTEGER)")
+    con.execute("INSERT INTO invoices VALUES (1)")
+    con.commit()
+    con.close()
+
+
+def test_refused_files_are_left_exactly_as_they_were(tmp_path):
+    """Opening another program's SQLite file (or one of a newer warmnas) writable must not switch
+    it to the WAL journal mode (a persistent change of the file) before refusing it."""
+    other = tmp_path / "invoices.db"
+    _other_program_db(other)
+    before = other.read_bytes()
+    with pytest.raises(CorruptDatabaseError, match="SQLite database of another program"):
+        MetaDatabase(other)
+    assert other.read_bytes() == before
+    assert not (tmp_path / "invoices.db-wal").exists()
+    con = sqlite3.connect(other)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    con.close()
+
+    newer = tmp_path / "newer.db"
+    MetaDatabase(newer).dispose()
+    con = sqlite3.connect(newer)
+    con.execute("PRAGMA journal_mode = DELETE")
+    con.execute("UPDATE warmnas_meta SET value = '99' WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+    before = newer.read_bytes()
+    with pytest.raises(SchemaVersionError, match="schema version 99"):
+        MetaDatabase(newer)
+    assert newer.read_bytes() == before
+
+
+def test_an_accepted_file_is_switched_to_wal(tmp_path):
+    path = tmp_path / "meta.db"
+    db = MetaDatabase(path)
+    db.add_task("t/1")
+    with db._read() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     db.dispose()
