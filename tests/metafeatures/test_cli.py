@@ -67,3 +67,21 @@ def test_json_with_infinite_values_is_valid_json(capsys, tmp_path) -> None:
     lines = dict(line.split() for line in capsys.readouterr().out.splitlines())
     assert lines["lh_trace"] == "inf"  # the text output keeps the value
 
+
+def test_csv_without_data_rows(capsys, tmp_path) -> None:
+    header = tmp_path / "header.csv"
+    header.write_text("a,b,class\n")
+    assert main(["metafeatures", str(header), "--target", "class"]) == 2
+    err = capsys.readouterr().err
+    assert "has a header but no data rows" in err and str(header) in err
+    assert "dropped" not in err  # no note about dropping its columns first
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert main(["metafeatures", str(empty)]) == 2
+    assert "could not read" in capsys.readouterr().err
+
+
+def test_directory_is_not_reported_as_missing(capsys, tmp_path) -> None:
+    assert main(["metafeatures", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "is a directory, not a CSV file" in err and "not found" not in err

@@ -78,13 +78,20 @@ def load_table(data: str, target: str | None) -> tuple[Any, Any, list[str]]:
         target = target or "target"
     else:
         path = Path(data)
+        if path.is_dir():
+            raise InputError(f"data {data!r} is a directory, not a CSV file; pass a CSV file "
+                             "or sklearn:NAME (e.g. sklearn:iris)")
         if not path.is_file():
             raise MissingDataError(f"data file {data!r} not found; pass a CSV file or "
                                    "sklearn:NAME (e.g. sklearn:iris)")
         try:
             frame = pd.read_csv(path)
-        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError,
+                OSError) as exc:
             raise InputError(f"could not read {data!r} as CSV: {exc}") from exc
+        if frame.shape[0] == 0:
+            raise InputError(f"{data!r} has a header but no data rows; pass a CSV file with "
+                             "one row per instance")
     y = None
     if target is not None:
         if target not in frame.columns:
