@@ -219,6 +219,9 @@ def _check_groups(groups: str | Iterable[str]) -> tuple[tuple[str, ...], bool]:
         if groups == "all":
             return GROUPS, False
         return (_canonical_group(groups),), True
+    if not isinstance(groups, Iterable):
+        raise ArgumentError(f"groups must be 'default', 'all', a group name or a list of group "
+                            f"names; got {groups!r}")
     out = tuple(dict.fromkeys(_canonical_group(g) for g in groups))
     if not out:
         raise ArgumentError("groups is empty; pass 'default', 'all' or at least one group name")
@@ -237,15 +240,24 @@ def _check_summary(summary: str | Iterable[str] | None, names: str) -> tuple[str
         if summary == "all":
             return tuple(s for s in SUMMARIES if not s.startswith("nan"))
         summary = [summary]
+    if not isinstance(summary, Iterable):
+        raise ArgumentError(f"summary must be None, 'all', a summary name or a list of them; "
+                            f"got {summary!r}")
     out = tuple(summary)
+    if not out:
+        raise ArgumentError(f"summary is empty; pass None ({', '.join(DEFAULT_SUMMARY)}) or at "
+                            "least one summary name")
     bad = [s for s in out if s not in SUMMARIES]
-    if bad or not out:
+    if bad:
         raise ArgumentError(f"unknown summary {bad or out}; expected names from {tuple(SUMMARIES)}")
     return out
 
 
 def _check_sample_sizes(sizes: Mapping[str, int] | None) -> dict[str, int]:
     out = dict(SAMPLE_SIZES)
+    if sizes is not None and not isinstance(sizes, Mapping):
+        raise ArgumentError(f"sample_sizes must be a mapping such as {{'landmarking': 5000}} or "
+                            f"None; got {sizes!r}")
     for key, value in (sizes or {}).items():
         if key not in SAMPLE_SIZES:
             raise ArgumentError(f"unknown sample size {key!r}; expected keys from {tuple(SAMPLE_SIZES)}")
@@ -258,6 +270,9 @@ def _check_sample_sizes(sizes: Mapping[str, int] | None) -> dict[str, int]:
 def _check_features(features: Iterable[str], names: str, registry: Registry) -> set[str]:
     if isinstance(features, str):
         features = [features]
+    if not isinstance(features, Iterable):
+        raise ArgumentError(f"features must be None, an output name or a list of them; got "
+                            f"{features!r}")
     wanted = set(features)
     if names == "pymfe":
         known = {m.name for m in registry.measures() if m.pymfe}

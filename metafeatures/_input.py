@@ -7,7 +7,7 @@ ndarray: the prepared numeric matrix is the caller's array (it is only read).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -265,6 +265,11 @@ def _categorical_mask(categorical: Any, names: list[str], p: int) -> np.ndarray 
                 f"got the string {categorical!r} (wrap a single column name in a list)"
             )
         return "auto"
+    if not isinstance(categorical, Iterable):
+        raise ArgumentError(
+            f"categorical must be None, 'auto', column names/positions or a boolean mask; got "
+            f"{categorical!r}"
+        )
     values = list(categorical)
     if len(values) == p and all(isinstance(v, (bool, np.bool_)) for v in values):
         return np.asarray(values, dtype=bool)

@@ -160,6 +160,29 @@ def test_option_errors(iris) -> None:
         metafeatures.extract(X, y, task="ranking")
 
 
+def test_option_of_the_wrong_type_is_an_argument_error(iris) -> None:
+    # a scalar where a list (or a mapping) belongs: no TypeError from deep inside
+    X, y = iris
+    with pytest.raises(ArgumentError, match=r"groups must be 'default', 'all', a group name or "
+                                            r"a list of group names; got None"):
+        metafeatures.extract(X, y, groups=None)
+    with pytest.raises(ArgumentError, match=r"groups must be .*; got 3"):
+        metafeatures.extract(X, y, groups=3)
+    with pytest.raises(ArgumentError, match=r"summary must be .*; got 1"):
+        metafeatures.extract(X, y, summary=1)
+    with pytest.raises(ArgumentError, match=r"summary is empty; pass None \(mean, sd\)"):
+        metafeatures.extract(X, y, summary=[])
+    with pytest.raises(ArgumentError, match=r"features must be .*; got 1"):
+        metafeatures.extract(X, y, features=1)
+    with pytest.raises(ArgumentError, match=r"sample_sizes must be a mapping .*; got \["):
+        metafeatures.extract(X, y, sample_sizes=[("landmarking", 100)])
+    with pytest.raises(ArgumentError, match=r"categorical must be None, 'auto', column names/"
+                                            r"positions or a boolean mask; got True"):
+        metafeatures.extract(X, y, categorical=True)
+    with pytest.raises(ArgumentError, match=r"categorical must be .*; got 1.5"):
+        metafeatures.extract(X, y, categorical=1.5)
+
+
 def test_features_subset(iris) -> None:
     X, y = iris
     assert metafeatures.extract(X, y, features=["nr_inst", "attr_ent"]) == pytest.approx(
