@@ -475,6 +475,16 @@ def _level_counts(codes: np.ndarray, levels: list[int], names: list[str]) -> tup
 
 
 # -- y ---------------------------------------------------------------------------------------
+def _check_target_dtype(dtype: Any) -> None:
+    if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+        raise DataTypeError(
+            f"y holds dates/times ({dtype}); convert them to numbers (e.g. seconds since an "
+            "origin) for a regression target, or to strings for class labels"
+        )
+    if pd.api.types.is_complex_dtype(dtype):
+        raise DataTypeError("y holds complex numbers; pass real values")
+
+
 def _prepare_target(y: Any, n: int, task: str | None) -> Target:
     declared: Sequence[Any] | None = None
     if isinstance(y, pd.DataFrame):
@@ -484,6 +494,8 @@ def _prepare_target(y: Any, n: int, task: str | None) -> Target:
                 "(multi-output targets are not supported)"
             )
         y = y.iloc[:, 0]
+    if isinstance(y, (pd.Series, pd.Index)):
+        _check_target_dtype(y.dtype)
     if isinstance(y, (pd.Series, pd.Categorical, pd.Index)) and isinstance(
         y.dtype, pd.CategoricalDtype
     ):
@@ -500,6 +512,7 @@ def _prepare_target(y: Any, n: int, task: str | None) -> Target:
             kind = "O"
     else:
         arr = np.asarray(y)
+        _check_target_dtype(arr.dtype)
         if arr.ndim == 2 and arr.shape[1] == 1:
             arr = arr[:, 0]
         kind = arr.dtype.kind

@@ -116,6 +116,19 @@ def test_bad_target_values() -> None:
         metafeatures.extract(X, task="classification")
 
 
+def test_target_of_dates_or_complex_numbers() -> None:
+    # as for X: refused with the fix, not read as 40 class labels (then a landmarking error)
+    X, _ = _xy()
+    dates = pd.date_range("2020-01-01", periods=40)
+    for y in (dates, pd.Series(dates), pd.Series(dates.tz_localize("UTC")), dates.to_numpy(),
+              pd.Series(dates - dates[0])):
+        with pytest.raises(DataTypeError, match=r"y holds dates/times \(.*\); convert them to "
+                                                r"numbers .* or to strings for class labels"):
+            metafeatures.extract(X, y)
+    with pytest.raises(DataTypeError, match=r"y holds complex numbers; pass real values"):
+        metafeatures.extract(X, np.arange(40) + 1j)
+
+
 def test_unsupported_types() -> None:
     frame = pd.DataFrame({"t": pd.date_range("2020-01-01", periods=5), "a": range(5)})
     with pytest.raises(DataTypeError, match="column 't' of X holds dates/times"):
