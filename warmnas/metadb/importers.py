@@ -123,6 +123,21 @@ def _folder(path: str | Path, what: str) -> Path:
     return p
 
 
+def _read_text(path: Path) -> str:
+    """A text file as UTF-8; InputError naming the file when it is binary or in another encoding."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"cannot read {path}: it is not UTF-8 text ({exc}); is it the right file?") from exc
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(_read_text(path))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"cannot parse {path} as JSON (truncated or damaged?): {exc}") from exc
+
+
 def _read_csv(path: Path, **kwargs: Any) -> pd.DataFrame:
     _require(path, "file")
     try:
@@ -182,10 +197,7 @@ def read_oboe(path: str | Path) -> OboeData:
     folder = _folder(path, "Oboe")
     err = _read_csv(_require(folder / "error_matrix.csv", "Oboe error matrix"), index_col=0)
     grid_path = _require(folder / "classification.json", "Oboe classification.json")
-    try:
-        grid = json.loads(grid_path.read_text())
-    except json.JSONDecodeError as exc:
-        raise InputError(f"cannot parse {grid_path}: {exc}") from exc
+    grid = _read_json(grid_path)
     pipelines = []
     for header in err.columns:
         try:
@@ -216,7 +228,13 @@ def read_oboe(path: str | Path) -> OboeData:
     if size_path.exists():
         sz = _read_csv(size_path, index_col=0)
         for did, row in zip(sz.index, sz.to_numpy()):
-            sizes[int(did)] = (int(row[0]), int(row[1]))
+            try:
+                sizes[int(did)] = (int(row[0]), int(row[1]))
+            except (TypeError, ValueError, IndexError, OverflowError) as exc:
+                raise InputError(
+                    f"{size_path}: the row of dataset {did!r} is not (id, rows, columns) integers "
+                    f"({exc}); is the file truncated?"
+                ) from exc
     return OboeData(ids, pipelines, error, runtime, sizes, grid)
 
 
@@ -303,9 +321,13 @@ def import_pmf_features(db: MetaDatabase, path: str | Path, *, view: str = "auto
     for name in ("train", "test"):
         f = folder / f"ids_{name}.csv"
         if f.exists():
-            for line in f.read_text().split():
-                if line.strip():
+            for line in _read_text(f).split():
+                try:
                     split[f"openml/d/{int(float(line))}"] = name
+                except (ValueError, OverflowError) as exc:
+                    raise InputError(
+                        f"{f} must list OpenML dataset ids, one a line; found {line[:40]!r}"
+                    ) from exc
 
     def fn(w: Writer, report: ImportReport) -> None:
         frame_w = values
@@ -351,7 +373,9 @@ def import_tabrepo(db: MetaDatabase, path: str | Path, *, show_progress: bool | 
     if not need <= set(res.columns):
         raise InputError(f"TabRepo results lack columns {sorted(need - set(res.columns))}")
     cfg_path = _require(folder / "configs_lightgbm.json", "TabRepo configs")
-    raw = json.loads(cfg_path.read_text())
+    raw = _read_json(cfg_path)
+    if not isinstance(raw, dict) or not all(isinstance(e, dict) for e in raw.values()):
+        raise InputError(f"{cfg_path} must be a JSON object {{config name: {{'hyperparameters': ...}}}}")
     space = tabrepo_lightgbm_space()
     names = {}
     for name, entry in raw.items():
@@ -421,7 +445,7 @@ def _parse_description(path: Path) -> dict[str, Any]:
 
     _require(path, "ASlib description.txt")
     try:
-        loaded = yaml.safe_load(path.read_text())
+        loaded = yaml.safe_load(_read_text(path))
     except yaml.YAMLError as exc:
         raise InputError(f"cannot parse {path} as YAML: {exc}") from exc
     if not isinstance(loaded, dict):

@@ -3,14 +3,16 @@ same rows, failed opens, bad values, files of other programs, read-only location
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import threading
 import time
 
 import pytest
 
-from warmnas.errors import CorruptDatabaseError, SchemaVersionError
+from warmnas.errors import CorruptDatabaseError, InputError, SchemaVersionError
 from warmnas.metadb import MetaDatabase
+from warmnas.metadb.importers import import_aslib, import_oboe, import_pmf_features, import_tabrepo
 from warmnas.space import ConfigSpace, Integer
 
 SPACE = ConfigSpace("toy", [Integer("k", 0, 99)])
@@ -99,3 +101,74 @@ def test_an_accepted_file_is_switched_to_wal(tmp_path):
     with db._read() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     db.dispose()
+
+
+# ------------------------------------------------------------------------------------------------
+# importers on damaged files: InputError naming the file, nothing written
+# ------------------------------------------------------------------------------------------------
+
+def _copy(src, dst, names):
+    dst.mkdir()
+    for name in names:
+        shutil.copy(src / name, dst / name)
+    return dst
+
+
+GARBAGE = b"\x00\xff\xfe binary garbage \x89PNG" * 8
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("name, content, match", [
+    ("classification.json", GARBAGE, r"classification.json: it is not UTF-8 text"),
+    ("dataset_sizes.csv", b"dataset,rows,cols\n31,1000,20\n37,768", r"dataset_sizes.csv: the row of dataset 37"),
+])
+def test_oboe_damaged_files(tmp_path, shared_data, name, content, match):
+    folder = _copy(shared_data / "oboe", tmp_path / "oboe",
+                   ["error_matrix.csv", "runtime_matrix.csv", "classification.json", "dataset_sizes.csv"])
+    (folder / name).write_bytes(content)
+    db = MetaDatabase(tmp_path / "m.db")
+    before = db.snapshot_digest()
+    with pytest.raises(InputError, match=match):
+        import_oboe(db, folder)
+    assert db.snapshot_digest() == before
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("content, match", [
+    (GARBAGE, r"configs_lightgbm.json: it is not UTF-8 text"),
+    (b'{"LightGBM_c1": {"hyperparameters": {"learning_rate": 0.0', r"configs_lightgbm.json as JSON \(truncated"),
+    (b"[1, 2, 3]", r"configs_lightgbm.json must be a JSON object"),
+])
+def test_tabrepo_damaged_configs(tmp_path, shared_data, content, match):
+    folder = _copy(shared_data / "tabrepo-lightgbm", tmp_path / "tabrepo",
+                   ["results_ranked_by_dataset_valid.csv", "task_metadata_244.csv"])
+    (folder / "configs_lightgbm.json").write_bytes(content)
+    db = MetaDatabase(tmp_path / "m.db")
+    with pytest.raises(InputError, match=match):
+        import_tabrepo(db, folder)
+    assert db.tasks().empty
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("content, match", [
+    (GARBAGE, r"ids_train.csv: it is not UTF-8 text"),
+    (b"31\n37\nnot-an-id\n", r"ids_train.csv must list OpenML dataset ids, one a line; found 'not-an-id'"),
+])
+def test_pmf_damaged_split_file(tmp_path, shared_data, content, match):
+    folder = _copy(shared_data / "pmf-metafeatures", tmp_path / "pmf", ["data_feats_featurized.csv"])
+    (folder / "ids_train.csv").write_bytes(content)
+    db = MetaDatabase(tmp_path / "m.db")
+    with pytest.raises(InputError, match=match):
+        import_pmf_features(db, folder)
+    assert db.tasks().empty
+
+
+@pytest.mark.shared_data
+def test_aslib_binary_description(tmp_path, shared_data):
+    src = shared_data / "aslib-openml-weka-2017"
+    folder = _copy(src, tmp_path / "aslib", ["algorithm_runs.arff", "feature_values.arff"])
+    (folder / "description.txt").write_bytes(GARBAGE)
+    db = MetaDatabase(tmp_path / "m.db")
+    with pytest.raises(InputError, match=r"description.txt: it is not UTF-8 text"):
+        import_aslib(db, folder)
+    assert db.tasks().empty
