@@ -342,7 +342,7 @@ def _check_requests(needed: list[Measure], skipped: dict[str, str], data: Prepar
         in_group = [m for m in needed if m.group == g]
         if in_group and all(m.name in skipped for m in in_group):
             raise DataError(f"group {g!r} was requested but none of its meta-features applies: "
-                            f"they {skipped[in_group[0].name]}")
+                            f"each {skipped[in_group[0].name]}")
     target = data.target
     if target is not None and target.task == "classification":
         k = target.n_classes
