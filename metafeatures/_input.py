@@ -185,7 +185,8 @@ def prepare(
             f"X is empty: got shape ({n}, {p}); expected at least one row and one column"
         )
     names = _feature_names(X, p)
-    mask = _categorical_mask(categorical, names, p)
+    labels = list(X.columns) if isinstance(X, pd.DataFrame) else None
+    mask = _categorical_mask(categorical, names, p, labels)
 
     if columns is None:
         numeric, num_names, cat_codes, cat_names, levels = _split_array(X, names, mask)
@@ -255,7 +256,10 @@ def _feature_names(X: Any, p: int) -> list[str]:
     return [f"x{j}" for j in range(p)]
 
 
-def _categorical_mask(categorical: Any, names: list[str], p: int) -> np.ndarray | str | None:
+def _categorical_mask(categorical: Any, names: list[str], p: int,
+                      labels: list[Any] | None = None) -> np.ndarray | str | None:
+    """``labels``: a DataFrame's column labels; an int among them means that column (as
+    ``frame[label]``), any other int a position."""
     if categorical is None:
         return None
     if isinstance(categorical, str):
@@ -279,7 +283,14 @@ def _categorical_mask(categorical: Any, names: list[str], p: int) -> np.ndarray 
             raise ArgumentError(
                 f"categorical as a boolean mask needs one entry per column ({p}); got {len(values)}"
             )
-        if isinstance(v, (int, np.integer)):
+        int_labels = [] if labels is None else [
+            j for j, c in enumerate(labels)
+            if isinstance(c, (int, np.integer)) and not isinstance(c, (bool, np.bool_))
+            and isinstance(v, (int, np.integer)) and int(c) == int(v)
+        ]
+        if int_labels:
+            mask[int_labels[0]] = True
+        elif isinstance(v, (int, np.integer)):
             if not -p <= int(v) < p:
                 raise ArgumentError(f"categorical column position {v} is out of range for {p} columns")
             mask[int(v)] = True

@@ -149,6 +149,19 @@ def test_categorical_option_errors() -> None:
         metafeatures.extract(X, y, categorical="a")
 
 
+def test_categorical_by_integer_column_label() -> None:
+    # a DataFrame with integer column labels: an int that is a label means that column (as
+    # frame[6] does), not the column at that position
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({2: rng.normal(size=30), 6: rng.integers(0, 3, 30),
+                          0: rng.normal(size=30)})
+    assert metafeatures.validate(frame, categorical=[6]).categorical_names == ("6",)
+    assert metafeatures.validate(frame, categorical=[0]).categorical_names == ("0",)
+    assert metafeatures.validate(frame, categorical=[1]).categorical_names == ("6",)  # position
+    with pytest.raises(ArgumentError, match="column position 5 is out of range for 3 columns"):
+        metafeatures.validate(frame, categorical=[5])
+
+
 def test_sparse_input_matches_dense() -> None:
     X, y = _xy(60)
     X[X < 0.3] = 0.0
