@@ -163,6 +163,7 @@ def prepare(
             "Use X.to_frame() for a single feature."
         )
     else:
+        given = X
         try:
             X = np.asarray(X)
         except (ValueError, TypeError) as exc:
@@ -170,6 +171,11 @@ def prepare(
                 f"X must be a numpy array, pandas DataFrame or scipy.sparse matrix; "
                 f"could not convert {type(X).__name__}: {exc}"
             ) from exc
+        if X.ndim == 0:
+            raise DataError(
+                f"X must be 2-D (n_samples, n_features): a numpy array, pandas DataFrame or "
+                f"scipy.sparse matrix; got {_describe(given)}"
+            )
         columns = None
     if columns is None:
         if X.ndim != 2:
@@ -225,6 +231,13 @@ def prepare(
 
 
 # -- X ---------------------------------------------------------------------------------------
+def _describe(obj: Any) -> str:
+    if obj is None:
+        return "None"
+    text = repr(obj)
+    return f"a {type(obj).__name__} ({text if len(text) <= 40 else text[:37] + '...'})"
+
+
 def _densify_sparse(X: Any) -> np.ndarray:
     dtype = X.dtype
     if not (np.issubdtype(dtype, np.floating) or np.issubdtype(dtype, np.integer)
@@ -505,6 +518,8 @@ def _prepare_target(y: Any, n: int, task: str | None) -> Target:
                 "(multi-output targets are not supported)"
             )
         y = y.iloc[:, 0]
+    if scipy.sparse.issparse(y):
+        y = y.toarray()
     if isinstance(y, (pd.Series, pd.Index)):
         _check_target_dtype(y.dtype)
     if isinstance(y, (pd.Series, pd.Categorical, pd.Index)) and isinstance(

@@ -30,6 +30,24 @@ def test_x_must_be_2d() -> None:
         metafeatures.extract(np.arange(5.0))
     with pytest.raises(DataTypeError, match="got a pandas Series. Use X.to_frame"):
         metafeatures.extract(pd.Series([1.0, 2.0]))
+    # not an array at all: the message names what arrived
+    with pytest.raises(DataError, match=r"X must be 2-D .*; got None"):
+        metafeatures.extract(None)
+    with pytest.raises(DataError, match=r"X must be 2-D .*; got a str \('data.csv'\)"):
+        metafeatures.extract("data.csv")
+    with pytest.raises(DataError, match=r"X must be 2-D .*; got a dict"):
+        metafeatures.extract({"a": [1.0, 2.0]})
+
+
+def test_sparse_target_is_densified() -> None:
+    X, y = _xy()
+    dense = metafeatures.extract(X, y, groups=["general"])
+    for sparse_y in (scipy.sparse.csr_matrix(y.reshape(-1, 1)),
+                     scipy.sparse.csc_array(y.reshape(-1, 1))):
+        out = metafeatures.extract(X, sparse_y, groups=["general"])
+        assert out == pytest.approx(dense, nan_ok=True) and out["nr_class"] == 2
+    with pytest.raises(DataError, match=r"y must be 1-D .*; got shape \(40, 2\)"):
+        metafeatures.extract(X, scipy.sparse.csr_matrix(np.c_[y, y]))
 
 
 def test_length_mismatch() -> None:
