@@ -54,6 +54,10 @@ def register(commands: Any) -> None:
                    help="meta-database URL (default: the embedded one)")
     p.add_argument("--metric", default=None, help="database metric (default: its default)")
     p.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    p.add_argument("--sep", default=None,
+                   help="column separator of the CSV file (default: guessed from the header "
+                        "line among , ; tab |)")
+    p.add_argument("--encoding", default="utf-8", help="text encoding of the file (utf-8)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     commands.group("bench", help="benchmarks")
@@ -90,18 +94,86 @@ def register(commands: Any) -> None:
 
 
 # --------------------------------------------------------------------------------- helpers
-def _read_csv(path: str | None, what: str) -> Any:
+#: column separators recognised from a CSV file's header line (first = preferred on a tie)
+_SEPARATORS = (",", ";", "\t", "|")
+
+
+def _guess_separator(header: str) -> str:
+    """The separator of :data:`_SEPARATORS` that splits ``header`` into the most fields."""
+    import csv
+
+    best, most = ",", 1
+    for sep in _SEPARATORS:
+        n = len(next(csv.reader([header], delimiter=sep), []))
+        if n > most:
+            best, most = sep, n
+    return best
+
+
+def _read_table(path: str, what: str, *, index_col: int | None = None, sep: str | None = None,
+                encoding: str = "utf-8", encoding_hint: str = "save it as UTF-8") -> Any:
+    """Read a CSV file for a command, with errors that name the file and the fix.
+
+    The separator is guessed from the header line (``,`` ``;`` tab ``|``) unless ``sep`` is
+    given.
+
+    Raises:
+        MissingDataError: no such file.
+        InputError: unknown encoding, undecodable text, an empty file, a file with a header but
+            no data rows, or a file the CSV parser rejects.
+    """
+    import codecs
+
     import pandas as pd
 
-    if path is None:
-        return None
     p = Path(path)
     if not p.is_file():
         raise MissingDataError(f"{what} file not found: {p}")
     try:
-        frame = pd.read_csv(p, index_col=0)
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise InputError(f"{what} {p} is not a readable CSV file: {exc}") from None
+        codecs.lookup(encoding)
+    except LookupError:
+        raise InputError(
+            f"unknown encoding {encoding!r}; use e.g. utf-8, latin-1 or cp1252"
+        ) from None
+    undecodable = (f"{what} {p} is not {encoding.upper()} text; {encoding_hint}")
+    try:
+        with open(p, encoding=encoding, newline="") as fh:
+            header = fh.readline()
+    except UnicodeDecodeError:
+        raise InputError(undecodable) from None
+    if not header.strip():
+        raise InputError(
+            f"{what} {p} is empty; expected a CSV file with a header line and one row per "
+            "record."
+        )
+    if sep is None:
+        sep = _guess_separator(header.lstrip("\ufeff"))
+    try:
+        frame = pd.read_csv(p, sep=sep, index_col=index_col, encoding=encoding)
+    except UnicodeDecodeError:
+        raise InputError(undecodable) from None
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(
+            f"{what} {p} is not a readable CSV file (separator {sep!r}): "
+            f"{str(exc).strip()}. Check that every row has as many fields as the header."
+        ) from None
+    if frame.shape[0] == 0:
+        raise InputError(
+            f"{what} {p} has a header but no data rows; expected one row per record."
+        )
+    return frame
+
+
+def _read_csv(path: str | None, what: str) -> Any:
+    """A benchmark matrix or meta-feature table: first column = task id (as ``str``)."""
+    if path is None:
+        return None
+    frame = _read_table(path, what, index_col=0)
+    if frame.shape[1] == 0:
+        raise InputError(
+            f"{what} {path} has no column besides the task ids in the first column; expected "
+            "tasks x configurations (or tasks x meta-features)."
+        )
     frame.index = frame.index.map(str)
     return frame
 
@@ -112,9 +184,9 @@ def _warm_start(args: argparse.Namespace) -> int:
 
     from warmnas.api import warm_start
 
-    if not Path(args.data).is_file():
-        raise MissingDataError(f"dataset file not found: {args.data}")
-    data = pd.read_csv(args.data)
+    sep = "\t" if args.sep in ("\\t", "tab") else args.sep
+    data = _read_table(args.data, "dataset", sep=sep, encoding=args.encoding,
+                       encoding_hint="pass its encoding with --encoding (e.g. latin-1)")
     ws = warm_start(data, target=args.target, method=args.method, n_configs=args.n_configs,
                     db=args.db, metric=args.metric, random_state=args.seed)
     if args.json:

@@ -1,0 +1,108 @@
+"""``warmnas warm-start`` and ``warmnas bench warmstart`` on awkward or broken CSV files.
+
+Every bad file must end in ``warmnas: error: ...`` (exit 2) naming the file and the fix, never in
+a traceback; odd but valid files (other separators, unicode names) must work.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from warmnas.cli import main
+
+
+def _dataset(n: int = 60, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(rng.normal(size=(n, 3)), columns=["a", "b", "c"])
+    frame["y"] = rng.integers(0, 2, n)
+    return frame
+
+
+def _warm(path, capsys, *extra):
+    code = main(["warm-start", str(path), "--target", "y", "--n-configs", "2", *extra])
+    return code, capsys.readouterr()
+
+
+@pytest.mark.parametrize("content, match", [
+    (b"", "is empty"),
+    (b"a,b,y\n1,2,0\n1,2,3,4,5\n", "is not a readable CSV file"),
+    ("caf\u00e9,b,y\n1,2,0\n3,4,1\n".encode("latin-1"), "is not UTF-8.*--encoding"),
+    (b"a,b,y\n", "has a header but no data rows"),
+])
+def test_warm_start_cli_broken_files_are_clear_errors(tmp_path, capsys, content, match):
+    path = tmp_path / "data.csv"
+    path.write_bytes(content)
+    code, out = _warm(path, capsys)
+    assert code == 2
+    assert "Traceback" not in out.err
+    assert "warmnas: error:" in out.err and "data.csv" in out.err
+    assert re.search(match, out.err), out.err
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_warm_start_cli_reads_other_separators(tmp_path, capsys, sep):
+    frame = _dataset()
+    frame.to_csv(tmp_path / "comma.csv", index=False)
+    frame.to_csv(tmp_path / "other.csv", index=False, sep=sep)
+    code, ref = _warm(tmp_path / "comma.csv", capsys, "--json")
+    assert code == 0
+    code, got = _warm(tmp_path / "other.csv", capsys, "--json")
+    assert code == 0, got.err
+    assert json.loads(got.out)["configs"] == json.loads(ref.out)["configs"]
+    # and the separator can be given explicitly
+    code, given = _warm(tmp_path / "other.csv", capsys, "--json", "--sep", sep)
+    assert code == 0 and json.loads(given.out)["configs"] == json.loads(ref.out)["configs"]
+
+
+def test_warm_start_cli_encoding_option(tmp_path, capsys):
+    frame = _dataset().rename(columns={"a": "caf\u00e9"})
+    frame.to_csv(tmp_path / "utf8.csv", index=False)
+    frame.to_csv(tmp_path / "latin.csv", index=False, encoding="latin-1")
+    code, ref = _warm(tmp_path / "utf8.csv", capsys, "--json")
+    assert code == 0
+    code, got = _warm(tmp_path / "latin.csv", capsys, "--json", "--encoding", "latin-1")
+    assert code == 0, got.err
+    assert json.loads(got.out)["configs"] == json.loads(ref.out)["configs"]
+    code, bad = _warm(tmp_path / "latin.csv", capsys, "--encoding", "no-such-codec")
+    assert code == 2 and "unknown encoding 'no-such-codec'" in bad.err
+
+
+def _matrices(tmp_path, sep=","):
+    rng = np.random.default_rng(1)
+    tasks = [f"t{i}" for i in range(8)]
+    perf = pd.DataFrame(rng.random((8, 5)), index=tasks, columns=[f"c{j}" for j in range(5)])
+    feats = pd.DataFrame(rng.random((8, 3)), index=tasks, columns=["f0", "f1", "f2"])
+    perf.to_csv(tmp_path / "m.csv", sep=sep)
+    feats.to_csv(tmp_path / "f.csv", sep=sep)
+    return str(tmp_path / "m.csv"), str(tmp_path / "f.csv")
+
+
+def test_bench_cli_semicolon_files_give_the_same_curves(tmp_path, capsys):
+    (tmp_path / "comma").mkdir()
+    (tmp_path / "semi").mkdir()
+    args = ["--method", "knn", "--budget", "3", "--json"]
+    m, f = _matrices(tmp_path / "comma")
+    assert main(["bench", "warmstart", "--loto", m, "--meta-features", f, *args]) == 0
+    ref = json.loads(capsys.readouterr().out)["curves"]
+    m, f = _matrices(tmp_path / "semi", sep=";")
+    assert main(["bench", "warmstart", "--loto", m, "--meta-features", f, *args]) == 0
+    assert json.loads(capsys.readouterr().out)["curves"] == ref
+
+
+@pytest.mark.parametrize("content, match", [
+    (",c0,c1\n", "--loto matrix .*m.csv has a header but no data rows"),
+    ("task\nt0\nt1\n", "--loto matrix .*m.csv has no column besides the task ids"),
+    ("", "--loto matrix .*m.csv is empty"),
+])
+def test_bench_cli_empty_matrices_are_named(tmp_path, capsys, content, match):
+    _, f = _matrices(tmp_path)
+    (tmp_path / "m.csv").write_text(content)
+    assert main(["bench", "warmstart", "--loto", str(tmp_path / "m.csv"),
+                 "--meta-features", f]) == 2
+    err = capsys.readouterr().err
+    assert re.search(match, err), err
