@@ -230,6 +230,8 @@ def _bench(args: argparse.Namespace) -> int:
     methods = args.method or ["knn"]
     if len(set(methods)) != len(methods):
         raise InputError(f"--method given twice: {methods}")
+    if args.plot:
+        _check_writable(args.plot, "--plot")
     if args.loto:
         if any(getattr(args, a) for a in ("train_matrix", "test_matrix")):
             raise InputError("use either --loto MATRIX or --train-matrix/--test-matrix, not both")
@@ -274,8 +276,6 @@ def _bench(args: argparse.Namespace) -> int:
     normalize = None if args.normalize == "none" else args.normalize
     regrets = {m: regret_curves(r.curves, reference, direction=args.direction,
                                 normalize=normalize) for m, r in results.items()}
-    if args.plot:
-        plot_regret(regrets, args.plot, title=f"warm-start regret ({protocol})")
     if args.json:
         if len(methods) == 1:
             out: dict[str, Any] = results[methods[0]].to_json()
@@ -289,4 +289,26 @@ def _bench(args: argparse.Namespace) -> int:
         print(f"mean regret ({protocol}, {len(next(iter(results.values())).curves)} tasks, "
               f"load average {os.getloadavg()[0]:.2f})")
         print(table.to_string(float_format=lambda v: f"{v:.5f}"))
+    if args.plot:  # after the results are out: a failing plot must not lose them
+        sys.stdout.flush()
+        try:
+            plot_regret(regrets, args.plot, title=f"warm-start regret ({protocol})")
+        except OSError as exc:
+            raise InputError(
+                f"--plot {args.plot} could not be written ({exc}); the results above are "
+                "complete, only the plot is missing"
+            ) from None
     return 0
+
+
+def _check_writable(path: str, option: str) -> None:
+    """Fail before a long run if ``path`` cannot be written (a folder, no such parent, ...)."""
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{option} {p} is a folder; give a file name, e.g. {p / 'regret.png'}")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{option} {p} cannot be written: {exc}") from None
+    if not os.access(p.parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise InputError(f"{option} {p} cannot be written: permission denied")

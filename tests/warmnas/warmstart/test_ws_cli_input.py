@@ -106,3 +106,31 @@ def test_bench_cli_empty_matrices_are_named(tmp_path, capsys, content, match):
                  "--meta-features", f]) == 2
     err = capsys.readouterr().err
     assert re.search(match, err), err
+
+
+def test_bench_cli_bad_plot_path_fails_before_the_run(tmp_path, capsys):
+    m, f = _matrices(tmp_path)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    for plot, match in [(blocker / "regret.png", "--plot .*cannot be written"),
+                        (tmp_path, "--plot .*is a folder")]:
+        assert main(["bench", "warmstart", "--loto", m, "--meta-features", f,
+                     "--plot", str(plot)]) == 2
+        out = capsys.readouterr()
+        assert re.search(match, out.err), out.err
+        assert out.out == ""  # nothing was run
+
+
+def test_bench_cli_results_are_printed_even_if_the_plot_fails(tmp_path, capsys, monkeypatch):
+    import warmnas.warmstart.evaluation as evaluation
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(evaluation, "plot_regret", broken)
+    m, f = _matrices(tmp_path)
+    code = main(["bench", "warmstart", "--loto", m, "--meta-features", f, "--budget", "2",
+                 "--json", "--plot", str(tmp_path / "regret.png")])
+    out = capsys.readouterr()
+    assert code == 2 and "No space left on device" in out.err and "--plot" in out.err
+    assert len(json.loads(out.out)["curves"]) == 8  # the curves were not lost
