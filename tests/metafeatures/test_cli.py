@@ -85,3 +85,33 @@ def test_directory_is_not_reported_as_missing(capsys, tmp_path) -> None:
     assert main(["metafeatures", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "is a directory, not a CSV file" in err and "not found" not in err
+
+
+def test_categorical_option_names_why_a_column_is_not_there(capsys, tmp_path) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,class\n1,,x\n2,,y\n3,,x\n4,,y\n")
+    assert main(["metafeatures", str(data), "--target", "class", "--categorical", "b"]) == 2
+    assert "--categorical names column 'b', which has no value and was dropped" in (
+        capsys.readouterr().err)
+    assert main(["metafeatures", str(data), "--target", "class", "--categorical", "class"]) == 2
+    assert ("--categorical names the target column 'class'; the target's type follows its "
+            "values (use --task to override)") in capsys.readouterr().err
+    assert main(["metafeatures", str(data), "--target", "class", "--categorical", "zz"]) == 2
+    assert "--categorical names column 'zz', which the data does not have" in (
+        capsys.readouterr().err)
+
+
+def test_no_feature_column_left(capsys, tmp_path) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,class\n,,x\n,,y\n,,x\n")
+    assert main(["metafeatures", str(data), "--target", "class"]) == 2
+    assert ("no feature column left: every column besides the target (a, b) has no value"
+            in capsys.readouterr().err)
+
+
+def test_missing_target_values_are_reported_in_cli_terms(capsys, tmp_path) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,class\n1,2,x\n3,4,\n5,6,y\n7,8,x\n9,1,\n")
+    assert main(["metafeatures", str(data), "--target", "class"]) == 2
+    assert ("target column 'class' has 2 empty value(s) (data rows 2, 5); remove those rows"
+            in capsys.readouterr().err)

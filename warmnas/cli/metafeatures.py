@@ -99,24 +99,47 @@ def load_table(data: str, target: str | None) -> tuple[Any, Any, list[str]]:
             raise InputError(f"target column {target!r} is not in {data}; columns: {cols}"
                              + (" ..." if frame.shape[1] > 12 else ""))
         y = frame.pop(target)
+        missing = [i + 1 for i in y.index[y.isna()].tolist()] if frame.index.is_unique else []
+        if missing:
+            rows = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
+            raise InputError(f"target column {target!r} has {len(missing)} empty value(s) "
+                             f"(data rows {rows}); remove those rows or pick another --target")
     empty = [str(c) for c in frame.columns if frame[c].isna().all()]
     if empty:
         frame = frame.drop(columns=empty)
+    if frame.shape[1] == 0:
+        which = "besides the target " if target is not None else ""
+        raise InputError(f"no feature column left: every column {which}({', '.join(empty)}) "
+                         f"has no value in {data}")
     return frame, y, empty
 
 
-def _categorical_columns(frame: Any, extra: list[str] | None) -> list[str]:
+def _categorical_columns(frame: Any, extra: list[str] | None, target: str | None = None,
+                         dropped: list[str] | None = None) -> list[str]:
     import pandas as pd
 
     cols = [str(c) for c in frame.columns
             if not pd.api.types.is_numeric_dtype(frame[c].dtype)
             or pd.api.types.is_bool_dtype(frame[c].dtype)]
     for c in extra or []:
+        if c in (dropped or []):
+            raise InputError(f"--categorical names column {c!r}, which has no value and was "
+                             "dropped")
+        if target is not None and c == target:
+            raise InputError(f"--categorical names the target column {c!r}; the target's type "
+                             "follows its values (use --task to override)")
         if c not in frame.columns:
             raise InputError(f"--categorical names column {c!r}, which the data does not have")
         if c not in cols:
             cols.append(c)
     return cols
+
+
+def _target_name(args: argparse.Namespace) -> str | None:
+    """The target column's name (``target`` for a scikit-learn dataset without --target)."""
+    if args.target is None and str(args.data).startswith("sklearn:"):
+        return "target"
+    return args.target
 
 
 def run(args: argparse.Namespace) -> int:
@@ -134,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
         y,
         groups=groups,
         names=args.names,
-        categorical=_categorical_columns(frame, args.categorical),
+        categorical=_categorical_columns(frame, args.categorical, _target_name(args), empty),
         task=args.task,
         summary=args.summary,
         on_error=args.on_error,
