@@ -22,7 +22,7 @@ from warmnas.errors import InputError, InputTypeError
 from warmnas.metadb.metrics import DIRECTIONS
 from warmnas.space import canonical_json
 
-TASK_ID_RE = re.compile(r"[^\s]{1,200}")
+TASK_ID_RE = re.compile(r"[^\s\x00]{1,200}")
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/+@-]{0,199}")
 
 EVALUATION_COLUMNS = (
@@ -49,18 +49,40 @@ def check_task_id(task_id: Any, what: str = "task") -> str:
             f"{what} {task_id!r} is not a valid task id: use 1-200 characters without whitespace, "
             "e.g. 'openml/d/31' or 'mylab/run-7'"
         )
+    check_text(task_id, what)
     return task_id
 
 
-def check_name(value: Any, what: str) -> str:
-    """A metric, view or device name."""
+def check_name(value: Any, what: str, max_len: int = 200) -> str:
+    """A metric, view or device name (views and devices: at most 100 characters)."""
     if not isinstance(value, str):
         raise InputTypeError(f"{what} must be a string, got {type(value).__name__} {value!r}")
-    if not NAME_RE.fullmatch(value):
+    if not NAME_RE.fullmatch(value) or len(value) > max_len:
         raise InputError(
-            f"{what} {value!r} is not a valid name: use 1-200 letters, digits and _.:/+@- "
+            f"{what} {value!r} is not a valid name: use 1-{max_len} letters, digits and _.:/+@- "
             "starting with a letter or digit"
         )
+    return value
+
+
+def check_text(value: Any, what: str, max_len: int | None = None) -> str | None:
+    """Free text (a name, a source, a task type) or None: a string every backend stores as given
+    (no NUL character, valid Unicode, at most ``max_len`` characters)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InputTypeError(f"{what} must be a string, got {type(value).__name__} {value!r}")
+    if max_len is not None and len(value) > max_len:
+        raise InputError(
+            f"{what} is {len(value)} characters long ({value[:40]!r}...); at most {max_len} are "
+            "stored - shorten it (put long text into info=...)"
+        )
+    if "\x00" in value:
+        raise InputError(f"{what} {value!r} contains a NUL character; remove it")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(f"{what} {value!r} is not valid Unicode text ({exc.reason}); fix its encoding") from exc
     return value
 
 
@@ -122,8 +144,19 @@ def numeric_column(frame: pd.DataFrame, column: str, *, required: bool, allow_mi
     raw = frame[column]
     if raw.dtype == bool:
         raise InputTypeError(f"{column!r} must hold numbers, got booleans")
-    values = pd.to_numeric(raw, errors="coerce")
-    arr = np.asarray(values, dtype=np.float64)
+    if pd.api.types.is_datetime64_any_dtype(raw) or pd.api.types.is_timedelta64_dtype(raw):
+        raise InputTypeError(f"{column!r} must hold numbers, got {raw.dtype} values")
+    try:
+        values = pd.to_numeric(raw, errors="coerce")
+    except OverflowError as exc:
+        raise InputError(f"{column!r} holds a number too large for float64: {exc}") from exc
+    complex_ = [v for v in values if isinstance(v, (complex, np.complexfloating))]
+    if pd.api.types.is_complex_dtype(values) or complex_:
+        raise InputTypeError(f"{column!r} must hold real numbers, got complex values")
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (OverflowError, TypeError, ValueError) as exc:
+        raise InputTypeError(f"{column!r} must hold float64 numbers: {exc}") from exc
     was_missing = np.asarray(raw.isna())
     bad_type = np.isnan(arr) & ~was_missing
     if bad_type.any():
@@ -240,8 +273,11 @@ def check_alpha(alpha: Any, space: str) -> dict[str, np.ndarray]:
         if not isinstance(name, str):
             raise InputTypeError(f"alpha keys must be strings, got {name!r}")
         try:
-            arr = _to_numpy(value).astype(np.float64)
-        except (TypeError, ValueError) as exc:
+            raw = _to_numpy(value)
+            if raw.dtype.kind == "c":
+                raise TypeError(f"got complex values ({raw.dtype})")
+            arr = raw.astype(np.float64)
+        except (TypeError, ValueError, OverflowError) as exc:
             raise InputTypeError(f"alpha[{name!r}] must be a numeric array: {exc}") from exc
         if arr.size == 0:
             raise InputError(f"alpha[{name!r}] is empty")

@@ -55,6 +55,7 @@ from warmnas.metadb._records import (
     check_json_object,
     check_name,
     check_task_id,
+    check_text,
     decode_alpha,
     encode_alpha,
     now,
@@ -176,12 +177,25 @@ def _sorted_unique_rows(arrays: Mapping[str, Any]) -> list[tuple[Any, ...]]:
 
 def _float_array(frame: pd.DataFrame, what: str) -> np.ndarray:
     """The frame as float64 (None -> NaN); InputTypeError naming ``what`` for non-numbers."""
-    if frame.dtypes.map(pd.api.types.is_bool_dtype).any():
-        raise InputTypeError(f"{what} must hold numbers, got booleans")
+    for col, dtype in frame.dtypes.items():
+        kind = "booleans" if pd.api.types.is_bool_dtype(dtype) else (
+            f"{dtype} values" if (pd.api.types.is_complex_dtype(dtype)
+                                  or pd.api.types.is_datetime64_any_dtype(dtype)
+                                  or pd.api.types.is_timedelta64_dtype(dtype)) else None)
+        if kind is not None:
+            raise InputTypeError(f"{what} must hold real numbers, got {kind} in column {col!r}")
     try:
-        return frame.to_numpy(dtype=np.float64, na_value=np.nan)
-    except (TypeError, ValueError) as exc:
+        arr = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError, OverflowError) as exc:
         raise InputTypeError(f"{what} must hold numbers: {exc}") from exc
+    if frame.dtypes.map(pd.api.types.is_object_dtype).any():
+        # object columns: a complex or datetime value among numbers would be cast silently
+        odd = [v for v in frame.to_numpy(dtype=object).ravel()
+               if isinstance(v, (complex, np.complexfloating, np.datetime64, np.timedelta64))
+               or hasattr(v, "isoformat")]
+        if odd:
+            raise InputTypeError(f"{what} must hold real numbers, got {odd[0]!r}")
+    return arr
 
 
 class MetaDatabase:
@@ -1432,18 +1446,18 @@ class Writer:
         for i, rec in enumerate(frame.to_dict("records")):
             tid = check_task_id(rec.get("task"), f"tasks[{i}].task")
             row: dict[str, Any] = {"task_id": tid}
-            for key in ("name", "source", "task_type"):
+            for key, max_len in (("name", None), ("source", 200), ("task_type", 100)):
                 v = rec.get(key)
-                if v is None or (isinstance(v, float) and math.isnan(v)):
+                if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
                     v = None
-                elif not isinstance(v, str):
-                    raise InputTypeError(f"tasks[{i}].{key} must be a string, got {v!r}")
-                row[key] = v
+                row[key] = check_text(v, f"tasks[{i}].{key}", max_len)
             for key in ("openml_dataset_id", "openml_task_id"):
                 v = rec.get(key)
                 if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
                     row[key] = None
                 elif isinstance(v, (int, np.integer, float)) and not isinstance(v, bool) and float(v).is_integer():
+                    if not -2**31 <= v < 2**31:
+                        raise InputError(f"tasks[{i}].{key} must be a 32-bit integer id, got {v!r}")
                     row[key] = int(v)
                 else:
                     raise InputTypeError(f"tasks[{i}].{key} must be an integer id, got {v!r}")
@@ -1513,10 +1527,15 @@ class Writer:
     # -- meta-features --
     def add_meta_features(self, features: pd.DataFrame | Mapping[str, Mapping[str, float]], *,
                           view: str, create_tasks: bool = False) -> int:
-        check_name(view, "view")
+        check_name(view, "view", max_len=100)
         if isinstance(features, pd.DataFrame):
             frame = features
         elif isinstance(features, Mapping):
+            for k, v in features.items():
+                if not isinstance(v, Mapping):
+                    raise InputTypeError(
+                        f"features[{k!r}] must be a dict {{feature name: value}}, got {type(v).__name__}"
+                    )
             frame = pd.DataFrame.from_dict({k: dict(v) for k, v in features.items()}, orient="index")
         else:
             raise InputTypeError(
@@ -1530,6 +1549,9 @@ class Writer:
             raise InputError("features index has duplicate task ids")
         names = [check_name(str(c), "feature name") if isinstance(c, str) else
                  check_name(c, "feature name") for c in frame.columns]
+        if len(set(names)) != len(names):
+            dup = sorted({n for n in names if names.count(n) > 1})
+            raise InputError(f"features have duplicate feature names (columns) {dup[:5]}")
         values = _float_array(frame, "meta-feature values")
         if np.isinf(values).any():
             i, j = np.argwhere(np.isinf(values))[0]
@@ -1642,8 +1664,10 @@ class Writer:
         devices = string_column(frame, "device", device if device is not None else "")
         for d in set(devices.tolist()):
             if d:
-                check_name(d, "device")
+                check_name(d, "device", max_len=100)
         sources = string_column(frame, "source", source)
+        for src in set(sources.tolist()):
+            check_text(src, "source", 200)
         if "timestamp" in frame.columns and pd.api.types.is_float_dtype(frame["timestamp"]):
             stamp = numeric_column(frame, "timestamp", required=False, allow_missing=True)
             stamp = np.where(np.isnan(stamp), now(), stamp)
@@ -1820,11 +1844,15 @@ class Writer:
             raise InputError(f"on_conflict must be 'update' or 'ignore', got {on_conflict!r}")
         check_name(metric, "metric")
         if device:
-            check_name(device, "device")
-        if not (isinstance(fidelity, (int, float)) and math.isfinite(fidelity) and fidelity > 0):
+            check_name(device, "device", max_len=100)
+        check_text(source, "source", 200)
+        if isinstance(fidelity, bool) or not isinstance(fidelity, (int, float, np.integer, np.floating)) \
+                or not math.isfinite(fidelity) or fidelity <= 0:
             raise InputError(f"fidelity must be a finite number > 0, got {fidelity!r}")
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise InputTypeError(f"seed must be an integer, got {seed!r}")
+        if abs(int(seed)) > 2**31 - 1:
+            raise InputError(f"seed must be a 32-bit integer, got {seed!r}")
         task_ids = [check_task_id(t, "values index") for t in values.index]
         cfg_ids = [str(c) for c in values.columns]
         if len(set(task_ids)) != len(task_ids) or len(set(cfg_ids)) != len(cfg_ids):
@@ -1880,8 +1908,7 @@ class Writer:
         genotype_json = canonical_json(genotype)
         arrays = check_alpha(alpha, space)
         meta_json = canonical_json(dict(meta or {}))
-        if source is not None and not isinstance(source, str):
-            raise InputTypeError(f"source must be a string, got {type(source).__name__}")
+        check_text(source, "source", 200)
         record_id = hashlib.sha256(
             canonical_json({"task": task, "space": space, "genotype": json.loads(genotype_json)}).encode()
         ).hexdigest()[:16]

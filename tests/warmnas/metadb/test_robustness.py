@@ -8,9 +8,11 @@ import sqlite3
 import threading
 import time
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from warmnas.errors import CorruptDatabaseError, InputError, SchemaVersionError
+from warmnas.errors import CorruptDatabaseError, InputError, InputTypeError, SchemaVersionError
 from warmnas.metadb import MetaDatabase
 from warmnas.metadb.importers import import_aslib, import_oboe, import_pmf_features, import_tabrepo
 from warmnas.space import ConfigSpace, Integer
@@ -172,3 +174,72 @@ def test_aslib_binary_description(tmp_path, shared_data):
     with pytest.raises(InputError, match=r"description.txt: it is not UTF-8 text"):
         import_aslib(db, folder)
     assert db.tasks().empty
+
+
+# ------------------------------------------------------------------------------------------------
+# bad values: the same clear error on every backend, before anything is written
+# ------------------------------------------------------------------------------------------------
+
+R = {"task": "t/1", "config": {"k": 1}, "value": 0.5}
+
+
+@pytest.mark.parametrize("call, error, match", [
+    # text longer than the columns hold: SQLite stored it, PostgreSQL failed deep in the driver
+    (lambda db: db.add_evaluations([{**R, "source": "x" * 201}], metric="error", space=SPACE),
+     InputError, r"source is 201 characters long .* at most 200"),
+    (lambda db: db.add_evaluations([{**R, "device": "d" * 101}], metric="error", space=SPACE),
+     InputError, r"device 'd+' is not a valid name: use 1-100"),
+    (lambda db: db.add_task("t/2", source="s" * 300), InputError, r"tasks\[0\]\.source is 300 characters"),
+    (lambda db: db.add_task("t/2", task_type="s" * 101), InputError, r"tasks\[0\]\.task_type is 101 characters"),
+    (lambda db: db.add_meta_features({"t/1": {"a": 1.0}}, view="v" * 101), InputError,
+     r"view 'v+' is not a valid name: use 1-100"),
+    (lambda db: db.add_nas_record("t/1", "mine", {"x": 1}, {"a": [0.0]}, source="s" * 201), InputError,
+     r"source is 201 characters long"),
+    (lambda db: db.add_task("t/2", name="a\x00b"), InputError, r"tasks\[0\]\.name 'a\\x00b' contains a NUL"),
+    (lambda db: db.add_task("t/\x00"), InputError, r"is not a valid task id"),
+    (lambda db: db.add_task("t/2", openml_dataset_id=2**40), InputError,
+     r"openml_dataset_id must be a 32-bit integer id, got 1099511627776"),
+    # numbers that were cast silently or crashed in numpy/pandas
+    (lambda db: db.add_evaluations([{**R, "value": 1 + 2j}], metric="error", space=SPACE),
+     InputTypeError, r"'value' must hold real numbers, got complex"),
+    (lambda db: db.add_evaluations([{**R, "value": 10**400}], metric="error", space=SPACE),
+     InputError, r"'value' holds a number too large for float64"),
+    (lambda db: db.add_evaluations(pd.DataFrame([R]).assign(cost_s=pd.Timestamp("2024-01-01")),
+                                   metric="error", space=SPACE),
+     InputTypeError, r"'cost_s' must hold numbers, got datetime64"),
+    (lambda db: db.add_meta_features({"t/1": {"a": 1 + 1j}}, view="v"), InputTypeError,
+     r"meta-feature values must hold real numbers, got complex128 values in column 'a'"),
+    (lambda db: db.add_meta_features(pd.DataFrame({"a": [pd.Timestamp("2024-01-01")]}, index=["t/1"]),
+                                     view="v"),
+     InputTypeError, r"must hold real numbers, got datetime64.* in column 'a'"),
+    (lambda db: db.add_meta_features({"t/1": {"a": 10**400}}, view="v"), InputTypeError,
+     r"meta-feature values must hold numbers: int too large"),
+    (lambda db: db.add_meta_features({"t/1": 5}, view="v"), InputTypeError,
+     r"features\['t/1'\] must be a dict \{feature name: value\}, got int"),
+    (lambda db: db.add_meta_features(pd.DataFrame([[1.0, 2.0]], columns=["a", "a"], index=["t/1"]), view="v"),
+     InputError, r"duplicate feature names \(columns\) \['a'\]"),
+    (lambda db: db.add_nas_record("t/1", "mine", {"x": 1}, {"a": np.array([1 + 1j])}), InputTypeError,
+     r"alpha\['a'\] must be a numeric array: got complex"),
+    (lambda db: db.add_matrix(pd.DataFrame([[0.1]], index=["t/1"], columns=[SPACE.config_id({"k": 1})]),
+                              metric="error", source=5), InputTypeError, r"source must be a string, got int 5"),
+    (lambda db: db.add_matrix(pd.DataFrame([[0.1]], index=["t/1"], columns=[SPACE.config_id({"k": 1})]),
+                              metric="error", fidelity=True), InputError, r"fidelity must be a finite number > 0, got True"),
+    (lambda db: db.add_matrix(pd.DataFrame([[0.1]], index=["t/1"], columns=[SPACE.config_id({"k": 1})]),
+                              metric="error", seed=2**40), InputError, r"seed must be a 32-bit integer"),
+])
+def test_bad_values_raise_the_same_on_every_backend_and_write_nothing(db, call, error, match):
+    db.add_task("t/1")
+    db.add_configs([{"k": 1}], space=SPACE)
+    before = db.snapshot_digest()
+    with pytest.raises(error, match=match):
+        call(db)
+    assert db.snapshot_digest() == before
+
+
+def test_numpy_scalars_are_numbers(db):
+    db.add_task("t/1")
+    cid = db.add_configs([{"k": 1}], space=SPACE)[0]
+    frame = pd.DataFrame([[0.25]], index=["t/1"], columns=[cid])
+    assert db.add_matrix(frame, metric="error", fidelity=np.float32(0.5), seed=np.int64(3)) == 1
+    ev = db.evaluations()
+    assert ev.loc[0, "fidelity"] == 0.5 and ev.loc[0, "seed"] == 3
