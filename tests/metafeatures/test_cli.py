@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,16 @@ def test_missing_target_values_are_reported_in_cli_terms(capsys, tmp_path) -> No
     assert main(["metafeatures", str(data), "--target", "class"]) == 2
     assert ("target column 'class' has 2 empty value(s) (data rows 2, 5); remove those rows"
             in capsys.readouterr().err)
+
+
+def test_failed_measures_are_a_plain_warning_line(capsys, tmp_path) -> None:
+    # one row per class: no cross-validation, the landmarkers are NaN under --on-error warn
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,class\n1,2,x\n3,4,y\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing may escape as a Python warning
+        assert main(["metafeatures", str(data), "--target", "class"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("warning: meta-features set to NaN because they could not be "
+                          "computed: best_node: cross-validation needs")
+    assert ".py:" not in err and "values = metafeatures.extract(" not in err

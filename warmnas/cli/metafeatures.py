@@ -12,6 +12,7 @@ import argparse
 import json
 import math
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -152,17 +153,24 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
     groups: Any = args.groups[0] if len(args.groups) == 1 and args.groups[0] in (
         "default", "all") else args.groups
-    values = metafeatures.extract(
-        frame,
-        y,
-        groups=groups,
-        names=args.names,
-        categorical=_categorical_columns(frame, args.categorical, _target_name(args), empty),
-        task=args.task,
-        summary=args.summary,
-        on_error=args.on_error,
-        random_state=args.random_state,
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", metafeatures.MetaFeatureWarning)
+        values = metafeatures.extract(
+            frame,
+            y,
+            groups=groups,
+            names=args.names,
+            categorical=_categorical_columns(frame, args.categorical, _target_name(args), empty),
+            task=args.task,
+            summary=args.summary,
+            on_error=args.on_error,
+            random_state=args.random_state,
+        )
+    for w in caught:  # --on-error warn: one plain line, not Python's file:line warning format
+        if issubclass(w.category, metafeatures.MetaFeatureWarning):
+            print(f"warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if args.json:  # strict JSON has no NaN / Infinity: null, as pandas' to_json writes them
         clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
                  for k, v in values.items()}
