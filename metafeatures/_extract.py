@@ -164,6 +164,15 @@ def extract_report(
         needed = [m for m in registry.measures() if m.pymfe and m.group in group_list
                   and (wanted is None or m.name in wanted)]
     else:
+        if explicit_groups and wanted is None:
+            covered = {registry.get_measure(m).group for e in view.values() for m in e.measures}
+            empty = [g for g in group_list if g not in covered]
+            if empty:
+                raise ArgumentError(
+                    f"the {names!r} view has no meta-feature from group(s) {empty}; its names "
+                    f"come from {[g for g in GROUPS if g in covered]}; use names='pymfe' for "
+                    "the others"
+                )
         for entry in view.values():
             if wanted is not None and entry.name not in wanted:
                 continue

@@ -183,6 +183,21 @@ def test_option_of_the_wrong_type_is_an_argument_error(iris) -> None:
         metafeatures.extract(X, y, categorical=1.5)
 
 
+def test_group_without_names_in_the_view_is_an_error(iris) -> None:
+    # the auto-sklearn and OpenML tables have no model-based or complexity entry: asking for
+    # those groups under them gave an empty dict
+    X, y = iris
+    with pytest.raises(ArgumentError, match=r"the 'autosklearn' view has no meta-feature from "
+                                            r"group\(s\) \['complexity'\]; its names come "
+                                            r"from .*; use names='pymfe'"):
+        metafeatures.extract(X, y, names="autosklearn", groups=["complexity"])
+    with pytest.raises(ArgumentError, match=r"'openml' view has no meta-feature from group\(s\) "
+                                            r"\['landmarking', 'model-based'\]"):
+        metafeatures.extract(X, y, names="openml", groups=["general", "landmarking",
+                                                           "model-based"])
+    assert len(metafeatures.extract(X, y, names="autosklearn", groups=["landmarking"])) == 6
+
+
 def test_features_subset(iris) -> None:
     X, y = iris
     assert metafeatures.extract(X, y, features=["nr_inst", "attr_ent"]) == pytest.approx(
