@@ -347,6 +347,12 @@ class DARTSSearch:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
                 raise InputError(f"{name} must be a positive finite number, got {value!r}")
+        betas = self.arch_betas
+        if (isinstance(betas, (str, bytes)) or not isinstance(betas, Sequence) or len(betas) != 2
+                or not all(isinstance(b, (int, float, np.floating)) and not isinstance(b, bool)
+                           and 0.0 <= b < 1.0 for b in betas)):
+            raise InputError(f"arch_betas must be two numbers in [0, 1) (Adam's betas, DARTS: "
+                             f"(0.5, 0.999)), got {betas!r}")
         for name in ("lr_min", "momentum", "weight_decay", "arch_weight_decay"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
@@ -440,8 +446,11 @@ class DARTSSearch:
             train_data, valid_data = search_split(train_data, self.train_portion, seeds["split"])
         else:
             valid_data = ImageData.coerce(valid, "valid")
-        if train_data.image_shape[0] != valid_data.image_shape[0]:
-            raise InputError("train and valid images must have the same number of channels")
+        if train_data.image_shape != valid_data.image_shape:
+            raise InputError(
+                "valid images are {}x{}x{} (C x H x W) but train images are {}x{}x{}; pass "
+                "valid images of the same channels and size".format(
+                    *valid_data.image_shape, *train_data.image_shape))
         n_classes = max(train_data.n_classes, valid_data.n_classes)
         H, W = train_data.image_shape[1:]
         if H % 4 or W % 4:
@@ -761,8 +770,15 @@ class DARTSSearch:
 
     def _epoch_record(self, net: Supernet, epoch: int, lr: float, tau: float | None,
                       s: list[float], seconds: float, arch_on: bool) -> dict[str, Any]:
-        arch = net.genotype(self._exclude)
         alphas = net.get_alphas()
+        if not all(bool(torch.isfinite(a).all()) for a in alphas.values()):
+            raise InputError(
+                f"the search diverged in epoch {epoch + 1}: the alphas became NaN or inf (train "
+                f"loss {s[0] / max(s[2], 1):.4g}, valid loss "
+                f"{s[3] / s[5] if s[5] else float('nan'):.4g}); lower lr / arch_lr, or check "
+                "that latency_penalty returns finite values. The last checkpoint, if any, is "
+                "kept")
+        arch = net.genotype(self._exclude)
         record: dict[str, Any] = {
             "epoch": epoch + 1,
             "lr": lr,

@@ -151,3 +151,31 @@ def test_bad_settings_and_data() -> None:
                     progress=False).fit((X, y))
     with pytest.raises(NotFittedError, match="not fitted"):
         DARTSSearch("nb201").result()
+
+
+def test_valid_images_of_another_size_are_refused_before_any_work() -> None:
+    X, y = tiny_images()
+    big = np.zeros((len(y), 12, 12, 3), dtype=np.uint8)
+    s = DARTSSearch("nb201", epochs=1, batch_size=8, C=4, layers=1, max_steps_per_epoch=1,
+                    progress=False)
+    with pytest.raises(InputError, match=r"valid images are 3x12x12.*train images are 3x8x8"):
+        s.fit((X, y), (big, y))
+
+
+@pytest.mark.parametrize("betas", [(1.5, 0.999), (0.5, float("nan")), (0.5,), "ab", None])
+def test_bad_arch_betas(betas: object) -> None:
+    X, y = tiny_images()
+    s = DARTSSearch("nb201", arch_betas=betas, epochs=1, C=4, layers=1,  # type: ignore[arg-type]
+                    progress=False)
+    with pytest.raises(InputError, match=r"arch_betas must be two numbers in \[0, 1\)"):
+        s.fit((X, y))
+
+
+def test_diverging_search_says_so(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    X, y = tiny_images()
+    s = DARTSSearch("nb201", epochs=2, batch_size=8, C=4, layers=1, max_steps_per_epoch=2,
+                    latency_penalty=lambda ce, a: ce * float("nan"), checkpoint_dir=tmp_path,
+                    random_state=0, progress=False)
+    with pytest.raises(InputError, match=r"diverged in epoch 1.*alphas.*NaN or inf.*lower lr"):
+        s.fit((X, y))
+    assert not (tmp_path / "search_state.pt").exists()  # nothing non-finite is saved
