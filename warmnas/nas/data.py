@@ -327,14 +327,28 @@ def resolve_device(device: str | torch.device) -> torch.device:
     """``device`` as a ``torch.device`` that exists here.
 
     Raises:
-        InputError: not a device name, or CUDA asked for without CUDA.
+        InputError: not a device name, CUDA asked for without CUDA (or a CUDA index this
+            machine lacks), the ``meta`` device, or another backend this torch cannot use.
     """
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError) as exc:
         raise InputError(f"device {device!r} is not a torch device: {exc}") from exc
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InputError(f"device={device!r} but CUDA is not available; use device='cpu'")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise InputError(f"device={device!r} but CUDA is not available; use device='cpu'")
+        n = torch.cuda.device_count()
+        if dev.index is not None and dev.index >= n:
+            raise InputError(f"device={device!r} but this machine has {n} CUDA device(s) "
+                             f"(cuda:0..cuda:{n - 1}); pick one of them")
+    elif dev.type == "meta":
+        raise InputError("device='meta' holds no data; use device='cpu' or 'cuda'")
+    elif dev.type != "cpu":
+        try:
+            torch.empty(1, device=dev)
+        except Exception as exc:  # each backend fails its own way (NotImplemented, Assertion...)
+            raise InputError(f"device={device!r} is not usable with this torch build "
+                             f"({type(exc).__name__}); use device='cpu' or 'cuda'") from exc
     return dev
 
 

@@ -165,3 +165,20 @@ def test_coerce_and_resolve_device():
     if not torch.cuda.is_available():
         with pytest.raises(InputError, match="CUDA is not available; use device='cpu'"):
             resolve_device("cuda")
+
+
+def test_resolve_device_refuses_devices_this_machine_lacks(monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    from warmnas.nas.data import resolve_device
+
+    assert resolve_device("cpu") == torch.device("cpu")
+    with pytest.raises(InputError, match=r"device='meta' holds no data; use device='cpu'"):
+        resolve_device("meta")
+    if not torch.backends.mps.is_available():
+        with pytest.raises(InputError, match=r"device='mps' is not usable with this torch build"):
+            resolve_device("mps")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(InputError, match=r"device='cuda:5' but this machine has 1 CUDA device"):
+        resolve_device("cuda:5")
+    assert resolve_device("cuda:0") == torch.device("cuda:0")

@@ -443,7 +443,7 @@ def warm_search(train: Any, valid: Any, *, arms: Mapping[str, Mapping[str, Any]]
     Raises:
         InputError: no arms, bad settings. InputTypeError: bad data.
     """
-    from warmnas.nas.data import ImageData
+    from warmnas.nas.data import ImageData, resolve_device
     from warmnas.nas.meta.inner import (
         FunctionalNet,
         InnerOptimizer,
@@ -463,7 +463,12 @@ def warm_search(train: Any, valid: Any, *, arms: Mapping[str, Mapping[str, Any]]
     tr, va = ImageData.coerce(train, "train"), ImageData.coerce(valid, "valid")
     if tr.image_shape != va.image_shape:
         raise InputError(f"train and valid images differ: {tr.image_shape} vs {va.image_shape}")
-    dev = torch.device(device)
+    dev = resolve_device(device)
+    if max_time_s is not None and (isinstance(max_time_s, bool)
+                                   or not isinstance(max_time_s, (int, float))
+                                   or not max_time_s > 0):
+        raise InputError(f"max_time_s must be a positive number of seconds or None, got "
+                         f"{max_time_s!r}")
     n_classes = max(tr.n_classes, va.n_classes)
     rng = check_random_state(random_state)
     seed_model, seed_data = derive_seed(rng), derive_seed(rng)

@@ -234,3 +234,17 @@ def test_warm_search_prototype_head_is_nearest_class_mean(models) -> None:
     assert got > curves["fresh"].valid_accuracy[0]
     with pytest.raises(InputError, match="init_head.*'fresh' or 'prototypes'"):
         warm_search(tr, tr, arms={"x": {"init_head": "centroid"}}, C=4, layers=2, steps=1)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"device": "gpu"}, r"device 'gpu' is not a torch device"),
+    ({"device": "meta"}, r"device='meta' holds no data"),
+    ({"max_time_s": -1.0}, r"max_time_s must be a positive number of seconds or None, got -1.0"),
+])
+def test_warm_search_bad_device_and_budget(kwargs: dict, match: str) -> None:
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 255, (16, 8, 8), dtype=np.uint8)
+    y = np.repeat([0, 1], 8)
+    with pytest.raises(InputError, match=match):
+        warm_search((X, y), (X, y), arms={"cold": {}}, space="nb201", steps=1, C=4, layers=1,
+                    **kwargs)
