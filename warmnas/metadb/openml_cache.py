@@ -1,8 +1,10 @@
 """Read OpenML datasets and tasks from a local cache folder, offline, with openml-python.
 
 The folder has openml-python's cache layout (``org/openml/<www|test>/datasets/<id>/...``,
-``.../tasks/<id>/...``). openml-python writes pickles next to the files it reads, so by default the
-folder is first copied to a temporary directory (removed by :meth:`OpenMLCache.close`).
+``.../tasks/<id>/...``). openml-python writes pickles next to the files it reads, so by default it
+works on a temporary copy (removed by :meth:`OpenMLCache.close`) that holds only the entries used:
+a dataset's or task's folder is copied when it is first loaded, never the whole cache (which can
+hold gigabytes). Listing, checks and qualities read the original folder, which is never written.
 
 No network, ever: the files a call needs are checked first (a missing one raises
 :class:`~warmnas.errors.MissingDataError` at once, naming it), and while openml-python runs, its
@@ -109,7 +111,8 @@ class OpenMLCache:
         path: the cache root (holding ``org/openml/...``).
         server: ``"test"`` or ``"www"`` (which subtree/server the cache belongs to); default: the
             one present.
-        copy: work on a temporary copy (default; openml-python writes pickles into the cache).
+        copy: let openml-python work on a temporary copy (default; it writes pickles into the
+            cache). Only the folders of the datasets and tasks loaded are copied, when loaded.
         offline: True (default): never touch the network (a missing file raises at once).
             False: openml-python downloads what the cache lacks, with its own configuration
             (retries included), exactly as without warmnas; pass ``copy=False`` to keep the
@@ -140,13 +143,20 @@ class OpenMLCache:
         self.server = server
         self.source = root
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._src = root / "org" / "openml" / server  # read (listing, checks); never written
         if copy:
             self._tmp = tempfile.TemporaryDirectory(prefix="warmnas-openml-")
             self.root = Path(self._tmp.name) / "cache"
-            shutil.copytree(root, self.root)
+            (self.root / "org" / "openml" / server).mkdir(parents=True)
         else:
             self.root = root
-        self._base = self.root / "org" / "openml" / server
+        self._base = self.root / "org" / "openml" / server  # where openml-python works
+
+    def _stage(self, kind: str, entry_id: int) -> None:
+        """Copy one cached entry (``datasets/<id>`` or ``tasks/<id>``) into the working copy."""
+        src, dst = self._src / kind / str(entry_id), self._base / kind / str(entry_id)
+        if src != dst and src.is_dir() and not dst.exists():
+            shutil.copytree(src, dst)
 
     def close(self) -> None:
         """Remove the temporary copy (if any)."""
@@ -164,7 +174,7 @@ class OpenMLCache:
     def dataset_ids(self) -> list[int]:
         """Ids of the datasets whose description and data are cached (sorted)."""
         out = []
-        for d in (self._base / "datasets").glob("*"):
+        for d in (self._src / "datasets").glob("*"):
             if d.is_dir() and _int_or_none(d.name) is not None:
                 did = int(d.name)
                 if not self._missing_dataset_files(did):
@@ -174,7 +184,7 @@ class OpenMLCache:
     def task_ids(self) -> list[int]:
         """Ids of the tasks whose description, splits and dataset are cached (sorted)."""
         out = []
-        for d in (self._base / "tasks").glob("*"):
+        for d in (self._src / "tasks").glob("*"):
             if d.is_dir() and _int_or_none(d.name) is not None and not self._missing_task_files(int(d.name)):
                 out.append(int(d.name))
         return sorted(out)
@@ -188,26 +198,21 @@ class OpenMLCache:
             return path
 
     def _missing_dataset_files(self, did: int) -> list[Path]:
-        folder = self._base / "datasets" / str(did)
+        folder = self._src / "datasets" / str(did)
         missing = [folder / "description.xml"] if not (folder / "description.xml").exists() else []
         if not ((folder / "dataset.arff").exists() or (folder / f"dataset_{did}.pq").exists()):
             missing.append(folder / "dataset.arff")
         return missing
 
     def _task_dataset_id(self, tid: int) -> int:
-        import xml.etree.ElementTree as ET
-
-        path = self._base / "tasks" / str(tid) / "task.xml"
-        try:
-            node = ET.parse(path).getroot().find(".//{http://openml.org/openml}data_set_id")
-        except ET.ParseError as exc:
-            raise InputError(f"cannot parse {path}: {exc}") from exc
-        if node is None or node.text is None:
-            raise InputError(f"{path} names no data_set_id")
-        return int(node.text)
+        path = self._src / "tasks" / str(tid) / "task.xml"
+        node = _parse_xml(path).find(".//{http://openml.org/openml}data_set_id")
+        if node is None or node.text is None or _int_or_none(node.text.strip()) is None:
+            raise InputError(f"{path} names no data_set_id (an integer); is the file damaged?")
+        return int(node.text.strip())
 
     def _missing_task_files(self, tid: int) -> list[Path]:
-        folder = self._base / "tasks" / str(tid)
+        folder = self._src / "tasks" / str(tid)
         missing = [folder / n for n in ("task.xml", "datasplits.arff") if not (folder / n).exists()]
         if not missing:
             missing += self._missing_dataset_files(self._task_dataset_id(tid))
@@ -265,16 +270,11 @@ class OpenMLCache:
     # -- loading --
     def qualities(self, dataset_id: int) -> dict[str, float]:
         """OpenML's qualities of a dataset (``{}`` when ``qualities.xml`` is not cached)."""
-        import xml.etree.ElementTree as ET
-
-        path = self._base / "datasets" / str(int(dataset_id)) / "qualities.xml"
+        path = self._src / "datasets" / str(int(dataset_id)) / "qualities.xml"
         if not path.exists():
             return {}
         ns = "{http://openml.org/openml}"
-        try:
-            root = ET.parse(path).getroot()
-        except ET.ParseError as exc:
-            raise InputError(f"cannot parse {path}: {exc}") from exc
+        root = _parse_xml(path)
         out: dict[str, float] = {}
         for q in root.iter(f"{ns}quality"):
             name, value = q.findtext(f"{ns}name"), q.findtext(f"{ns}value")
@@ -300,6 +300,7 @@ class OpenMLCache:
         if missing and self.offline:
             raise MissingDataError(
                 f"OpenML dataset {did} is not in the cache {self.source}: missing {self._shown(missing[0])}")
+        self._stage("datasets", did)
         with self._openml() as openml:
             ds = openml.datasets.get_dataset(did, download_data=True,
                                              download_qualities=not self.offline,
@@ -320,6 +321,9 @@ class OpenMLCache:
         if missing:
             raise MissingDataError(
                 f"OpenML task {tid} is not in the cache {self.source}: missing {self._shown(missing[0])}")
+        self._stage("tasks", tid)
+        if (self._src / "tasks" / str(tid) / "task.xml").exists():
+            self._stage("datasets", self._task_dataset_id(tid))
         with self._openml() as openml:
             t = openml.tasks.get_task(tid, download_splits=True, download_data=False,
                                       download_qualities=False, download_features_meta_data=False)
@@ -334,6 +338,17 @@ class OpenMLCache:
         labels = getattr(t, "class_labels", None)
         return CachedTask(tid, int(t.dataset_id), str(t.target_name), str(task_type), n_repeats, n_folds,
                           n_samples, list(labels) if labels is not None else None, splits)
+
+
+def _parse_xml(path: Path) -> Any:
+    """The root element of an XML file; InputError naming the file when it is damaged."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        return ET.parse(path).getroot()
+    except ET.ParseError as exc:
+        raise InputError(f"cannot parse {path}: {exc}; the cached file is damaged - delete it "
+                         "and download it again") from exc
 
 
 def _int_or_none(text: str) -> int | None:
@@ -359,7 +374,6 @@ def import_openml_cache(db: MetaDatabase, path: str | Path, *, datasets: Sequenc
     Returns:
         An :class:`~warmnas.metadb.importers.ImportReport`.
     """
-    import xml.etree.ElementTree as ET
 
     from warmnas.metadb.importers import ImportReport, _run
 
@@ -367,12 +381,12 @@ def import_openml_cache(db: MetaDatabase, path: str | Path, *, datasets: Sequenc
     ns = "{http://openml.org/openml}"
     skipped = 0
     if datasets is None:
-        all_ds = [int(d.name) for d in (cache._base / "datasets").glob("*") if _int_or_none(d.name) is not None]
+        all_ds = [int(d.name) for d in (cache._src / "datasets").glob("*") if _int_or_none(d.name) is not None]
         datasets = cache.dataset_ids()
         skipped += len(all_ds) - len(datasets)
     if tasks is None:
-        all_t = [int(d.name) for d in (cache._base / "tasks").glob("*") if _int_or_none(d.name) is not None]
-        tasks = [t for t in all_t if (cache._base / "tasks" / str(t) / "task.xml").exists()]
+        all_t = [int(d.name) for d in (cache._src / "tasks").glob("*") if _int_or_none(d.name) is not None]
+        tasks = [t for t in all_t if (cache._src / "tasks" / str(t) / "task.xml").exists()]
         skipped += len(all_t) - len(tasks)
     rows: list[dict[str, Any]] = []
     features: dict[str, dict[str, float]] = {}
@@ -380,17 +394,17 @@ def import_openml_cache(db: MetaDatabase, path: str | Path, *, datasets: Sequenc
         missing = cache._missing_dataset_files(int(did))
         if missing:
             raise MissingDataError(f"OpenML dataset {did}: missing {missing[0]}")
-        desc = ET.parse(cache._base / "datasets" / str(did) / "description.xml").getroot()
+        desc = _parse_xml(cache._src / "datasets" / str(did) / "description.xml")
         rows.append({"task": f"openml/d/{did}", "name": desc.findtext(f"{ns}name"), "source": "openml",
                      "openml_dataset_id": int(did)})
         q = cache.qualities(int(did))
         if q:
             features[f"openml/d/{did}"] = q
     for tid in tasks:
-        task_xml = cache._base / "tasks" / str(tid) / "task.xml"
+        task_xml = cache._src / "tasks" / str(tid) / "task.xml"
         if not task_xml.exists():
             raise MissingDataError(f"OpenML task {tid}: missing {task_xml}")
-        root = ET.parse(task_xml).getroot()
+        root = _parse_xml(task_xml)
         did = cache._task_dataset_id(int(tid))
         rows.append({"task": f"openml/t/{tid}", "source": "openml", "openml_task_id": int(tid),
                      "openml_dataset_id": did, "task_type": root.findtext(f"{ns}task_type")})

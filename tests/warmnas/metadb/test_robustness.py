@@ -15,6 +15,7 @@ import pytest
 from warmnas.errors import CorruptDatabaseError, InputError, InputTypeError, SchemaVersionError
 from warmnas.metadb import MetaDatabase
 from warmnas.metadb.importers import import_aslib, import_oboe, import_pmf_features, import_tabrepo
+from warmnas.metadb.openml_cache import OpenMLCache, import_openml_cache
 from warmnas.space import ConfigSpace, Integer
 
 SPACE = ConfigSpace("toy", [Integer("k", 0, 99)])
@@ -243,3 +244,40 @@ def test_numpy_scalars_are_numbers(db):
     assert db.add_matrix(frame, metric="error", fidelity=np.float32(0.5), seed=np.int64(3)) == 1
     ev = db.evaluations()
     assert ev.loc[0, "fidelity"] == 0.5 and ev.loc[0, "seed"] == 3
+
+
+# ------------------------------------------------------------------------------------------------
+# the offline OpenML cache
+# ------------------------------------------------------------------------------------------------
+
+@pytest.mark.shared_data
+def test_openml_cache_copies_only_the_entries_it_loads(shared_data):
+    """A user's openml-python cache can hold gigabytes; loading one dataset must not copy it all."""
+    source = shared_data / "openml-cache"
+    files_before = sorted(p for p in source.rglob("*"))
+    with OpenMLCache(source) as cache:
+        work = cache.root / "org" / "openml" / cache.server
+        assert not any(p.is_file() for p in cache.root.rglob("*"))  # nothing copied up front
+        assert cache.dataset_ids() == [-1, 2] and cache.task_ids() == [1882]
+        ds = cache.dataset(2)
+        assert ds.X.shape == (898, 38)
+        assert (work / "datasets" / "2").is_dir()
+        assert sorted(p.name for p in (work / "datasets").iterdir()) == ["2"]
+        assert not (work / "tasks").exists()
+        task = cache.task(1882)
+        assert task.dataset_id == 2 and len(task.splits) == 100
+        assert sorted(p.name for p in (work / "tasks").iterdir()) == ["1882"]
+    assert sorted(p for p in source.rglob("*")) == files_before  # the source is never written
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("rel", ["datasets/2/description.xml", "tasks/1882/task.xml"])
+def test_import_openml_cache_damaged_xml(tmp_path, shared_data, rel):
+    cache = tmp_path / "cache"
+    shutil.copytree(shared_data / "openml-cache", cache)
+    damaged = cache / "org" / "openml" / "test" / rel
+    damaged.write_bytes(damaged.read_bytes()[:200])  # truncated
+    db = MetaDatabase(tmp_path / "m.db")
+    with pytest.raises(InputError, match=rf"cannot parse .*{rel}: .* the cached file is damaged"):
+        import_openml_cache(db, cache)
+    assert db.tasks().empty
