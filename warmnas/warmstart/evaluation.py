@@ -188,7 +188,30 @@ def evaluate(
     sf = check_meta_features(test_meta_features, "test_meta_features") if (
         test_meta_features is not None) else None
     if tf is not None:
-        tf = tf.loc[tf.index.intersection(train.index, sort=False)]
+        common = tf.index.intersection(train.index, sort=False)
+        if len(common) == 0:
+            raise InputError(
+                "train_meta_features has no row for any task of train_performance (its task "
+                f"ids, e.g. {tf.index[:3].tolist()}, vs the matrix's, e.g. "
+                f"{train.index[:3].tolist()}); the first column of both files must hold the "
+                "same task ids."
+            )
+        tf = tf.loc[common]
+    queries: dict[str, pd.Series | None] = {}
+    for task in test.index:
+        q = _query(sf, task)
+        if q is not None and tf is not None:
+            q = q[q.index.isin(tf.columns)]
+        queries[task] = q if q is not None and len(q) else None
+    lacking = [t for t, q in queries.items() if q is None]
+    if lacking and starter.requires_meta_features:
+        raise InputError(
+            f"test tasks {lacking[:5]}{' ...' if len(lacking) > 5 else ''} ({len(lacking)} of "
+            f"{len(test)}) have no meta-features in test_meta_features (no row with that id, "
+            "or no value under a name the training meta-features have); the "
+            f"{starter.name!r} method needs them to find the nearest tasks. Add their rows, "
+            "or leave those tasks out of the test matrix."
+        )
     model = copy.deepcopy(starter)
     t0 = time.perf_counter()
     model.fit(train, tf, direction=direction)
@@ -197,11 +220,8 @@ def evaluate(
     result = BenchmarkResult(curves={}, method=model.name, fit_seconds=[fit_s])
     for i, task in enumerate(test.index):
         pos = _seed_positions[task] if _seed_positions is not None else i
-        q = _query(sf, task)
-        if q is not None and tf is not None:
-            q = q[q.index.isin(tf.columns)]
         result.curves[task] = _run_task(
-            model, test.loc[task], q, budget, _task_rng(seed, pos), "ignore",
+            model, test.loc[task], queries[task], budget, _task_rng(seed, pos), "ignore",
             result.suggest_seconds,
         )
     return result
@@ -240,6 +260,16 @@ def leave_one_task_out(
     unknown = eval_tasks.difference(perf.index)
     if len(unknown):
         raise InputError(f"tasks {unknown[:5].tolist()} are not rows of the performance matrix.")
+    if starter.requires_meta_features and feats is not None:
+        described = feats.index[feats.notna().any(axis=1)]
+        lacking = eval_tasks.difference(described, sort=False)
+        if len(lacking):
+            raise InputError(
+                f"tasks {lacking[:5].tolist()}{' ...' if len(lacking) > 5 else ''} have no "
+                f"meta-features; the {starter.name!r} method needs them for every held-out "
+                "task. Pass tasks=[those with meta-features] (command line: --tasks "
+                "with-meta-features); the others still serve as training tasks."
+            )
     rng = check_random_state(random_state)
     seed = int(rng.integers(0, 2**31 - 1))
     if folds is None:
@@ -263,7 +293,8 @@ def leave_one_task_out(
             perf.loc[group],
             train_meta_features=None if feats is None else feats.drop(
                 index=[g for g in group if g in feats.index]),
-            test_meta_features=None if feats is None else feats.loc[
+            test_meta_features=None if feats is None or not any(
+                g in feats.index for g in group) else feats.loc[
                 [g for g in group if g in feats.index]],
             direction=direction,
             budget=budget,

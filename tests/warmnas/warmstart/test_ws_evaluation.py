@@ -114,6 +114,51 @@ def test_evaluate_rejects_misaligned_or_overlapping_matrices(planted_data):
         leave_one_task_out(RandomSearch(), perf, folds=1)
 
 
+def test_meta_feature_ids_that_do_not_match_the_matrix_are_named(planted_data):
+    perf, meta = planted_data
+    renamed = meta.set_axis([f"x{i}" for i in range(len(meta))])
+    # training meta-features for none of the training tasks
+    with pytest.raises(InputError, match="train_meta_features has no row for any task of "
+                                         "train_performance.*'x0'.*'t0'"):
+        evaluate(PortfolioWarmStarter(), perf.iloc[:40], perf.iloc[40:],
+                 train_meta_features=renamed.iloc[:40], test_meta_features=meta.iloc[40:])
+    # test tasks without meta-features, for a method that needs them
+    with pytest.raises(InputError, match="test tasks \\['t40', 't41'.*no meta-features in "
+                                         "test_meta_features.*'knn'"):
+        evaluate(KNNWarmStarter(), perf.iloc[:40], perf.iloc[40:],
+                 train_meta_features=meta.iloc[:40], test_meta_features=renamed.iloc[40:])
+    # a test row whose meta-feature names are all unknown to training counts as missing
+    other = meta.iloc[40:].set_axis(["g0", "g1", "g2"], axis=1)
+    with pytest.raises(InputError, match="no meta-features in test_meta_features"):
+        evaluate(KNNWarmStarter(), perf.iloc[:40], perf.iloc[40:],
+                 train_meta_features=meta.iloc[:40], test_meta_features=other)
+    # methods that cope without them still run
+    res = evaluate(PMFWarmStarter(n_latent=2, n_iter=5), perf.iloc[:40], perf.iloc[40:43],
+                   train_meta_features=meta.iloc[:40], test_meta_features=renamed.iloc[40:],
+                   budget=2)
+    assert len(res.curves) == 3
+
+
+def test_leave_one_task_out_checks_meta_features_before_the_first_fit(planted_data):
+    perf, meta = planted_data
+    perf, meta = perf.iloc[:12], meta.iloc[:12]
+    calls = []
+
+    class Counting(KNNWarmStarter):
+        def _fit(self):
+            calls.append(1)
+            super()._fit()
+
+    with pytest.raises(InputError, match="tasks \\['t10', 't11'\\] have no meta-features.*"
+                                         "'knn' method needs them"):
+        leave_one_task_out(Counting(), perf, meta.iloc[:10], budget=2)
+    assert calls == []  # failed up front, not at the 11th fit
+    # a method that copes without them runs over every task, held-out tasks without
+    # meta-features included
+    res = leave_one_task_out(PortfolioWarmStarter(), perf, meta.iloc[:10], budget=2)
+    assert list(res.curves) == list(perf.index)
+
+
 def _write(frame: pd.DataFrame, path) -> str:
     frame.to_csv(path)
     return str(path)
