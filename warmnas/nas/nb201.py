@@ -58,6 +58,9 @@ NB201_DATASETS: Mapping[str, str] = {
 }
 
 _NODE_RE = re.compile(r"^\|(?:[a-z0-9_]+~\d+\|)+$")
+# a well-formed cell (fast path of NB201Table.load; anything else goes through parse_arch)
+_CELL_RE = re.compile(r"^\|{o}~0\|\+\|{o}~0\|{o}~1\|\+\|{o}~0\|{o}~1\|{o}~2\|$".format(
+    o=r"(?:none|skip_connect|nor_conv_1x1|nor_conv_3x3|avg_pool_3x3)"))
 
 
 def parse_arch(arch: str) -> tuple[str, ...]:
@@ -115,12 +118,19 @@ def arch_to_op_indices(arch: str) -> tuple[int, ...]:
 
 
 def op_indices_to_arch(indices: Sequence[int]) -> str:
-    """Inverse of :func:`arch_to_op_indices`."""
-    try:
-        return format_arch([NB201_PRIMITIVES[int(i)] for i in indices])
-    except IndexError as exc:
-        raise InputError(f"op indices must be in 0..{len(NB201_PRIMITIVES) - 1}, got "
-                         f"{list(indices)}") from exc
+    """Inverse of :func:`arch_to_op_indices`.
+
+    Raises:
+        InputError: not 6 ints in ``0..4``.
+    """
+    indices = list(indices)
+    n = len(NB201_PRIMITIVES)
+    if len(indices) != 6 or not all(
+            isinstance(i, (int, np.integer)) and not isinstance(i, bool) and 0 <= i < n
+            for i in indices):
+        raise InputError(f"op indices must be 6 ints in 0..{n - 1} (one column of "
+                         f"{NB201_PRIMITIVES} per edge), got {indices}")
+    return format_arch([NB201_PRIMITIVES[int(i)] for i in indices])
 
 
 #: named rules for reading a cell off the alphas: the ``exclude`` of :func:`derive_arch`
@@ -216,14 +226,20 @@ class NB201Table:
     accuracies: Mapping[str, np.ndarray]
 
     @classmethod
-    def load(cls, data_dir: str | os.PathLike[str]) -> NB201Table:
+    def load(cls, data_dir: str | os.PathLike[str] | None = None) -> NB201Table:
         """Read ``nats_bench.csv`` from ``data_dir`` (the shared data folder or its
-        ``nasbench201`` subfolder, or the CSV file itself).
+        ``nasbench201`` subfolder, or the CSV file itself; default
+        :func:`~warmnas.nas.data.default_data_dir`).
 
         Raises:
             MissingDataError: no ``nats_bench.csv`` there.
-            CorruptDatabaseError: missing columns, wrong row count, or an invalid arch string.
+            CorruptDatabaseError: not a UTF-8 CSV, missing columns, wrong row count, an invalid
+                arch string, or a non-numeric / NaN / inf accuracy.
         """
+        if data_dir is None:
+            from warmnas.nas.data import default_data_dir
+
+            data_dir = default_data_dir()
         path = Path(data_dir)
         if path.is_dir():
             path = _nb201_dir(path) / "nats_bench.csv"
@@ -232,21 +248,38 @@ class NB201Table:
                 f"nats_bench.csv not found at {path}; pass the shared data folder (with "
                 "nasbench201/nats_bench.csv) or set WARMNAS_SHARED_DATA"
             )
-        with open(path, newline="") as fh:
-            reader = csv.DictReader(fh)
-            needed = ["ArchitectureString", *NB201_DATASETS.values()]
-            missing = [c for c in needed if c not in (reader.fieldnames or [])]
-            if missing:
-                raise CorruptDatabaseError(f"{path} lacks the columns {missing}")
-            rows = list(reader)
+        try:
+            with open(path, newline="", encoding="utf-8") as fh:
+                reader = csv.DictReader(fh)
+                needed = ["ArchitectureString", *NB201_DATASETS.values()]
+                missing = [c for c in needed if c not in (reader.fieldnames or [])]
+                if missing:
+                    raise CorruptDatabaseError(f"{path} lacks the columns {missing}")
+                rows = list(reader)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise CorruptDatabaseError(f"{path} is not a UTF-8 CSV file ({exc}); restore "
+                                       "nasbench201/nats_bench.csv from the shared data") from exc
         if len(rows) != 5 ** 6:
             raise CorruptDatabaseError(f"{path} must have 15625 rows, got {len(rows)}")
-        archs = tuple(r["ArchitectureString"] for r in rows)
+        archs = tuple(r["ArchitectureString"] or "" for r in rows)
+        for i, arch in enumerate(archs):
+            if not _CELL_RE.match(arch):
+                try:
+                    parse_arch(arch)
+                except InputError as exc:
+                    raise CorruptDatabaseError(f"{path} row {i + 1} has an invalid arch string: "
+                                               f"{exc}") from exc
         try:
             accs = {key: np.array([float(r[col]) for r in rows])
                     for key, col in NB201_DATASETS.items()}
-        except ValueError as exc:
+        except (TypeError, ValueError) as exc:
             raise CorruptDatabaseError(f"{path} has a non-numeric accuracy: {exc}") from exc
+        for key, values in accs.items():
+            bad = np.flatnonzero(~np.isfinite(values))
+            if len(bad):
+                raise CorruptDatabaseError(
+                    f"{path} row {bad[0] + 1} (arch index {bad[0]}) has a NaN or inf accuracy "
+                    f"in {NB201_DATASETS[key]}; restore the file from the shared data")
         return cls(archs=archs, accuracies=accs)
 
     def _index_map(self) -> dict[str, int]:

@@ -122,3 +122,43 @@ def test_derive_arch_exclude_errors() -> None:
     with pytest.raises(InputError, match="every NB201 op excluded"):
         derive_arch({"cell": cell}, exclude=("none", "skip_connect", "nor_conv_1x1",
                                              "nor_conv_3x3", "avg_pool_3x3"))
+
+
+def _damaged_table(shared_data: Path, tmp_path: Path, edit) -> Path:  # type: ignore[no-untyped-def]
+    lines = (shared_data / "nasbench201" / "nats_bench.csv").read_text().splitlines()
+    edit(lines)
+    out = tmp_path / "nats_bench.csv"
+    out.write_text("\n".join(lines) + "\n")
+    return out
+
+
+def test_load_refuses_damaged_tables(shared_data: Path, tmp_path: Path) -> None:
+    from warmnas.errors import CorruptDatabaseError
+
+    def nan_accuracy(lines: list[str]) -> None:
+        lines[5] = "nan" + lines[5][lines[5].index(","):]
+
+    def bad_arch(lines: list[str]) -> None:
+        lines[7] = lines[7].replace("~0|+|", "~0|+x|", 1)
+
+    path = _damaged_table(shared_data, tmp_path, nan_accuracy)
+    with pytest.raises(CorruptDatabaseError, match=r"nats_bench.csv row 5 .*NaN or inf accuracy"):
+        NB201Table.load(path)
+    path = _damaged_table(shared_data, tmp_path, bad_arch)
+    with pytest.raises(CorruptDatabaseError, match=r"nats_bench.csv row 7 has an invalid arch"):
+        NB201Table.load(path)
+    path.write_bytes(b"\x00\xff\xfe not a csv")
+    with pytest.raises(CorruptDatabaseError, match=r"nats_bench.csv is not a UTF-8 CSV file"):
+        NB201Table.load(path)
+
+
+def test_load_default_folder(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WARMNAS_SHARED_DATA", str(shared_data))
+    assert len(NB201Table.load(None)) == 15625
+    assert len(NB201Table.load()) == 15625
+
+
+@pytest.mark.parametrize("bad", [[0, 1, 2, 3, 4, 1.5], [0, 1, 2, 3, 4, -1], ["0"] * 6])
+def test_op_indices_must_be_ints_in_range(bad: list) -> None:
+    with pytest.raises(InputError, match=r"op indices must be 6 ints in 0..4"):
+        op_indices_to_arch(bad)
