@@ -132,8 +132,8 @@ def _lm_importance(cv: CVData, config: Config) -> np.ndarray:
 
 def _cv_scores(cv: CVData, make: Callable[[], Any], columns: Callable[[int], Any] | None = None,
                tree: bool = False) -> np.ndarray:
-    """Accuracy per fold; ``tree``: on :attr:`CVData.X_tree` (columns rescaled: trees and LDA
-    do not change when a column is multiplied by a positive constant), else on
+    """Accuracy per fold; ``tree``: on :attr:`CVData.X_tree` (columns rescaled: trees, LDA and
+    1-NN on one attribute do not change when a column is multiplied by a positive constant), else on
     :attr:`CVData.X_uniform`."""
     X = cv.X_tree if tree else cv.X_uniform
     scores = np.empty(len(cv.folds))
@@ -215,8 +215,10 @@ def worst_node(cv: CVData, rank: np.ndarray, config: Config) -> np.ndarray:
 @REGISTRY.measure("elite_nn", group=G, requires=("lm_pymfe", "lm_importance"),
                   target="classes", min_classes=2, summarised=True)
 def elite_nn(cv: CVData, rank: np.ndarray) -> np.ndarray:
-    """Accuracy per fold of 1-NN on the most important attribute of the fold."""
-    return _cv_scores(cv, _knn, lambda i: int(rank[i, -1]))
+    """Accuracy per fold of 1-NN on the most important attribute of the fold (on the
+    column-rescaled data: 1-NN on one attribute does not change when it is multiplied by a
+    positive constant)."""
+    return _cv_scores(cv, _knn, lambda i: int(rank[i, -1]), tree=True)
 
 
 @REGISTRY.measure("linear_discr", group=G, requires=("lm_pymfe",), target="classes",

@@ -45,6 +45,18 @@ def test_landmarkers_are_scale_invariant_at_extreme_magnitudes(iris, scale: floa
         assert out[name] == pytest.approx(base[name], rel=1e-9, abs=1e-12), name
 
 
+def test_elite_nn_with_columns_of_very_different_magnitudes(iris) -> None:
+    # 1-NN on the single most important attribute does not change when that attribute is
+    # multiplied by a positive constant, whatever the other columns hold
+    X, y = iris
+    mixed = X.copy()
+    mixed[:, 0] *= 1e300
+    mixed[:, 1] *= 1e-300
+    base = metafeatures.extract(X, y, features=["elite_nn"])
+    out = metafeatures.extract(mixed, y, features=["elite_nn"])
+    assert out == pytest.approx(base, rel=1e-9)
+
+
 @pytest.mark.parametrize("scale", SCALES)
 def test_autosklearn_landmarkers_at_extreme_magnitudes(iris, scale: float) -> None:
     X, y = iris
