@@ -90,6 +90,9 @@ class WarmStart:
         alpha_prior: NAS architecture-weight prior (filled by an ``alpha_prior_hook``; None for
             tabular spaces).
         space: the configuration space name(s) of the configs, when known.
+        last_search: the ask/tell :class:`~warmnas.warmstart.bo.Search` of the latest
+            :meth:`optimize` call (None before): if the objective raised or the run was
+            interrupted, the results so far are in ``last_search.history``.
     """
 
     configs: list[dict[str, Any]]
@@ -103,6 +106,7 @@ class WarmStart:
     meta_features: pd.Series | None = None
     alpha_prior: Any = None
     space: str | None = None
+    last_search: Search | None = field(default=None, repr=False, compare=False)
     _starter: WarmStarter | None = field(default=None, repr=False, compare=False)
     _observed: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
     _resolver: Callable[[str], dict[str, Any]] | None = field(
@@ -231,14 +235,30 @@ class WarmStart:
 
         Returns:
             The search history: ``config_id``, ``value``, ``best_so_far``, plus the configs.
+
+        Raises:
+            InputError: ``objective`` returned something that is not a number (None, a
+                string, inf, ...); NaN is fine (a failed run).
+
+        Nothing is lost when ``objective`` raises or the loop is interrupted (Ctrl-C): the
+        exception propagates, and the results so far are in ``self.last_search.history``.
         """
         search = self.start(random_state)
+        self.last_search = search
         configs = self._configs_lookup()
 
-        def by_id(cid: str) -> float:
-            return float(objective(dict(configs(cid))))
+        def by_id(cid: str) -> Any:
+            return objective(dict(configs(cid)))
 
-        hist = search.run(by_id, budget, callback=callback)
+        try:
+            hist = search.run(by_id, budget, callback=callback)
+        except BaseException as exc:
+            if hasattr(exc, "add_note"):  # Python >= 3.11
+                exc.add_note(
+                    f"warmnas: the {search.n_told} results told before this are kept in "
+                    "ws.last_search.history"
+                )
+            raise
         return hist.assign(config=[configs(c) for c in hist["config_id"]])
 
     def _configs_lookup(self) -> Callable[[str], dict[str, Any]]:

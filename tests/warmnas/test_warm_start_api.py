@@ -114,6 +114,33 @@ def test_pmf_warm_start_and_the_loop(db, oboe_features):
     assert hist["config_id"].tolist()[:n] == ws.config_ids[:n]  # the kNN seeds come first
 
 
+def test_optimize_keeps_the_results_when_the_objective_fails(db, oboe_features):
+    ws = warm_start(meta_features=oboe_features.iloc[2], n_configs=3, db=db)
+    assert ws.last_search is None
+    done = []
+
+    def objective(config):
+        if len(done) == 4:
+            raise RuntimeError("the training job crashed")
+        done.append(config)
+        return 0.1 * len(done)
+
+    with pytest.raises(RuntimeError, match="the training job crashed") as info:
+        ws.optimize(objective, budget=10)
+    notes = " ".join(getattr(info.value, "__notes__", []))
+    assert "4 results" in notes and "ws.last_search.history" in notes
+    hist = ws.last_search.history
+    assert len(hist) == 4 and hist["value"].tolist() == pytest.approx([0.1, 0.2, 0.3, 0.4])
+    assert [db.config(c) for c in hist["config_id"]] == done
+    with pytest.raises(InputError, match="objective returned None for configuration"):
+        ws.optimize(lambda config: None, budget=2)
+    assert ws.last_search.n_told == 0
+    with pytest.raises(InputError, match="objective returned the str 'bad'"):
+        ws.optimize(lambda config: "bad", budget=2)
+    full = ws.optimize(lambda config: 0.5, budget=2)
+    assert len(full) == 2 and ws.last_search.n_told == 2
+
+
 def test_estimators_cover_the_oboe_space(db, anneal):
     X, y = anneal
     configs = db.configs(space="oboe")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -185,6 +186,14 @@ class Search:
 
         Returns:
             :attr:`history`.
+
+        Raises:
+            InputError: ``objective`` returned something that is not a finite number or NaN
+                (None, a string, an array, a bool, inf).
+
+        If ``objective`` raises (or the run is interrupted), the exception propagates and every
+        result told before it stays in this search (:attr:`history`, :attr:`best`); the
+        configuration being evaluated stays proposed but untold.
         """
         if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 1:
             raise InputError(f"budget must be a positive int, got {budget!r}.")
@@ -193,7 +202,7 @@ class Search:
                 logger.info("search stopped early: no configuration left")
                 break
             cid = self.ask()
-            val = float(objective(cid))
+            val = _objective_value(objective(cid), cid)
             self.tell(cid, val)
             if callback is not None:
                 callback(cid, val)
@@ -205,3 +214,29 @@ class Search:
             f"pending={len(self._pending)}, left={int(self.available.sum())})"
         )
 
+
+
+def _objective_value(raw: object, config_id: str) -> float:
+    """``raw`` as a float if it is a real number (NaN allowed: a failed run), else InputError."""
+    fix = "return a number (float('nan') marks a failed run)"
+    if raw is None:
+        raise InputError(f"objective returned None for configuration {config_id!r}; {fix}.")
+    if isinstance(raw, (bool, np.bool_)) or isinstance(raw, (str, bytes)):
+        raise InputError(
+            f"objective returned the {type(raw).__name__} {raw!r} for configuration "
+            f"{config_id!r}; {fix}."
+        )
+    if isinstance(raw, np.ndarray) and raw.ndim == 0:
+        raw = raw.item()
+    if not isinstance(raw, (numbers.Real, np.integer, np.floating)):
+        raise InputError(
+            f"objective returned a {type(raw).__name__} ({str(raw)[:60]}) for configuration "
+            f"{config_id!r}; {fix}."
+        )
+    val = float(raw)
+    if math.isinf(val):
+        raise InputError(
+            f"objective returned {val} for configuration {config_id!r}; return a finite value, "
+            "or NaN for a failed run."
+        )
+    return val

@@ -162,6 +162,51 @@ def test_search_ask_tell_contract(planted_data):
         st.start(candidates=["c1", "nope"])
 
 
+@pytest.mark.parametrize("returned, match", [
+    (None, "objective returned None for configuration 'c.*'; return a number"),
+    ("0.3", "objective returned the str '0.3'"),
+    (np.array([0.3, 0.4]), "objective returned .*ndarray"),
+    (True, "objective returned the bool True"),
+    (float("inf"), "objective returned inf for configuration 'c.*'.*NaN for a failed run"),
+])
+def test_search_run_rejects_objective_values_that_are_not_numbers(planted_data, returned,
+                                                                   match):
+    perf, _ = planted_data
+    s = PortfolioWarmStarter().fit(perf).start(random_state=0)
+    calls = []
+
+    def objective(cid):
+        calls.append(cid)
+        return 0.25 if len(calls) < 3 else returned
+
+    with pytest.raises(InputError, match=match):
+        s.run(objective, budget=5)
+    # the two results before the bad one are kept; the bad one was not told
+    assert s.history["config_id"].tolist() == calls[:2]
+    assert s.history["value"].tolist() == [0.25, 0.25]
+
+
+def test_search_run_keeps_results_when_the_objective_raises_or_is_interrupted(planted_data):
+    perf, _ = planted_data
+    for exc in (RuntimeError("cluster down"), KeyboardInterrupt()):
+        s = PortfolioWarmStarter().fit(perf).start(random_state=0)
+        seen = []
+
+        def objective(cid, exc=exc, seen=seen):
+            if len(seen) == 3:
+                raise exc
+            seen.append(cid)
+            return 0.1 * len(seen)
+
+        with pytest.raises(type(exc)):
+            s.run(objective, budget=10)
+        assert s.history["config_id"].tolist() == seen
+        # numpy scalars and 0-d arrays are numbers
+        s.run(lambda cid: np.float32(0.5), budget=1)
+        s.run(lambda cid: np.array(0.05), budget=1)
+        assert s.n_told == 5 and s.best[1] == pytest.approx(0.05)
+
+
 def test_suggest_n_configs_and_observed(planted_data):
     perf, meta = planted_data
     knn = KNNWarmStarter().fit(perf, meta)
