@@ -18,15 +18,17 @@ the meta-database). The meta-database defaults to the one embedded in the packag
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from warmnas._random import RandomState
-from warmnas.errors import InputError, InputTypeError, UnknownIdError
+from warmnas.errors import InputError, InputTypeError, MissingDataError, UnknownIdError
 from warmnas.warmstart import METHODS, make_starter
 from warmnas.warmstart.base import WarmStarter
 
@@ -361,17 +363,39 @@ def _resolve_dataset(
     return dataset, y, None
 
 
+def _sqlite_path(db: str | os.PathLike[str]) -> Path | None:
+    """The file of a SQLite URL or path (None for in-memory and server databases)."""
+    if isinstance(db, os.PathLike) or "://" not in db:
+        return Path(os.fspath(db)).expanduser()
+    import sqlalchemy as sa
+
+    try:
+        url = sa.make_url(db)
+    except sa.exc.ArgumentError:
+        return None  # MetaDatabase reports a malformed URL
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database).expanduser()
+
+
 def _open_db(db: Any) -> MetaDatabase:
     from warmnas.metadb import MetaDatabase
 
     if db is None:
         return MetaDatabase.default()
-    if isinstance(db, str):
+    if isinstance(db, (str, os.PathLike)):
+        path = _sqlite_path(db)
+        if path is not None and not path.exists():
+            raise MissingDataError(
+                f"db: no meta-database at {path}; warm_start reads a meta-database and does "
+                "not create one. Check the path, build one (e.g. 'warmnas db import-oboe'), or "
+                "pass db=None for the embedded default."
+            )
         return MetaDatabase(db)
     if isinstance(db, MetaDatabase) or hasattr(db, "performance_matrix"):
         return db  # type: ignore[no-any-return]
     raise InputTypeError(
-        f"db must be a MetaDatabase, a database URL or None (the embedded default), got "
+        f"db must be a MetaDatabase, a database URL or path, or None (the embedded default), got "
         f"{type(db).__name__}."
     )
 
@@ -412,8 +436,8 @@ def warm_start(
             ``db``'s matrix for ``metric``). For the NAS spaces (``space="darts"`` or
             ``"nb201"``) only ``"portfolio"`` (default) and ``"random"``: their tasks are image
             datasets without tabular meta-features.
-        db: a :class:`~warmnas.metadb.MetaDatabase`, a database URL, or None (the embedded
-            default).
+        db: a :class:`~warmnas.metadb.MetaDatabase`, a database URL or SQLite file path (it
+            must exist: nothing is created), or None (the embedded default).
         metric: the database metric to optimise (default: the database's default metric).
         space: restrict to one configuration space of the database. With a NAS space
             (``"darts"``, ``"nb201"``) the result also carries ``alpha_prior``: architecture
@@ -439,6 +463,7 @@ def warm_start(
         InputError: bad arguments, an empty meta-database, ``n_configs`` out of range, NaN in
             given meta-features.
         UnknownIdError: a metric the database does not have, unknown meta-feature names.
+        MissingDataError: ``db`` names a SQLite file that does not exist.
         InputTypeError: arguments of the wrong type.
     """
     if nan_policy not in ("error", "ignore"):

@@ -198,6 +198,23 @@ def test_bad_input_gives_clear_errors(db, oboe_features, anneal, tmp_path):
         warm_start(meta_features=feats, db=empty)
 
 
+def test_db_path_that_does_not_exist_is_not_created(oboe_features, tmp_path, monkeypatch):
+    from warmnas.errors import MissingDataError
+
+    monkeypatch.chdir(tmp_path)
+    feats = oboe_features.iloc[0]
+    for given in ["typo.db", f"sqlite:///{tmp_path / 'typo2.db'}", tmp_path / "typo3.db"]:
+        with pytest.raises(MissingDataError, match="db: no meta-database at .*typo.*does not "
+                                                   "create one"):
+            warm_start(meta_features=feats, db=given)
+    assert list(tmp_path.iterdir()) == []  # no empty database file left behind
+    # an existing database file given as a pathlib.Path is opened
+    path = tmp_path / "mine.db"
+    warmnas.MetaDatabase(f"sqlite:///{path}")  # creates an empty warmnas database
+    with pytest.raises(InputError, match="meta-database is empty"):
+        warm_start(meta_features=feats, db=path)
+
+
 def test_openml_dataset_from_the_cache(shared_data, db):
     ws = warm_start("openml:2", openml_cache=shared_data / "openml-cache", n_configs=3, db=db)
     assert len(ws) == 3 and ws.meta_features["NumberOfInstances"] == 898
