@@ -233,8 +233,12 @@ def nr_cor_attr(cov: np.ndarray | None) -> float:
 
 @REGISTRY.measure("eigenvalues", group=G, requires=("cov",), summarised=True)
 def eigenvalues(cov: np.ndarray | None) -> np.ndarray:
-    """Eigenvalues of the covariance matrix of N."""
-    return np.linalg.eigvalsh(need_cov(cov))
+    """Eigenvalues of the covariance matrix of N (NaN when its entries overflowed, values
+    above about 1e150, as pymfe)."""
+    cov = need_cov(cov)
+    if not np.all(np.isfinite(cov)):
+        return np.full(cov.shape[0], np.nan)
+    return np.linalg.eigvalsh(cov)
 
 
 @REGISTRY.measure("gravity", group=G, requires=("class_scatter",), target="classes",
@@ -257,7 +261,11 @@ class _CanCor:
 
 @REGISTRY.resource("can_cors", requires=("class_scatter",))
 def _can_cors(scatter: ClassScatter) -> _CanCor:
-    """Canonical correlations between N and the one-hot class indicators."""
+    """Canonical correlations between N and the one-hot class indicators (one NaN when the
+    scatter matrices overflowed, values above about 1e150: every measure from them is NaN, as
+    pymfe's)."""
+    if not (np.all(np.isfinite(scatter.total)) and np.all(np.isfinite(scatter.between))):
+        return _CanCor(np.full(1, np.nan), np.full(1, np.nan))
     # canonical correlations do not depend on the scale of the columns: work on the
     # correlation scale so that the rank threshold below is about collinearity, not units
     scale = np.sqrt(np.diag(scatter.total))
@@ -292,7 +300,7 @@ def can_cor(cc: _CanCor) -> np.ndarray:
 @REGISTRY.measure("nr_disc", group=G, requires=("can_cors",), target="classes", min_classes=2)
 def nr_disc(cc: _CanCor) -> float:
     """Number of non-zero canonical correlations (discriminant functions)."""
-    return float(cc.cors.size)
+    return float("nan") if np.isnan(cc.cors).any() else float(cc.cors.size)
 
 
 @REGISTRY.measure("w_lambda", group=G, requires=("can_cors",), target="classes", min_classes=2)

@@ -77,3 +77,15 @@ def test_complexity_is_scale_invariant_at_extreme_magnitudes(iris, scale: float)
         assert not math.isnan(out[name]), name
         tol = 2e-3 if name in COMPLEXITY_DISTANCES else 1e-9
         assert out[name] == pytest.approx(base[name], rel=1e-6, abs=tol), name
+
+
+def test_overflowing_statistics_are_nan_as_in_pymfe(iris) -> None:
+    # above ~1e154 the squares in the covariance / scatter matrices overflow; pymfe 0.4.4 gives
+    # cov.mean = inf and NaN for eigenvalues, can_cor, nr_disc, w_lambda, p_trace, lh_trace,
+    # roy_root on iris * 1e300 (checked by hand); the default on_error='raise' must not fail
+    X, y = iris
+    out = metafeatures.extract(X * 1e300, y, groups=["statistical"])
+    assert out["cov.mean"] == math.inf
+    for name in ("eigenvalues.mean", "eigenvalues.sd", "can_cor.mean", "nr_disc", "w_lambda",
+                 "p_trace", "lh_trace", "roy_root"):
+        assert math.isnan(out[name]), name
