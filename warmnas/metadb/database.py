@@ -400,6 +400,18 @@ class MetaDatabase:
             self._pid = os.getpid()
         return self._engine
 
+    def _hint(self, exc: BaseException) -> str:
+        """The fix for a SQLite file the process cannot write (a read-only file or folder)."""
+        text = str(_orig(exc)).lower()
+        if self._sqlite_path is None or not ("readonly" in text or "unable to open" in text):
+            return ""
+        path = self._sqlite_path
+        if not path.exists():
+            return f"; the folder {path.parent} is not writable: create the database in a writable folder"
+        return (f"; {path} or its folder {path.parent} is not writable (SQLite also creates "
+                "-wal/-journal files beside it): open it with read_only=True to read, or copy it "
+                "to a writable folder to write")
+
     @contextlib.contextmanager
     def _errors(self) -> Iterator[None]:
         """Translate driver errors into warmnas errors."""
@@ -415,7 +427,7 @@ class MetaDatabase:
                 ) from exc
             operational = isinstance(exc, OperationalError) or type(_orig(exc)).__name__ == "OperationalError"
             if operational and not _is_retryable(exc):
-                raise StorageError(f"database {self.url} failed: {_orig(exc)}") from exc
+                raise StorageError(f"database {self.url} failed: {_orig(exc)}{self._hint(exc)}") from exc
             raise
 
     @contextlib.contextmanager
@@ -451,7 +463,8 @@ class MetaDatabase:
                             f"database {self.url} stayed locked by other writers through "
                             f"{attempts} attempts; nothing was written ({_orig(exc)})"
                         ) from exc
-                    raise StorageError(f"write to {self.url} failed; nothing was written: {_orig(exc)}") from exc
+                    raise StorageError(f"write to {self.url} failed; nothing was written: {_orig(exc)}"
+                                       f"{self._hint(exc)}") from exc
                 logger.debug("write to %s hit lock contention (%s); retrying", self.url, _orig(exc))
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 2.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
 import threading
 import time
 
@@ -12,7 +13,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from warmnas.errors import CorruptDatabaseError, InputError, InputTypeError, SchemaVersionError
+from warmnas.errors import (
+    CorruptDatabaseError,
+    InputError,
+    InputTypeError,
+    SchemaVersionError,
+    StorageError,
+)
 from warmnas.metadb import MetaDatabase
 from warmnas.metadb.importers import import_aslib, import_oboe, import_pmf_features, import_tabrepo
 from warmnas.metadb.openml_cache import OpenMLCache, import_openml_cache
@@ -281,3 +288,49 @@ def test_import_openml_cache_damaged_xml(tmp_path, shared_data, rel):
     with pytest.raises(InputError, match=rf"cannot parse .*{rel}: .* the cached file is damaged"):
         import_openml_cache(db, cache)
     assert db.tasks().empty
+
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    """A folder this process cannot write into (chmod; for root, which ignores modes, chattr +i)."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    db = MetaDatabase(folder / "m.db")
+    db.add_task("t/1")
+    db.dispose()
+    con = sqlite3.connect(folder / "m.db")
+    con.execute("PRAGMA journal_mode = DELETE")  # no -wal/-shm files left beside it
+    con.close()
+    folder.chmod(0o555)
+    undo = [lambda: folder.chmod(0o755)]
+    probe = folder / "probe"
+    try:
+        probe.touch()
+    except OSError:
+        pass
+    else:  # root: modes do not apply
+        probe.unlink()
+        if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode != 0:
+            folder.chmod(0o755)
+            pytest.skip("cannot make a read-only folder here (root without chattr)")
+        undo.insert(0, lambda: subprocess.run(["chattr", "-i", str(folder)], check=True))
+    try:
+        yield folder
+    finally:
+        for fn in undo:
+            fn()
+
+
+def test_read_only_folder_errors_name_the_fix(read_only_folder):
+    db = MetaDatabase(read_only_folder / "m.db")
+    assert list(db.tasks().index) == ["t/1"]  # reading works
+    with pytest.raises(StorageError, match=r"is not writable .* open it with read_only=True to read, "
+                                           r"or copy it to a writable folder"):
+        db.add_task("t/2")
+    db.dispose()
+    with pytest.raises(StorageError, match=r"the folder .*ro is not writable: create the database in a "
+                                           r"writable folder"):
+        MetaDatabase(read_only_folder / "new.db")
+    ro = MetaDatabase(read_only_folder / "m.db", read_only=True)
+    assert list(ro.tasks().index) == ["t/1"]
+    ro.dispose()
