@@ -29,6 +29,7 @@ architecture instead of a supernet: first-order MAML / Reptile baselines.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import logging
 import math
@@ -54,6 +55,7 @@ from warmnas.errors import (
     MissingDataError,
     NotFittedError,
     SchemaVersionError,
+    StorageError,
 )
 from warmnas.nas.data import resolve_device
 from warmnas.nas.genotype import Genotype, architecture_to_dict, derive_architecture
@@ -410,6 +412,43 @@ class MetaNAS:
         _use_batch_stats(net)
         return net
 
+    def _check_image_size(self, image_shape: tuple[int, int, int]) -> None:
+        """The supernet halves H and W at each reduction: refuse sizes it cannot halve."""
+        if self.model is not None:
+            return
+        _, H, W = image_shape
+        name = get_space(self.space).name
+        if name == "darts":
+            from warmnas.nas.ops import darts_reduction_cells
+
+            m = 2 ** len(darts_reduction_cells(int(self.layers)))
+        else:
+            m = 4
+        if H % m or W % m:
+            raise InputError(f"the tasks have {H}x{W} images, but the {name} supernet "
+                             f"(layers={self.layers}) halves them at each reduction and needs H "
+                             f"and W divisible by {m}; draw tasks of another size (e.g. "
+                             f"size={max(m, H - H % m)})")
+
+    def _check_model_output(self, model: nn.Module, device: torch.device) -> None:
+        """A custom ``model`` must map the task images to ``n_way`` logits."""
+        import copy
+
+        x = torch.zeros((2, *self.image_shape_), device=device)
+        try:
+            with torch.no_grad():
+                out = copy.deepcopy(model)(x)  # a copy: the forward may touch BN statistics
+        except Exception as exc:  # the user's module may fail in any way
+            raise InputError(f"model cannot classify the task images of shape "
+                             f"{self.image_shape_} (C, H, W): {type(exc).__name__}: {exc}"
+                             ) from exc
+        if not isinstance(out, torch.Tensor) or tuple(out.shape) != (2, self.n_way_):
+            got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            n = got[-1] if isinstance(got, tuple) and got else got
+            raise InputError(f"model outputs {n} logits per image (output {got} for 2 images), "
+                             f"but the tasks are n_way={self.n_way_}; give it a classifier "
+                             f"with {self.n_way_} outputs")
+
     def _model_info(self) -> dict[str, Any]:
         if self.model is None:
             return {"kind": "supernet", "space": get_space(self.space).name, "C": self.C,
@@ -455,7 +494,12 @@ class MetaNAS:
         C_img, H, W = (int(v) for v in tasks.image_shape)
         self.image_shape_: tuple[int, int, int] = (C_img, H, W)
         self.task_info_ = tasks.describe()
+        self._check_image_size(self.image_shape_)
         model = self._build(self.n_way_, self.image_shape_, seeds["model"]).to(device)
+        if isinstance(self.model, nn.Module):
+            self._check_model_output(model, device)
+        if self.checkpoint_dir is not None:  # before any work, not at the first checkpoint
+            _make_folder(Path(self.checkpoint_dir))
         self.model_ = model
         self._fnet = FunctionalNet(model)
         self.history_: list[dict[str, Any]] = []
@@ -838,7 +882,7 @@ class MetaNAS:
         """
         self._check_fitted()
         folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
+        _make_folder(folder)
         named = dict(self.model_.named_parameters())
         weights = {n: named[n].detach().cpu().clone() for n in self._fnet.weight_names}
         atomic_write(folder / "weights.pt", lambda fh: torch.save(weights, fh))
@@ -889,29 +933,45 @@ class MetaNAS:
             config = json.loads(cfg_path.read_text())
         except (OSError, ValueError) as exc:
             raise CorruptDatabaseError(f"cannot read {cfg_path}: {exc}") from exc
-        if config.get("format") != CHECKPOINT_FORMAT:
-            raise CorruptDatabaseError(f"{cfg_path} is not a MetaNAS checkpoint "
-                                       f"(format {config.get('format')!r})")
-        if int(config.get("version", 0)) > CHECKPOINT_VERSION:
+        if not isinstance(config, dict) or config.get("format") != CHECKPOINT_FORMAT:
+            fmt = config.get("format") if isinstance(config, dict) else type(config).__name__
+            raise CorruptDatabaseError(f"{cfg_path} is damaged: not a MetaNAS checkpoint "
+                                       f"(format {fmt!r})")
+        try:
+            version = int(config.get("version", 0))
+            info = config["model"]
+            kind = info["kind"]
+            if kind not in ("supernet", "conv4", "custom"):
+                raise ValueError(f"unknown model kind {kind!r}")
+            params = dict(config["params"])
+            if not all(isinstance(k, str) for k in params):
+                raise ValueError("params must be a dict of names")
+            unknown = sorted(set(params) - set(inspect.signature(cls).parameters))
+            if unknown:
+                raise ValueError(f"unknown MetaNAS parameters {unknown}")
+            n_way = int(config["n_way"])
+            C_img, H, W = (int(v) for v in config["image_shape"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CorruptDatabaseError(
+                f"{cfg_path} is damaged ({type(exc).__name__}: {exc}); restore the checkpoint "
+                "folder from a copy or meta-train again") from exc
+        if version > CHECKPOINT_VERSION:
             raise SchemaVersionError(
                 f"checkpoint version {config.get('version')} is newer than this warmnas reads "
                 f"({CHECKPOINT_VERSION}); upgrade warmnas")
-        info = config["model"]
-        params = dict(config["params"])
         if "inner_betas" in params:
             params["inner_betas"] = tuple(params["inner_betas"])
-        if info["kind"] == "custom":
+        if kind == "custom":
             if model is None:
                 raise InputError(f"the checkpoint holds a custom model ({info.get('class')}); "
                                  "pass model= an instance of it")
             params["model"] = model
-        elif info["kind"] == "conv4":
+        elif kind == "conv4":
             params["model"] = "conv4"
         params.update(overrides)
         params["device"] = device
         self = cls(**params)
-        self.n_way_ = int(config["n_way"])
-        C_img, H, W = (int(v) for v in config["image_shape"])
+        self.n_way_ = n_way
         self.image_shape_ = (C_img, H, W)
         self.task_info_ = config.get("task_distribution", {})
         net = self._build(self.n_way_, self.image_shape_, 0)
@@ -1021,6 +1081,15 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, torch.Tensor):
         return value.tolist()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _make_folder(folder: Path) -> None:
+    """Create a checkpoint folder (and its parents), or raise a StorageError naming it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"cannot write the MetaNAS checkpoint folder {folder}: {exc}; pass "
+                           "checkpoint_dir= a writable folder path (not a file)") from exc
 
 
 def _atomic_text(path: Path, text: str) -> None:

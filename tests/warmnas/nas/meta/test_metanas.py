@@ -300,3 +300,56 @@ def test_evaluate_graphs_only_recurring_chunks_and_keeps_meta_training_runners(
     assert made == [False]
     assert m._runners == sentinel
     assert not plain["cuda_graphs_active"]                         # CPU: no graphs
+
+
+def test_unwritable_checkpoint_dir_fails_before_meta_training(synthetic_tasks, tmp_path) -> None:
+    from warmnas.errors import StorageError
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    calls: list[int] = []
+    m = MetaNAS("nb201", meta_steps=3, checkpoint_dir=blocker, random_state=0,
+                callback=lambda rec, model: calls.append(rec["meta_step"]),
+                **dict(TINY, layers=1, log_every=1))
+    with pytest.raises(StorageError, match=r"cannot write the MetaNAS checkpoint folder .*a_file"):
+        m.fit(synthetic_tasks)
+    assert calls == []  # refused before any meta-step
+    assert blocker.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize("edit", [
+    lambda c: c.update(version="x"), lambda c: c.pop("model"), lambda c: c.pop("n_way"),
+    lambda c: c["params"].update(not_a_parameter=1), lambda c: c.update(image_shape=[1, 2]),
+    lambda c: c.update(params=[1]), lambda c: c.update(model={"kind": "zzz"}),
+])
+def test_load_refuses_a_damaged_config(trained, tmp_path, edit) -> None:
+    model, _, _, _ = trained
+    folder = model.save(tmp_path / "ck")
+    config = json.loads((folder / "config.json").read_text())
+    edit(config)
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CorruptDatabaseError, match=r"config.json is damaged"):
+        MetaNAS.load(folder)
+    (folder / "config.json").write_text("[1, 2]")
+    with pytest.raises(CorruptDatabaseError, match=r"config.json is damaged"):
+        MetaNAS.load(folder)
+
+
+def test_image_size_the_supernet_cannot_reduce_is_refused(tmp_path) -> None:
+    from warmnas.nas.meta.tasks import ClassTaskDistribution
+
+    rng = np.random.default_rng(0)
+    dist = ClassTaskDistribution.from_arrays(rng.integers(0, 255, (30, 7, 7), dtype=np.uint8),
+                                             np.arange(30) % 5, n_way=3, k_shot=1, q_query=2)
+    with pytest.raises(InputError, match=r"7x7 images.*nb201 supernet.*divisible by 4"):
+        MetaNAS("nb201", meta_steps=1, **dict(TINY, layers=1)).fit(dist)
+
+
+def test_custom_model_must_output_n_way_logits(synthetic_tasks) -> None:
+    C, H, W = synthetic_tasks.image_shape
+    wrong = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(C * H * W, 7))
+    with pytest.raises(InputError, match=r"model outputs 7 logits per image.*n_way=3"):
+        MetaNAS(model=wrong, meta_steps=1, **TINY).fit(synthetic_tasks)
+    broken = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(5, 3))
+    with pytest.raises(InputError, match=r"model cannot classify the task images"):
+        MetaNAS(model=broken, meta_steps=1, **TINY).fit(synthetic_tasks)
