@@ -186,11 +186,21 @@ class FewShotLatencyPredictor:
 
         Raises:
             NotFittedError: before ``fit``.
+            InputTypeError / InputError: ``index`` not integers / outside ``0..n_archs-1``.
         """
         if not hasattr(self, "log_pred_"):
             raise NotFittedError("FewShotLatencyPredictor is not fitted; call fit() first")
         pred = np.exp(self.log_pred_)
-        return pred if index is None else pred[np.asarray(index)]
+        if index is None:
+            return pred
+        idx = np.asarray(index)
+        if idx.dtype == np.bool_ or not np.issubdtype(idx.dtype, np.integer):
+            raise InputTypeError(f"index must be integer arch indices, got dtype {idx.dtype}")
+        bad = idx[(idx < 0) | (idx >= len(pred))]
+        if bad.size:
+            raise InputError(f"index must hold arch indices in 0..{len(pred) - 1}, got "
+                             f"{int(bad.flat[0])}")
+        return pred[idx]
 
 
 def leave_one_device_out(latencies: Any, devices: Sequence[str], *, ops: Any = None,

@@ -92,3 +92,18 @@ def test_fewshot_errors() -> None:
         FewShotLatencyPredictor(method="op-prior").fit(L, [1, 2, 3], [1.0, 1.0, 2.0])
     with pytest.raises(InputError, match="name the 3 columns"):
         leave_one_device_out(L, ["a", "b"])
+
+
+def test_predict_index_is_checked() -> None:
+    L = np.ones((50, 3)) + np.arange(50)[:, None]
+    model = FewShotLatencyPredictor().fit(L, np.arange(10), L[:10, 0])
+    assert np.array_equal(model.predict([3, 4]), model.predict()[[3, 4]])
+    assert model.predict(np.int64(7)) == model.predict()[7]
+    with pytest.raises(InputError, match=r"index must hold arch indices in 0\.\.49, got 50"):
+        model.predict([1, 50])
+    with pytest.raises(InputError, match=r"index must hold arch indices in 0\.\.49, got -1"):
+        model.predict([-1])  # was silently the last architecture
+    with pytest.raises(InputTypeError, match=r"index must be integer arch indices"):
+        model.predict(["a"])
+    with pytest.raises(InputTypeError, match=r"index must be integer arch indices"):
+        model.predict([1.5])
