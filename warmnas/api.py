@@ -285,7 +285,7 @@ def compute_meta_features(
     """The 46 auto-sklearn meta-features of a dataset (``metafeatures.extract``).
 
     Columns that are not numeric are treated as categorical unless ``categorical`` says which;
-    columns of a DataFrame that are entirely missing are left out.
+    columns that are entirely missing (of a DataFrame or a float array) are left out.
 
     Returns:
         A float Series indexed by ``metafeatures.AUTOSKLEARN_NAMES`` (NaN where undefined).
@@ -303,6 +303,25 @@ def compute_meta_features(
                 else:
                     categorical = [c for c in cat if c not in empty]
             X = X.drop(columns=empty)
+    elif isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind == "f" and X.size:
+        empty_pos = np.flatnonzero(np.isnan(X).all(axis=0))
+        if 0 < len(empty_pos) < X.shape[1]:
+            keep = np.setdiff1d(np.arange(X.shape[1]), empty_pos)
+            given = None if categorical is None or isinstance(categorical, str) else list(
+                categorical)
+            if given is None:
+                pass
+            elif len(given) == X.shape[1] and all(isinstance(v, (bool, np.bool_)) for v in given):
+                categorical = [given[i] for i in keep]
+            elif all(isinstance(v, (int, np.integer)) for v in given):
+                new_pos = {int(old): new for new, old in enumerate(keep)}
+                categorical = [new_pos[int(c)] for c in given if int(c) in new_pos]
+            else:  # column names of an array: leave X whole (metafeatures names the columns)
+                keep = np.arange(X.shape[1])
+            if len(keep) < X.shape[1]:
+                logger.info("columns entirely missing, left out of the meta-features: %s",
+                            empty_pos.tolist())
+                X = X[:, keep]
     values = metafeatures.extract(
         X, y, groups="all", names="autosklearn",
         categorical="auto" if categorical is None else categorical, on_error="ignore",
@@ -339,10 +358,22 @@ def _resolve_dataset(
 ) -> tuple[Any, Any, Any]:
     if isinstance(dataset, str):
         if dataset.startswith("openml:"):
+            for given, name in ((y, "y="), (target, "target=")):
+                if given is not None:
+                    raise InputError(
+                        f"dataset {dataset!r} brings its own target (OpenML's default "
+                        f"target), so {name} would be ignored: drop {name}, or load the data "
+                        "yourself and pass (X, y) to use another target."
+                    )
             return _load_openml(dataset, openml_cache)
         raise InputError(
             f"dataset must be (X, y), a DataFrame with target=..., or 'openml:<id>'; got the "
             f"string {dataset!r}. To read a CSV file use pandas.read_csv first."
+        )
+    if dataset is None:
+        raise InputError(
+            "y was given without X (dataset is None); pass warm_start(X, y), or precomputed "
+            "meta_features=... without y."
         )
     if isinstance(dataset, tuple) and len(dataset) == 2 and y is None:
         dataset, y = dataset

@@ -218,6 +218,28 @@ def test_db_path_that_does_not_exist_is_not_created(oboe_features, tmp_path, mon
 def test_openml_dataset_from_the_cache(shared_data, db):
     ws = warm_start("openml:2", openml_cache=shared_data / "openml-cache", n_configs=3, db=db)
     assert len(ws) == 3 and ws.meta_features["NumberOfInstances"] == 898
+    # the dataset brings its own target: a y or target= given as well would be ignored
+    with pytest.raises(InputError, match="'openml:2' brings its own target.*drop y="):
+        warm_start("openml:2", [0, 1], openml_cache=shared_data / "openml-cache", db=db)
+    with pytest.raises(InputError, match="'openml:2' brings its own target.*drop target="):
+        warm_start("openml:2", target="class", openml_cache=shared_data / "openml-cache",
+                   db=db)
+
+
+def test_y_without_x_and_entirely_missing_array_columns(db, anneal):
+    X, y = anneal
+    with pytest.raises(InputError, match="y was given without X"):
+        warm_start(None, y, db=db)
+    # a column with no value at all is left out of the meta-features for arrays too (as for
+    # DataFrames), so both forms give the same suggestions
+    num = X.select_dtypes("number").iloc[:, :4].to_numpy(dtype=float)
+    with_empty = np.c_[num, np.full(len(num), np.nan)]
+    frame = pd.DataFrame(with_empty, columns=["a", "b", "c", "d", "e"])
+    from_frame = warm_start(frame, y, n_configs=4, db=db)
+    from_array = warm_start(with_empty, y, n_configs=4, db=db)
+    assert from_array.config_ids == from_frame.config_ids
+    pd.testing.assert_series_equal(from_array.meta_features, from_frame.meta_features)
+    assert from_array.config_ids == warm_start(num, y, n_configs=4, db=db).config_ids
 
 
 def test_cli_warm_start_json_and_table(capsys):
