@@ -3,11 +3,13 @@ same rows, failed opens, bad values, files of other programs, read-only location
 
 from __future__ import annotations
 
+import re
 import shutil
 import sqlite3
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -334,3 +336,17 @@ def test_read_only_folder_errors_name_the_fix(read_only_folder):
     ro = MetaDatabase(read_only_folder / "m.db", read_only=True)
     assert list(ro.tasks().index) == ["t/1"]
     ro.dispose()
+
+
+def test_the_first_example_of_docs_metadb_runs_on_the_embedded_default():
+    """docs/metadb.md opened with `db.without(["openml/d/31"])`, a task the default lacks."""
+    text = (Path(__file__).resolve().parents[3] / "docs" / "metadb.md").read_text()
+    block = re.search(r"```python\n(.*?)```", text, re.S)
+    assert block is not None
+    lines = [line for line in block.group(1).splitlines()
+             if "postgresql://" not in line and "sqlite:///meta.db" not in line]  # need a server / write a file
+    ns: dict = {}
+    exec("\n".join(lines), ns)  # the documentation's own example
+    assert ns["M"].shape == (358, 219) and ns["F"].shape[1] == 46
+    assert len(ns["loo"].performance_matrix("balanced_error")) == 357
+    assert len(ns["best"]) == 5 and ns["best"]["value"].is_monotonic_increasing
