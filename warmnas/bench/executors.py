@@ -295,10 +295,12 @@ class DaskExecutor(Executor):
         return fut
 
     def wait(self, timeout: float | None = None) -> list[Any]:
+        """As :meth:`Executor.wait`; with a ``timeout`` (any), what has completed now, without
+        waiting."""
         if self._ac is None or self._ac.is_empty():
             return []
         out = []
-        for fut, result in self._ac.next_batch(block=True):
+        for fut, result in self._ac.next_batch(block=timeout is None):
             self._results[fut] = result
             out.append(fut)
         return out

@@ -528,6 +528,22 @@ def run_study(
                 submit(item)
             item.waiters.append(job)
 
+    def records_of(finished: list[tuple[_Inflight, Evaluation]]) -> list[dict[str, Any]]:
+        return [{"task": it.key[0], "config": dict(it.config), "value": r.value,
+                 "cost_s": r.cost_s if math.isfinite(r.cost_s) and r.cost_s >= 0 else None,
+                 "fidelity": fidelity[it.key[0]], "seed": 0}
+                for it, r in finished if r.error is None]
+
+    def drain() -> None:
+        """Store the evaluations that finished but were not collected yet (the study stops)."""
+        done = executor.wait(timeout=0)
+        finished = [(by_future[fut], res) for fut, (kind, res) in zip(done, executor.collect(done))
+                    if kind == OK and fut in by_future]
+        if finished:
+            logger.info("storing %d evaluations that finished as the study stopped",
+                        len(finished))
+            writer.put(records_of(finished))
+
     writer = _Writer(db, {"metric": metric, "direction": direction, "space": evaluator.space,
                           "source": source, "on_conflict": "ignore", "show_progress": False})
     try:
@@ -541,6 +557,7 @@ def run_study(
             outcomes = executor.collect(done)
             finished: list[tuple[_Inflight, Evaluation]] = []
             lost: list[_Inflight] = []
+            broken: tuple[_Inflight, BaseException] | None = None
             for fut, (kind, res) in zip(done, outcomes):
                 item = by_future.pop(fut, None)
                 if item is None:
@@ -549,16 +566,15 @@ def run_study(
                     finished.append((item, res))
                 elif kind == LOST:
                     lost.append(item)
-                else:
-                    raise ExecutionError(
-                        f"the evaluation of config {item.key[1]} on task {item.key[0]} could not "
-                        f"run: {type(res).__name__}: {res}"
-                    ) from res
-            records = [{"task": it.key[0], "config": dict(it.config), "value": r.value,
-                        "cost_s": r.cost_s if math.isfinite(r.cost_s) and r.cost_s >= 0 else None,
-                        "fidelity": fidelity[it.key[0]], "seed": 0}
-                       for it, r in finished if r.error is None]
-            writer.put(records)
+                elif broken is None:
+                    broken = (item, res)
+            writer.put(records_of(finished))  # stored even when another evaluation broke
+            if broken is not None:
+                item, exc = broken
+                raise ExecutionError(
+                    f"the evaluation of config {item.key[1]} on task {item.key[0]} could not "
+                    f"run: {type(exc).__name__}: {exc}"
+                ) from exc
             now = time.perf_counter() - t0
             for it, r in finished:
                 del inflight[it.key]
@@ -598,6 +614,10 @@ def run_study(
     except BaseException:
         bar.close()
         try:  # store every finished evaluation before the error propagates
+            drain()
+        except Exception:
+            logger.exception("collecting the last finished evaluations failed")
+        try:
             writer.close()
         except Exception:
             logger.exception("writing the last results failed")

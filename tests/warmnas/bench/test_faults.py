@@ -13,6 +13,7 @@ import time
 import pytest
 
 from warmnas.bench import PoolExecutor, SerialExecutor, run_study
+from warmnas.bench.evaluators import Evaluator
 from warmnas.bench.testing import CrashOnce, count_calls
 from warmnas.errors import ExecutionError
 from warmnas.metadb import MetaDatabase
@@ -124,3 +125,46 @@ def test_a_killed_driver_is_resumed_by_rerunning_the_command(reference, tmp_path
     evaluated = curves[curves["origin"] == "evaluated"]
     assert len(evaluated) == len(plan) - len(before)
     assert set(zip(evaluated["task"], evaluated["config_id"])) == plan - before
+
+
+class _StopAt(Evaluator):
+    """Raises ``exc`` at the ``n``-th call (in this process); evaluates with ``inner`` otherwise."""
+
+    def __init__(self, inner: Evaluator, n: int, exc: BaseException) -> None:
+        self.inner, self.n, self.exc = inner, n, exc
+        self.space, self.metric, self.direction = inner.space, inner.metric, inner.direction
+        self.calls = 0
+
+    def evaluate(self, config, task):
+        self.calls += 1
+        if self.calls == self.n:
+            raise self.exc
+        return self.inner.evaluate(config, task)
+
+
+@pytest.mark.parametrize("exc, on_error", [(KeyboardInterrupt(), "record"),
+                                           (RuntimeError("boom"), "raise")])
+def test_an_interrupted_in_process_study_keeps_every_finished_evaluation(
+        oboe, oboe_tasks, reference, sqlite_url, exc, on_error):
+    """Ctrl-C (or an error with on_error='raise') in the 8th evaluation of a serial study: every
+    evaluation finished before the study stopped is stored (Ctrl-C: the 7 before it), and a
+    re-run completes the plan exactly."""
+    prior, ev = oboe
+    _ref, plan = reference
+    db = MetaDatabase(sqlite_url)
+    stop = _StopAt(ev, 8, exc)
+    with pytest.raises((KeyboardInterrupt, ExecutionError)):
+        run_study(oboe_tasks[:4], METHODS, stop, prior=prior, db=db, budget=6, random_state=0,
+                  on_error=on_error)
+    finished = stop.calls - 1
+    assert finished >= 7
+    if isinstance(exc, KeyboardInterrupt):
+        assert finished == 7
+    keys = _keys(db)
+    assert len(keys) == len(set(keys)) == finished
+    assert set(keys) <= plan
+    res = run_study(oboe_tasks[:4], METHODS, ev, prior=prior, db=db, budget=6, random_state=0)
+    assert res.n_reused == finished
+    keys = _keys(db)
+    assert len(keys) == len(set(keys)) == len(plan)
+    assert set(keys) == plan
