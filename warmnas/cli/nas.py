@@ -109,7 +109,16 @@ def _search(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             raise InputError(f"--init-alpha {args.init_alpha} is not a readable JSON file: "
                              f"{exc}") from exc
-        init_alpha = {k: torch.tensor(v, dtype=torch.float32) for k, v in raw.items()}
+        if not isinstance(raw, dict):
+            raise InputError(f"--init-alpha {args.init_alpha} must hold a JSON object "
+                             f"{{cell type: [[logits]]}}, got {type(raw).__name__}")
+        init_alpha = {}
+        for k, v in raw.items():
+            try:
+                init_alpha[k] = torch.tensor(v, dtype=torch.float32)
+            except (TypeError, ValueError, RuntimeError) as exc:
+                raise InputError(f"--init-alpha {args.init_alpha}: [{k!r}] must be a rectangular "
+                                 f"array of numbers (n_edges x n_ops logits): {exc}") from exc
     table = None
     if args.space == "nb201":
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -89,3 +90,20 @@ def test_nas_search_bad_data(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     code = main(["nas", "search", "--data", str(tmp_path / "missing.npz")])
     assert code == 2
     assert "neither 'cifar10' nor an .npz file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text,msg", [
+    ('[1, 2]', r"must hold a JSON object \{cell type: \[\[logits\]\]\}, got list"),
+    ('{"cell": [[1, 2], [3]]}', r"--init-alpha .*\['cell'\] must be a rectangular array of numbers"),
+    ('{"cell": "abc"}', r"--init-alpha .*\['cell'\] must be a rectangular array of numbers"),
+    ('{"cell": [[1, 2]]}', r"init_alpha\['cell'\] must have shape \(6, 5\)"),
+])
+def test_nas_search_bad_init_alpha(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                   text: str, msg: str) -> None:
+    alpha = tmp_path / "alpha.json"
+    alpha.write_text(text)
+    code = main(["nas", "search", "--space", "nb201", "--data", str(_npz(tmp_path)),
+                 "--init-alpha", str(alpha), "--epochs", "1", "--C", "4", "--layers", "1",
+                 "--no-progress"])
+    assert code == 2
+    assert re.search(msg, capsys.readouterr().err)
