@@ -76,15 +76,17 @@ def _n_components_95(cov: np.ndarray) -> int:
 
 @REGISTRY.measure("t3", group=G, requires=("cov", "encoded"))
 def t3(cov: np.ndarray | None, enc: Encoded) -> float:
-    """Principal components for 95 % of the variance of N, per instance."""
-    return _n_components_95(need_cov(cov)) / enc.n
+    """Principal components for 95 % of the variance of N, per instance (NaN when the
+    covariance overflowed, values above about 1e150, as pymfe)."""
+    cov = need_cov(cov)
+    return _n_components_95(cov) / enc.n if np.all(np.isfinite(cov)) else float("nan")
 
 
 @REGISTRY.measure("t4", group=G, requires=("cov",))
 def t4(cov: np.ndarray | None) -> float:
-    """Principal components for 95 % of the variance of N, per column of N."""
+    """Principal components for 95 % of the variance of N, per column of N (NaN as ``t3``)."""
     cov = need_cov(cov)
-    return _n_components_95(cov) / cov.shape[0]
+    return _n_components_95(cov) / cov.shape[0] if np.all(np.isfinite(cov)) else float("nan")
 
 
 # -- the complexity sample --------------------------------------------------------------------

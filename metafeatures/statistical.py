@@ -438,6 +438,9 @@ def _pca_standardised(enc: Encoded, mom: Moments, cov: np.ndarray | None, config
     scores always cover all rows.
     """
     sd_ = np.sqrt(mom.m2 / max(enc.n - 1, 1)) if cov is None else np.sqrt(np.diag(cov))
+    if not np.all(np.isfinite(sd_)) or (cov is not None and not np.all(np.isfinite(cov))):
+        # squares overflowed (values above about 1e150): undefined here, NaN
+        return _PCA(np.full(1, np.nan), enc.p, float("nan"), float("nan"))
     live = sd_ > _zero_sd(mom)
     if not live.any():
         return _PCA(np.zeros(0), enc.p, float("nan"), float("nan"))
@@ -487,6 +490,8 @@ def _zero_sd(mom: Moments) -> np.ndarray:
 def pca_95(pca: _PCA) -> float:
     """Fraction of the columns of N that principal components need to explain 95 % of the
     variance of the standardised N (auto-sklearn's PCAFractionOfComponentsFor95PercentVariance)."""
+    if np.isnan(pca.ratios).any():
+        return float("nan")
     total = 0.0
     idx = 0
     while total < 0.95 and idx < pca.ratios.size:

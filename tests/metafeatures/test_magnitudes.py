@@ -89,3 +89,15 @@ def test_overflowing_statistics_are_nan_as_in_pymfe(iris) -> None:
     for name in ("eigenvalues.mean", "eigenvalues.sd", "can_cor.mean", "nr_disc", "w_lambda",
                  "p_trace", "lh_trace", "roy_root"):
         assert math.isnan(out[name]), name
+
+
+def test_overflowing_principal_components_are_nan(iris) -> None:
+    # t3 / t4 (pymfe 0.4.4: NaN on iris * 1e300) and auto-sklearn's PCA columns come from the
+    # overflowed covariance: NaN, not a LinAlgError under the default on_error='raise'
+    X, y = iris
+    out = metafeatures.extract(X * 1e300, y, groups=["complexity"], features=["t3", "t4", "t2"])
+    assert math.isnan(out["t3"]) and math.isnan(out["t4"]) and out["t2"] == 4 / 150
+    auto = metafeatures.extract(X * 1e300, y, names="autosklearn")
+    for name in ("PCAFractionOfComponentsFor95PercentVariance", "PCAKurtosisFirstPC",
+                 "PCASkewnessFirstPC"):
+        assert math.isnan(auto[name]), name
