@@ -16,7 +16,7 @@ from metafeatures import ArgumentError, DataError, DataTypeError, MeasureError
 
 DOCUMENTED = (DataError, DataTypeError, ArgumentError, MeasureError)
 KINDS = ("float", "int", "category", "bool", "string", "constant", "all_nan", "with_inf",
-         "huge", "tiny")
+         "huge", "tiny", "huge300", "tiny300")
 
 
 @st.composite
@@ -47,6 +47,10 @@ def datasets(draw):  # type: ignore[no-untyped-def]
             col = pd.Series(np.where(rng.random(n) < 0.2, np.inf, rng.normal(size=n)))
         elif kind == "huge":
             col = pd.Series(rng.normal(size=n) * 1e150)
+        elif kind == "huge300":
+            col = pd.Series(rng.normal(size=n) * 1e300)
+        elif kind == "tiny300":
+            col = pd.Series(rng.normal(size=n) * 1e-300)
         else:
             col = pd.Series(rng.normal(size=n) * 1e-150)
         if missing and kind not in ("bool", "all_nan"):
