@@ -557,6 +557,7 @@ def warm_start(
     elif dataset is not None or y is not None:
         if needs_features:
             X, yy, categorical = _resolve_dataset(dataset, y, target, openml_cache)
+            _check_task_type(yy, database, perf, used_metric)
             query = compute_meta_features(X, yy, categorical=categorical,
                                           random_state=random_state)
             nan_names = query.index[query.isna()].tolist()
@@ -595,6 +596,36 @@ def warm_start(
     if alpha_prior_hook is not None:
         ws.alpha_prior = alpha_prior_hook(database, sugg.neighbors, query)
     return ws
+
+
+def _check_task_type(y: Any, database: Any, perf: pd.DataFrame, metric: str) -> None:
+    """Raise if ``y``'s task type (as metafeatures infers it) is not one of the database's."""
+    import metafeatures
+
+    getter = getattr(database, "tasks", None)
+    if not callable(getter):
+        return
+    try:
+        tasks = getter()
+        types = set(tasks.loc[tasks.index.intersection(perf.index), "task_type"].dropna())
+    except (KeyError, AttributeError):  # a database without task types: nothing to check
+        return
+    if not types:
+        return
+    n = len(y) if hasattr(y, "__len__") else 0
+    try:
+        kind = metafeatures.validate(np.zeros((n, 1)), y).task
+    except metafeatures.MetaFeatureError:
+        return  # reported with context when the meta-features are computed
+    if kind is None or kind in types:
+        return
+    hint = (" If y holds class labels, convert them to strings (e.g. y.astype(str))."
+            if kind == "regression" else "")
+    raise InputError(
+        f"y looks like a {kind} target, but the meta-database's tasks for metric {metric!r} "
+        f"are {' / '.join(sorted(types))} tasks, so their configurations do not apply to "
+        f"this dataset.{hint} Otherwise use a meta-database of {kind} tasks (db=...)."
+    )
 
 
 def _fitted_starter(method: str | WarmStarter, perf: pd.DataFrame, feats: pd.DataFrame | None,

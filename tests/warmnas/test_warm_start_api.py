@@ -226,6 +226,19 @@ def test_openml_dataset_from_the_cache(shared_data, db):
                    db=db)
 
 
+def test_regression_target_against_a_classification_database(db, anneal):
+    X, _ = anneal
+    rng = np.random.default_rng(0)
+    continuous = pd.Series(rng.normal(size=len(X)))
+    with pytest.raises(InputError, match="y looks like a regression target.*database's tasks "
+                                         "for metric 'balanced_error' are classification"):
+        warm_start(X, continuous, db=db)
+    # class labels stored as floats are classification, and portfolio needs no target type
+    labels = pd.Series(rng.integers(0, 3, len(X)).astype(float))
+    assert len(warm_start(X, labels, db=db, n_configs=2)) == 2
+    assert len(warm_start(X, continuous, db=db, method="portfolio", n_configs=2)) == 2
+
+
 def test_y_without_x_and_entirely_missing_array_columns(db, anneal):
     X, y = anneal
     with pytest.raises(InputError, match="y was given without X"):
