@@ -611,16 +611,19 @@ def run_study(
                     logger.warning("worker lost while evaluating %s on %s; resubmitting "
                                    "(attempt %d)", it.key[1], it.key[0], it.attempts + 1)
                     submit(it)
-    except BaseException:
+    except BaseException as exc:
         bar.close()
         try:  # store every finished evaluation before the error propagates
-            drain()
-        except Exception:
-            logger.exception("collecting the last finished evaluations failed")
+            if writer.error is None:
+                drain()
+        except Exception as err:
+            if err is not writer.error:
+                logger.exception("collecting the last finished evaluations failed")
         try:
             writer.close()
-        except Exception:
-            logger.exception("writing the last results failed")
+        except Exception as err:
+            if err is not exc:  # a failed write is the error raised: reported once
+                logger.exception("writing the last results failed")
         raise
     bar.close()
     writer.close()

@@ -168,3 +168,20 @@ def test_an_interrupted_in_process_study_keeps_every_finished_evaluation(
     keys = _keys(db)
     assert len(keys) == len(set(keys)) == len(plan)
     assert set(keys) == plan
+
+
+def test_a_failed_write_stops_the_study_and_is_reported_once(oboe, oboe_tasks, sqlite_url,
+                                                             monkeypatch, caplog):
+    from warmnas.errors import StorageError
+
+    prior, ev = oboe
+    db = MetaDatabase(sqlite_url)
+
+    def refuse(*args, **kwargs):
+        raise StorageError("attempt to write a readonly database")
+
+    monkeypatch.setattr(db, "add_evaluations", refuse)
+    with caplog.at_level("ERROR", logger="warmnas.bench"), \
+            pytest.raises(StorageError, match="readonly database"):
+        run_study(oboe_tasks[:2], "random", ev, prior=prior, db=db, budget=3)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
