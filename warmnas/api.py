@@ -632,6 +632,13 @@ def _fitted_starter(method: str | WarmStarter, perf: pd.DataFrame, feats: pd.Dat
                     direction: str, params: Mapping[str, Any] | None) -> WarmStarter:
     """The named warm starter fitted on ``perf``, or a user's fitted one checked against it."""
     if isinstance(method, WarmStarter):
+        if params:
+            raise InputError(
+                f"starter_params are for a method given by name; got a fitted "
+                f"{type(method).__name__} as method together with starter_params="
+                f"{dict(params)}. Build the starter with those arguments yourself, or pass "
+                "its name."
+            )
         method._check_fitted()
         if list(method.config_ids_) != [str(c) for c in perf.columns]:
             raise InputError(
@@ -640,7 +647,23 @@ def _fitted_starter(method: str | WarmStarter, perf: pd.DataFrame, feats: pd.Dat
                 "db.performance_matrix(metric)."
             )
         return method
-    starter: WarmStarter = make_starter(method, **dict(params or {}))
+    if params is not None and not isinstance(params, Mapping):
+        raise InputTypeError(
+            f"starter_params must be a dict of the warm starter's arguments, got "
+            f"{type(params).__name__}."
+        )
+    try:
+        starter: WarmStarter = make_starter(method, **dict(params or {}))
+    except TypeError:
+        import inspect
+
+        cls = type(make_starter(method))
+        known = [n for n in inspect.signature(cls.__init__).parameters if n != "self"]
+        unknown = [k for k in (params or {}) if k not in known]
+        raise InputError(
+            f"starter_params has {unknown}, which the {method!r} warm starter does not take; "
+            f"it takes {known}."
+        ) from None
     starter.fit(perf, feats, direction=direction)  # type: ignore[arg-type]
     return starter
 

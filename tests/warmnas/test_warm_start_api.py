@@ -239,6 +239,18 @@ def test_regression_target_against_a_classification_database(db, anneal):
     assert len(warm_start(X, continuous, db=db, method="portfolio", n_configs=2)) == 2
 
 
+def test_starter_params_errors_name_the_argument(db, oboe_features):
+    feats = oboe_features.iloc[0]
+    with pytest.raises(InputError, match="starter_params has \\['n_latnet'\\], which the 'pmf' "
+                                         "warm starter does not take; it takes \\[.*'n_latent'"):
+        warm_start(meta_features=feats, method="pmf", starter_params={"n_latnet": 5}, db=db)
+    fitted = warmnas.warmstart.KNNWarmStarter().fit(
+        db.performance_matrix("balanced_error"), db.meta_features("autosklearn"))
+    with pytest.raises(InputError, match="starter_params are for a method given by name"):
+        warm_start(meta_features=feats, method=fitted, starter_params={"n_neighbors": 3}, db=db)
+    assert len(warm_start(meta_features=feats, method=fitted, db=db, n_configs=2)) == 2
+
+
 def test_y_without_x_and_entirely_missing_array_columns(db, anneal):
     X, y = anneal
     with pytest.raises(InputError, match="y was given without X"):
