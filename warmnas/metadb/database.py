@@ -990,6 +990,10 @@ class MetaDatabase:
         Raises:
             UnknownIdError: an id or the space is not stored.
         """
+        if isinstance(ids, str):
+            ids = [ids]
+        elif ids is not None and not isinstance(ids, Iterable):
+            raise InputTypeError(f"ids must be a list of config id strings, got {type(ids).__name__}")
         query = sa.select(S.configs.c.config_id, S.configs.c.config).order_by(S.configs.c.id)
         with self._read() as conn:
             if space is not None:
@@ -1064,6 +1068,12 @@ class MetaDatabase:
     def _cells(self, metric_pk: int, field: str, *, space: str | Space | None, device: str | None,
                fidelity: float | None, task_pks: Sequence[int] | None = None) -> np.ndarray:
         """(task_pk, config_pk, fidelity, field value) rows as a float64 array (n, 4)."""
+        if device is not None and not isinstance(device, str):
+            raise InputTypeError(f"device must be a device name string, got {type(device).__name__} {device!r}")
+        if fidelity is not None and (
+                isinstance(fidelity, bool) or not isinstance(fidelity, (int, float, np.integer, np.floating))
+                or not math.isfinite(fidelity) or fidelity <= 0):
+            raise InputError(f"fidelity must be a finite number > 0 (or None: the highest stored), got {fidelity!r}")
         e = S.evaluations
         cols = f"e.task_id, e.config_id, e.fidelity, e.{field}"
         sql = f"SELECT {cols} FROM {e.name} e"

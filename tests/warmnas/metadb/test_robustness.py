@@ -350,3 +350,18 @@ def test_the_first_example_of_docs_metadb_runs_on_the_embedded_default():
     assert ns["M"].shape == (358, 219) and ns["F"].shape[1] == 46
     assert len(ns["loo"].performance_matrix("balanced_error")) == 357
     assert len(ns["best"]) == 5 and ns["best"]["value"].is_monotonic_increasing
+
+
+def test_read_arguments_of_the_wrong_type(db):
+    db.add_task("t/1")
+    cid = db.add_configs([{"k": 1}], space=SPACE)[0]
+    db.add_evaluations([{"task": "t/1", "config_id": cid, "value": 0.5}], metric="error")
+    assert db.configs(cid) == {cid: {"k": 1}}  # one id as a string, not its characters
+    with pytest.raises(InputTypeError, match="ids must be a list of config id strings, got int"):
+        db.configs(5)
+    with pytest.raises(InputError, match="fidelity must be a finite number > 0 .* got 'x'"):
+        db.performance_matrix("error", fidelity="x")
+    with pytest.raises(InputTypeError, match="device must be a device name string, got int 5"):
+        db.performance_matrix("error", device=5)
+    with pytest.raises(InputTypeError, match="device must be a device name string"):
+        db.top_k("t/1", "error", device=0)
