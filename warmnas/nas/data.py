@@ -33,7 +33,13 @@ import torch
 
 from warmnas._io import atomic_write
 from warmnas._random import RandomState, check_random_state
-from warmnas.errors import CorruptDatabaseError, InputError, InputTypeError, MissingDataError
+from warmnas.errors import (
+    CorruptDatabaseError,
+    InputError,
+    InputTypeError,
+    MissingDataError,
+    StorageError,
+)
 
 __all__ = [
     "CIFAR10_CLASSES",
@@ -95,8 +101,12 @@ def _decode_chunk(blobs: list[bytes]) -> np.ndarray:
 
     out = np.empty((len(blobs), 32, 32, 3), dtype=np.uint8)
     for i, blob in enumerate(blobs):
-        with Image.open(io.BytesIO(blob)) as img:
-            arr = np.asarray(img.convert("RGB"))
+        try:
+            with Image.open(io.BytesIO(blob)) as img:
+                arr = np.asarray(img.convert("RGB"))
+        except (OSError, ValueError) as exc:  # PIL's UnidentifiedImageError is an OSError
+            raise CorruptDatabaseError(f"cannot decode a CIFAR-10 image of the tarball ({exc}); "
+                                       "restore the tarball from the shared data") from None
         if arr.shape != (32, 32, 3):
             raise CorruptDatabaseError(f"a CIFAR-10 image has shape {arr.shape}, not 32x32x3")
         out[i] = arr
@@ -150,6 +160,11 @@ def load_cifar10(data_dir: str | os.PathLike[str] | None = None, *,
     names = ("train_x", "train_y", "test_x", "test_y")
     done = folder / "done.json"
     if not done.is_file():
+        try:  # before decoding, so an unusable cache_dir costs nothing
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create the CIFAR-10 cache {folder}: {exc}; pass "
+                               "cache_dir= a writable folder (or set WARMNAS_CACHE_DIR)") from exc
         logger.info("decoding %s into %s (once)", tarball, folder)
         members = _read_tarball(tarball)
         arrays: dict[str, np.ndarray] = {}
@@ -181,6 +196,12 @@ def load_cifar10(data_dir: str | os.PathLike[str] | None = None, *,
             raise CorruptDatabaseError(
                 f"the CIFAR-10 cache {folder} is damaged ({exc}); delete the folder to rebuild it"
             ) from exc
+    for x, y, split in ((out[0], out[1], "train"), (out[2], out[3], "test")):
+        if (x.dtype != np.uint8 or x.ndim != 4 or x.shape[1:] != (32, 32, 3) or y.ndim != 1
+                or len(y) != len(x) or not np.issubdtype(y.dtype, np.integer)):
+            raise CorruptDatabaseError(
+                f"the CIFAR-10 cache {folder} is damaged ({split}_x {x.dtype}{x.shape}, "
+                f"{split}_y {y.dtype}{y.shape}); delete the folder to rebuild it")
     return out[0], out[1], out[2], out[3]
 
 

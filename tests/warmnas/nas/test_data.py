@@ -182,3 +182,39 @@ def test_resolve_device_refuses_devices_this_machine_lacks(monkeypatch: pytest.M
     with pytest.raises(InputError, match=r"device='cuda:5' but this machine has 1 CUDA device"):
         resolve_device("cuda:5")
     assert resolve_device("cuda:0") == torch.device("cuda:0")
+
+
+def test_undecodable_image_in_tarball(tmp_path: Path) -> None:
+    tarball = tmp_path / "CIFAR-10-images-master.tar.gz"
+    with tarfile.open(tarball, "w:gz") as tar:
+        for split in ("train", "test"):
+            info = tarfile.TarInfo(f"CIFAR-10-images/{split}/cat/0000.jpg")
+            info.size = 9
+            tar.addfile(info, io.BytesIO(b"not a jpg"))
+    with pytest.raises(CorruptDatabaseError, match=r"cannot decode a CIFAR-10 image .*tarball"):
+        load_cifar10(tarball, cache_dir=tmp_path / "c", n_jobs=1, _expected=(1, 1))
+
+
+def test_cache_of_the_wrong_shape_is_damaged(tmp_path: Path) -> None:
+    tarball = tmp_path / "CIFAR-10-images-master.tar.gz"
+    _fake_tarball(tarball, (1, 1))
+    cache = tmp_path / "c"
+    load_cifar10(tarball, cache_dir=cache, n_jobs=1, _expected=(10, 10))
+    (folder,) = cache.iterdir()
+    np.save(folder / "train_x.npy", np.zeros(3))
+    with pytest.raises(CorruptDatabaseError, match=r"CIFAR-10 cache .* is damaged.*train_x"):
+        load_cifar10(tarball, cache_dir=cache, _expected=(10, 10))
+
+
+def test_unusable_cache_dir_fails_before_decoding(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import warmnas.nas.data as data
+    from warmnas.errors import StorageError
+
+    tarball = tmp_path / "CIFAR-10-images-master.tar.gz"
+    _fake_tarball(tarball, (1, 1))
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    monkeypatch.setattr(data, "_read_tarball", lambda path: pytest.fail("decoded first"))
+    with pytest.raises(StorageError, match=r"cannot create the CIFAR-10 cache .*a_file.*cache_dir"):
+        load_cifar10(tarball, cache_dir=blocker, _expected=(10, 10))

@@ -39,7 +39,7 @@ import torch
 
 from warmnas._io import atomic_write
 from warmnas._random import RandomState, check_random_state
-from warmnas.errors import CorruptDatabaseError, InputError, MissingDataError
+from warmnas.errors import CorruptDatabaseError, InputError, MissingDataError, StorageError
 from warmnas.nas.data import ImageData
 from warmnas.nas.meta.tasks import ClassTaskDistribution
 
@@ -142,6 +142,10 @@ def _decode(paths: Sequence[Path], size: int) -> OmniglotData:
         except (zipfile.BadZipFile, OSError) as exc:
             raise CorruptDatabaseError(f"cannot read the Omniglot zip {path}: {exc}") from exc
     keys = sorted(chars)
+    if not keys:
+        raise CorruptDatabaseError(
+            f"no Omniglot drawings in {[p.name for p in paths]} (expected PNG files at "
+            "<set>/<alphabet>/<character>/<drawing>.png); restore the zips from the shared data")
     images = np.empty((len(keys), _N_DRAWINGS, size, size), dtype=np.uint8)
     for i, key in enumerate(keys):
         files = sorted(chars[key])
@@ -151,14 +155,19 @@ def _decode(paths: Sequence[Path], size: int) -> OmniglotData:
                 f"{_N_DRAWINGS}"
             )
         for j, fname in enumerate(files):
-            with Image.open(io.BytesIO(chars[key][fname])) as img:
-                gray = img.convert("L")
-                if gray.size != (105, 105):
-                    raise CorruptDatabaseError(
-                        f"Omniglot image {key[0]}/{key[1]}/{fname} is {gray.size}, not 105x105")
-                if size != 105:
-                    gray = gray.resize((size, size), resample=Image.Resampling.LANCZOS)
-                images[i, j] = 255 - np.asarray(gray, dtype=np.uint8)
+            try:
+                with Image.open(io.BytesIO(chars[key][fname])) as img:
+                    gray = img.convert("L")
+            except (OSError, ValueError) as exc:  # PIL's UnidentifiedImageError is an OSError
+                raise CorruptDatabaseError(
+                    f"cannot decode the Omniglot image {key[0]}/{key[1]}/{fname} ({exc}); "
+                    "restore the zips from the shared data") from None
+            if gray.size != (105, 105):
+                raise CorruptDatabaseError(
+                    f"Omniglot image {key[0]}/{key[1]}/{fname} is {gray.size}, not 105x105")
+            if size != 105:
+                gray = gray.resize((size, size), resample=Image.Resampling.LANCZOS)
+            images[i, j] = 255 - np.asarray(gray, dtype=np.uint8)
     return OmniglotData(images, tuple(k[0] for k in keys), tuple(f"{a}/{c}" for a, c in keys))
 
 
@@ -199,6 +208,11 @@ def load_omniglot(data_dir: str | os.PathLike[str] | None = None, *, size: int =
             raise CorruptDatabaseError(
                 f"the Omniglot cache {target} is damaged ({exc}); delete it to rebuild"
             ) from exc
+    try:  # before decoding, so an unusable cache_dir costs nothing
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"cannot create the Omniglot cache {cache}: {exc}; pass cache_dir= a "
+                           "writable folder (or set WARMNAS_CACHE_DIR)") from exc
     logger.info("decoding Omniglot %s into %s (once)", [p.name for p in paths], target)
     data = _decode(paths, size)
     meta = json.dumps({"alphabets": list(data.alphabets), "characters": list(data.characters),

@@ -222,3 +222,42 @@ def test_omniglot_classification_task(omniglot8) -> None:
     with pytest.raises(InputError, match="n_way must be between 1 and"):
         omniglot_classification(omniglot8, n_way=10_000)
 
+
+
+def _omniglot_zips(folder, png: bytes | None) -> None:  # type: ignore[no-untyped-def]
+    import zipfile
+
+    from warmnas.nas.meta.omniglot import OMNIGLOT_ZIPS
+
+    folder.mkdir()
+    for name in OMNIGLOT_ZIPS:
+        with zipfile.ZipFile(folder / name, "w") as zf:
+            zf.writestr("readme.txt", b"x")
+            if png is not None:
+                for i in range(20):
+                    zf.writestr(f"images_background/Alpha/character01/{i:02d}.png", png)
+
+
+def test_omniglot_zips_without_usable_images(tmp_path) -> None:
+    from warmnas.errors import CorruptDatabaseError
+
+    _omniglot_zips(tmp_path / "empty", None)
+    with pytest.raises(CorruptDatabaseError, match=r"no Omniglot drawings .*<alphabet>/<character>"):
+        load_omniglot(tmp_path / "empty", size=8, cache_dir=tmp_path / "c")
+    assert not list((tmp_path / "c").glob("*.npz"))  # nothing empty was cached
+    _omniglot_zips(tmp_path / "bad", b"not a png")
+    with pytest.raises(CorruptDatabaseError, match=r"cannot decode the Omniglot image "
+                                                   r"Alpha/character01/00.png"):
+        load_omniglot(tmp_path / "bad", size=8, cache_dir=tmp_path / "c")
+
+
+def test_omniglot_unusable_cache_dir_fails_before_decoding(shared_data, tmp_path,
+                                                           monkeypatch) -> None:
+    import warmnas.nas.meta.omniglot as om
+    from warmnas.errors import StorageError
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    monkeypatch.setattr(om, "_decode", lambda paths, size: pytest.fail("decoded first"))
+    with pytest.raises(StorageError, match=r"cannot create the Omniglot cache .*a_file"):
+        load_omniglot(shared_data, size=8, cache_dir=blocker)
