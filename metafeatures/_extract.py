@@ -84,7 +84,8 @@ def extract(
             allowed) or scipy.sparse matrix (expanded to dense, up to 2 GiB).
         y: (n_samples,) target, or None for the unsupervised measures only.
         groups: ``"default"`` (pymfe's defaults: general, statistical, info-theory,
-            landmarking, model-based), ``"all"`` (adds complexity) or a list of group names.
+            landmarking, model-based), ``"all"`` (adds complexity) or a list of group names
+            (in which ``"default"`` and ``"all"`` expand).
         names: the naming view: ``"pymfe"`` (``attr_ent.mean``), ``"autosklearn"`` (the 46
             PMF columns, :data:`metafeatures.AUTOSKLEARN_NAMES`) or ``"openml"`` (OpenML data
             quality names, :data:`metafeatures.OPENML_NAMES`).
@@ -166,7 +167,7 @@ def extract_report(
     else:
         if explicit_groups and wanted is None:
             covered = {registry.get_measure(m).group for e in view.values() for m in e.measures}
-            empty = [g for g in group_list if g not in covered]
+            empty = [g for g in explicit_groups if g not in covered]
             if empty:
                 raise ArgumentError(
                     f"the {names!r} view has no meta-feature from group(s) {empty}; its names "
@@ -182,7 +183,7 @@ def extract_report(
         needed = [m for m in registry.measures() if m.name in keep]
 
     skipped = _applicability(needed, data)
-    _check_requests(needed, skipped, data, wanted, group_list if explicit_groups else ())
+    _check_requests(needed, skipped, data, wanted, explicit_groups)
 
     if n_threads is not None and (not isinstance(n_threads, int) or n_threads < 1):
         raise ArgumentError(f"n_threads must be a positive integer or None; got {n_threads!r}")
@@ -221,20 +222,27 @@ def _canonical_group(name: str) -> str:
     return key
 
 
-def _check_groups(groups: str | Iterable[str]) -> tuple[tuple[str, ...], bool]:
+def _check_groups(groups: str | Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The groups to compute (registry order) and those named one by one (each of which must
+    contribute something); ``"default"`` and ``"all"`` expand, also inside a list."""
     if isinstance(groups, str):
-        if groups == "default":
-            return DEFAULT_GROUPS, False
-        if groups == "all":
-            return GROUPS, False
-        return (_canonical_group(groups),), True
+        groups = [groups]
     if not isinstance(groups, Iterable):
         raise ArgumentError(f"groups must be 'default', 'all', a group name or a list of group "
                             f"names; got {groups!r}")
-    out = tuple(dict.fromkeys(_canonical_group(g) for g in groups))
-    if not out:
+    chosen: list[str] = []
+    explicit: list[str] = []
+    for g in groups:
+        if isinstance(g, str) and g in ("default", "all"):
+            chosen.extend(DEFAULT_GROUPS if g == "default" else GROUPS)
+        else:
+            key = _canonical_group(g)
+            chosen.append(key)
+            explicit.append(key)
+    if not chosen:
         raise ArgumentError("groups is empty; pass 'default', 'all' or at least one group name")
-    return out, True
+    return (tuple(g for g in GROUPS if g in chosen),
+            tuple(g for g in GROUPS if g in explicit))
 
 
 def _check_summary(summary: str | Iterable[str] | None, names: str) -> tuple[str, ...]:

@@ -140,6 +140,21 @@ def test_groups_options(iris) -> None:
         metafeatures.extract(X, y, groups=[])
 
 
+def test_default_and_all_inside_a_list_expand(iris) -> None:
+    # was: "unknown meta-feature group 'default'; expected 'default', 'all' or ..."
+    X, y = iris
+    every = metafeatures.extract(X, y, groups="all")
+    assert _same(metafeatures.extract(X, y, groups=["default", "complexity"]), every)
+    assert _same(metafeatures.extract(X, y, groups=["all", "general"]), every)
+    # expanded groups are not 'requested one by one': a regression target skips landmarking
+    # silently, as with groups='default', while a named group that cannot apply still says so
+    y_reg = X[:, 0] * 1.37
+    assert _same(metafeatures.extract(X[:, 1:], y_reg, groups=["default", "general"]),
+                 metafeatures.extract(X[:, 1:], y_reg, groups="default"))
+    with pytest.raises(DataError, match="group 'landmarking' was requested"):
+        metafeatures.extract(X[:, 1:], y_reg, groups=["default", "landmarking"])
+
+
 def test_option_errors(iris) -> None:
     X, y = iris
     with pytest.raises(ArgumentError, match="names must be one of"):
