@@ -254,13 +254,13 @@ def _check_summary(summary: str | Iterable[str] | None, names: str) -> tuple[str
             "(drop summary= or use names='pymfe')"
         )
     if isinstance(summary, str):
-        if summary == "all":
-            return tuple(s for s in SUMMARIES if not s.startswith("nan"))
         summary = [summary]
     if not isinstance(summary, Iterable):
         raise ArgumentError(f"summary must be None, 'all', a summary name or a list of them; "
                             f"got {summary!r}")
-    out = tuple(summary)
+    every = tuple(s for s in SUMMARIES if not s.startswith("nan"))
+    out = tuple(dict.fromkeys(  # "all" expands, also inside a list (the CLI's --summary all)
+        x for s in summary for x in (every if isinstance(s, str) and s == "all" else (s,))))
     if not out:
         raise ArgumentError(f"summary is empty; pass None ({', '.join(DEFAULT_SUMMARY)}) or at "
                             "least one summary name")

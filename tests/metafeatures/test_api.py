@@ -140,6 +140,15 @@ def test_groups_options(iris) -> None:
         metafeatures.extract(X, y, groups=[])
 
 
+def test_summary_all_inside_a_list_expands(iris) -> None:
+    X, y = iris
+    every = metafeatures.extract(X, y, groups=["statistical"], summary="all")
+    assert _same(metafeatures.extract(X, y, groups=["statistical"], summary=["all"]), every)
+    both = metafeatures.extract(X, y, groups=["statistical"], summary=["all", "nanmean"])
+    assert set(both) - set(every) == {k.replace(".mean", ".nanmean") for k in every
+                                      if k.endswith(".mean")}
+
+
 def test_default_and_all_inside_a_list_expand(iris) -> None:
     # was: "unknown meta-feature group 'default'; expected 'default', 'all' or ..."
     X, y = iris
