@@ -204,6 +204,22 @@ def _methods(methods: Any, params: Mapping[str, Mapping[str, Any]] | None) -> di
     return out
 
 
+def _check_run_args(budget: Any, batch_size: Any = 1, on_error: Any = "record",
+                    eval_timeout_s: Any = None) -> None:
+    """The scalar arguments of :func:`run_study` (checked before any data is loaded)."""
+    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 1:
+        raise InputError(f"budget must be a positive int (evaluations per search), got {budget!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise InputError(f"batch_size must be a positive int, got {batch_size!r}")
+    if on_error not in ("record", "raise"):
+        raise InputError(f"on_error must be 'record' or 'raise', got {on_error!r}")
+    if eval_timeout_s is not None and not (
+            isinstance(eval_timeout_s, (int, float)) and not isinstance(eval_timeout_s, bool)
+            and math.isfinite(eval_timeout_s) and eval_timeout_s > 0):
+        raise InputError(f"eval_timeout_s must be a positive number of seconds or None, got "
+                         f"{eval_timeout_s!r}")
+
+
 class _Job:
     """The ask/tell state of one (task, method) search."""
 
@@ -383,17 +399,7 @@ def run_study(
             raised with ``on_error="raise"``; what finished is stored.
     """
     t_setup = time.perf_counter()
-    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 1:
-        raise InputError(f"budget must be a positive int (evaluations per search), got {budget!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise InputError(f"batch_size must be a positive int, got {batch_size!r}")
-    if on_error not in ("record", "raise"):
-        raise InputError(f"on_error must be 'record' or 'raise', got {on_error!r}")
-    if eval_timeout_s is not None and not (
-            isinstance(eval_timeout_s, (int, float)) and not isinstance(eval_timeout_s, bool)
-            and math.isfinite(eval_timeout_s) and eval_timeout_s > 0):
-        raise InputError(f"eval_timeout_s must be a positive number of seconds or None, got "
-                         f"{eval_timeout_s!r}")
+    _check_run_args(budget, batch_size, on_error, eval_timeout_s)
     if not isinstance(evaluator, Evaluator):
         raise InputTypeError(
             f"evaluator must be a warmnas.bench.Evaluator (wrap a function with "

@@ -158,9 +158,14 @@ def openml_study(
         **kwargs: passed to :func:`~warmnas.bench.runner.run_study` (``batch_size``,
             ``source``, ``show_progress``, ``max_retries`` ...).
     """
+    from warmnas.bench.runner import _check_run_args, _methods
     from warmnas.metadb import MetaDatabase
     from warmnas.metadb.openml_cache import OpenMLCache
 
+    # bad arguments fail before the tasks are loaded and their meta-features computed
+    _check_run_args(budget, kwargs.get("batch_size", 1), kwargs.get("on_error", "record"),
+                    kwargs.get("eval_timeout_s"))
+    _methods(methods, kwargs.get("starter_params"))
     if prior is None:
         prior = Prior.from_metadb(MetaDatabase.default(), "balanced_error", space="oboe")
     elif isinstance(prior, MetaDatabase):
@@ -209,9 +214,11 @@ def surrogate_study(
             (:class:`~warmnas.bench.evaluators.SimulatedCost`).
         **kwargs: passed to :func:`~warmnas.bench.runner.run_study`.
     """
-    from warmnas.bench.runner import _methods
+    from warmnas.bench.runner import _check_run_args, _methods
     from warmnas.bench.surrogate import load_table, surrogate_tasks
 
+    _check_run_args(budget, kwargs.get("batch_size", 1), kwargs.get("on_error", "record"),
+                    kwargs.get("eval_timeout_s"))
     if isinstance(table, str):
         prior, lookup = load_table(table, data_dir, metric=metric)
         name = table

@@ -180,3 +180,20 @@ def test_cli_bench_openml_runs_resumes_and_reports(openml_cache_dir, tmp_path, c
                "--cache-dir", str(openml_cache_dir), "--out", str(tmp_path / "o3")])
     assert rc == 2
     assert "datasets/3/description.xml" in capsys.readouterr().err
+
+
+def test_openml_study_checks_its_arguments_before_loading_any_task(tmp_path):
+    """Bad scalar arguments fail before the cache is read (a missing cache would say so)."""
+    from warmnas.bench import openml_study
+
+    kw = {"db": MetaDatabase(f"sqlite:///{tmp_path / 'a.db'}"), "cache_dir": tmp_path / "none"}
+    with pytest.raises(InputError, match="budget must be a positive int .* got 0"):
+        openml_study([1882], "random", budget=0, **kw)
+    with pytest.raises(InputError, match="budget must be a positive int .* got -2"):
+        openml_study([1882], "random", budget=-2, **kw)
+    with pytest.raises(InputError, match="unknown method 'bogus'"):
+        openml_study([1882], "random,bogus", budget=2, **kw)
+    with pytest.raises(InputError, match="eval_timeout_s must be a positive number"):
+        openml_study([1882], "random", budget=2, eval_timeout_s=-1.0, **kw)
+    with pytest.raises(MissingDataError, match="cache folder not found"):
+        openml_study([1882], "random", budget=2, **kw)
