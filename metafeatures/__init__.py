@@ -27,6 +27,7 @@ from metafeatures._extract import (
     DEFAULT_GROUPS,
     VIEW_NAMES,
     Extraction,
+    _canonical_group,
     extract,
     extract_report,
 )
@@ -81,14 +82,19 @@ def list_measures(group: str | None = None) -> list[dict[str, object]]:
     """Describe the registered measures.
 
     Args:
-        group: only this group (None: all).
+        group: only this group (None: all); spelled as ``extract(groups=...)`` takes it
+            (``"info_theory"`` and ``"info-theory"`` both work).
 
     Returns:
         One dict per measure: name, group, target need, summarised, in the pymfe view, doc.
+
+    Raises:
+        ArgumentError: an unknown group.
     """
+    key = None if group is None else _canonical_group(group)
     return [
         {"name": m.name, "group": m.group, "target": m.target, "summarised": m.summarised,
          "pymfe": m.pymfe, "doc": m.doc}
         for m in REGISTRY.measures()
-        if group is None or m.group == group
+        if key is None or m.group == key
     ]

@@ -296,3 +296,11 @@ def test_list_measures_covers_every_group() -> None:
         assert all(metafeatures.REGISTRY.has_measure(m) for m in entry.measures)
     for entry in metafeatures.views.OPENML.values():
         assert all(metafeatures.REGISTRY.has_measure(m) for m in entry.measures)
+
+
+def test_list_measures_group_names_as_extract_takes_them() -> None:
+    # 'info_theory' is accepted by extract(groups=...) and gave [] here; a typo gave [] too
+    assert metafeatures.list_measures("info_theory") == metafeatures.list_measures("info-theory")
+    assert len(metafeatures.list_measures("Model_Based")) == 14
+    with pytest.raises(ArgumentError, match="unknown meta-feature group 'bogus'"):
+        metafeatures.list_measures("bogus")
