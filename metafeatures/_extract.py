@@ -295,10 +295,14 @@ def _check_features(features: Iterable[str], names: str, registry: Registry) -> 
         known = {m.name for m in registry.measures() if m.pymfe}
     else:
         known = set(VIEWS[names])
-    bad = sorted(wanted - known)
+    bad = sorted(map(str, wanted - known))
     if bad:
+        where = {"pymfe": "metafeatures.list_measures()",
+                 "autosklearn": "metafeatures.AUTOSKLEARN_NAMES",
+                 "openml": "metafeatures.OPENML_NAMES"}[names]
         raise ArgumentError(
-            f"unknown {names} meta-feature name(s) {bad[:10]}; see metafeatures.list_measures()"
+            f"unknown {names} meta-feature name(s) {bad[:10]}; the names of this view are in "
+            f"{where}"
         )
     return wanted
 

@@ -222,6 +222,18 @@ def test_group_without_names_in_the_view_is_an_error(iris) -> None:
     assert len(metafeatures.extract(X, y, names="autosklearn", groups=["landmarking"])) == 6
 
 
+def test_unknown_feature_names_point_at_the_view_names(iris) -> None:
+    X, y = iris
+    with pytest.raises(ArgumentError, match=r"unknown autosklearn meta-feature name\(s\) "
+                                            r"\['nr_inst'\]; the names of this view are in "
+                                            r"metafeatures.AUTOSKLEARN_NAMES"):
+        metafeatures.extract(X, y, names="autosklearn", features=["nr_inst"])
+    with pytest.raises(ArgumentError, match="are in metafeatures.OPENML_NAMES"):
+        metafeatures.extract(X, y, names="openml", features=["ClassEntropyy"])
+    with pytest.raises(ArgumentError, match=r"\['1'\]; .* metafeatures.list_measures\(\)"):
+        metafeatures.extract(X, y, features=[1])
+
+
 def test_features_subset(iris) -> None:
     X, y = iris
     assert metafeatures.extract(X, y, features=["nr_inst", "attr_ent"]) == pytest.approx(
