@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +176,13 @@ def parse_splits(text: str) -> dict[str, Any]:
     return {"splits": pairs}
 
 
+def _interrupted(url: str) -> int:
+    """Ctrl-C: what is kept and how to go on, instead of a traceback (exit status 130)."""
+    print(f"warmnas: interrupted; every evaluation that finished is stored in {url} - "
+          "re-run the same command to resume (no report was written)", file=sys.stderr)
+    return 130
+
+
 def _finish(result: Any, args: argparse.Namespace) -> int:
     from warmnas.bench.report import summarize, write_report
 
@@ -206,12 +214,16 @@ def _openml(args: argparse.Namespace) -> int:
     prior = Prior.from_metadb(MetaDatabase(args.prior) if args.prior else MetaDatabase.default(),
                               "balanced_error", space="oboe")
     extra = {"source": args.source} if args.source else {}
-    with _executor(args) as executor:
-        result = openml_study(
-            ids, args.methods, db=db, budget=args.budget, cache_dir=cache_dir,
-            server=args.server, offline=not args.online, prior=prior, metric=args.metric, executor=executor,
-            random_state=args.seed, batch_size=args.batch_size, show_progress=args.progress,
-            eval_timeout_s=args.eval_timeout or None, **split_kw, **extra)
+    try:
+        with _executor(args) as executor:
+            result = openml_study(
+                ids, args.methods, db=db, budget=args.budget, cache_dir=cache_dir,
+                server=args.server, offline=not args.online, prior=prior, metric=args.metric,
+                executor=executor, random_state=args.seed, batch_size=args.batch_size,
+                show_progress=args.progress, eval_timeout_s=args.eval_timeout or None,
+                **split_kw, **extra)
+    except KeyboardInterrupt:
+        return _interrupted(db.url)
     return _finish(result, args)
 
 
@@ -236,10 +248,13 @@ def _surrogate(args: argparse.Namespace) -> int:
     data_dir = _data_dir(args.data_dir) if args.table != "oboe" or args.data_dir else None
     db = MetaDatabase(args.db)
     extra = {"source": args.source} if args.source else {}
-    with _executor(args) as executor:
-        result = surrogate_study(
-            args.table, args.methods, db=db, budget=args.budget, data_dir=data_dir, tasks=tasks,
-            folds=args.folds, metric=args.metric, sleep_s=args.sleep,
-            cpu_iterations=args.cpu_iterations, executor=executor, random_state=args.seed,
-            batch_size=args.batch_size, show_progress=args.progress, **extra)
+    try:
+        with _executor(args) as executor:
+            result = surrogate_study(
+                args.table, args.methods, db=db, budget=args.budget, data_dir=data_dir,
+                tasks=tasks, folds=args.folds, metric=args.metric, sleep_s=args.sleep,
+                cpu_iterations=args.cpu_iterations, executor=executor, random_state=args.seed,
+                batch_size=args.batch_size, show_progress=args.progress, **extra)
+    except KeyboardInterrupt:
+        return _interrupted(db.url)
     return _finish(result, args)

@@ -97,3 +97,27 @@ def test_cli_errors_are_clear(tmp_path, capsys):
                "--out", str(tmp_path), "--serial"])
     assert rc == 2
     assert "unknown method 'magic'" in capsys.readouterr().err
+
+
+def test_cli_ctrl_c_says_what_is_kept_and_how_to_resume(tmp_path, capsys, monkeypatch):
+    from warmnas.bench.surrogate import TableSurrogate
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    args = ["bench", "surrogate", "--tasks", "3", "--methods", "portfolio,random", "--budget", "4",
+            "--db", url, "--out", str(tmp_path / "out"), "--serial", "--no-plots"]
+    evaluate = TableSurrogate.evaluate
+    calls = []
+
+    def interrupted(self, config, task):
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return evaluate(self, config, task)
+
+    monkeypatch.setattr(TableSurrogate, "evaluate", interrupted)
+    assert main(args) == 130
+    err = capsys.readouterr().err
+    assert "interrupted" in err and url in err and "re-run the same command to resume" in err
+    assert "Traceback" not in err
+    assert MetaDatabase(url).info()["counts"]["evaluations"] == 4
+    assert not (tmp_path / "out").exists()
