@@ -894,8 +894,10 @@ class MetaDatabase:
             row = conn.execute(sa.select(S.metrics.c.id, S.metrics.c.direction)
                                .where(S.metrics.c.name == metric)).first()
         if row is None:
+            names = list(self._metric_directions())
             raise UnknownIdError(
-                f"unknown metric {metric!r}; this database has {self._metric_directions() and list(self._metric_directions())}"
+                f"unknown metric {metric!r}; this database has "
+                + (f"the metrics {names}" if names else "no metrics yet")
             )
         self._metric_cache[metric] = (int(row[0]), str(row[1]))
         return self._metric_cache[metric]

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from warmnas.errors import InputError
+from warmnas._io import atomic_write
 from warmnas.metadb.database import MetaDatabase
 from warmnas.space import canonical_json
 
@@ -40,12 +41,15 @@ def _format(path: Path, fmt: str | None) -> str:
 
 
 def _write(frame: pd.DataFrame, path: Path, fmt: str, index: bool) -> Path:
+    """Write atomically: an interrupted export leaves the previous file (or none), never a torn one."""
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; pass the path of the .{fmt} file to write")
     if not path.parent.is_dir():
         raise InputError(f"the folder {path.parent} does not exist")
     if fmt == "parquet":
-        frame.to_parquet(path, index=index)
+        atomic_write(path, lambda fh: frame.to_parquet(fh, index=index))
     else:
-        frame.to_csv(path, index=index)
+        atomic_write(path, lambda fh: frame.to_csv(fh, index=index), binary=False)
     return path
 
 

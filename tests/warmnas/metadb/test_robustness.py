@@ -21,6 +21,7 @@ from warmnas.errors import (
     InputTypeError,
     SchemaVersionError,
     StorageError,
+    UnknownIdError,
 )
 from warmnas.metadb import MetaDatabase
 from warmnas.metadb.importers import import_aslib, import_oboe, import_pmf_features, import_tabrepo
@@ -365,3 +366,30 @@ def test_read_arguments_of_the_wrong_type(db):
         db.performance_matrix("error", device=5)
     with pytest.raises(InputTypeError, match="device must be a device name string"):
         db.top_k("t/1", "error", device=0)
+
+
+def test_exports_refuse_a_folder_and_replace_files_atomically(tmp_path, monkeypatch):
+    from warmnas.metadb import exporters
+
+    db = MetaDatabase(tmp_path / "m.db")
+    db.add_task("t/1")
+    db.add_evaluations([{"task": "t/1", "config": {"k": 1}, "value": 0.5}], metric="error", space=SPACE)
+    with pytest.raises(InputError, match=r"is a folder; pass the path of the .csv file"):
+        exporters.export_matrix(db, tmp_path, metric="error", format="csv")
+    out = tmp_path / "m.csv"
+    exporters.export_matrix(db, out, metric="error")
+    good = out.read_bytes()
+
+    def torn(self, path_or_buf=None, *args, **kwargs):
+        path_or_buf.write("task_id,half a line")
+        raise KeyboardInterrupt  # Ctrl-C in the middle of the write
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", torn)
+    with pytest.raises(KeyboardInterrupt):
+        exporters.export_matrix(db, out, metric="error")
+    assert out.read_bytes() == good  # the previous export is intact
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("m.csv")) == ["m.csv"]
+    with pytest.raises(UnknownIdError, match="unknown metric 'nope'; this database has the metrics \\['error'\\]"):
+        db.performance_matrix("nope")
+    with pytest.raises(UnknownIdError, match="unknown metric 'nope'; this database has no metrics yet"):
+        MetaDatabase(tmp_path / "empty.db").performance_matrix("nope")
