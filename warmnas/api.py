@@ -499,6 +499,7 @@ def warm_start(
     """
     if nan_policy not in ("error", "ignore"):
         raise InputError(f"nan_policy must be 'error' or 'ignore', got {nan_policy!r}.")
+    _check_observed(observed)
     if isinstance(n_configs, bool) or not isinstance(n_configs, (int, np.integer)) or n_configs < 1:
         raise InputError(f"n_configs must be a positive int, got {n_configs!r}.")
     nas = space in NAS_SPACES
@@ -551,9 +552,7 @@ def warm_start(
     if meta_features is not None:
         if dataset is not None:
             raise InputError("pass either a dataset or meta_features, not both.")
-        query = meta_features if isinstance(meta_features, pd.Series) else pd.Series(
-            dict(meta_features) if isinstance(meta_features, Mapping) else meta_features
-        )
+        query = _query_series(meta_features)
     elif dataset is not None or y is not None:
         if needs_features:
             X, yy, categorical = _resolve_dataset(dataset, y, target, openml_cache)
@@ -596,6 +595,34 @@ def warm_start(
     if alpha_prior_hook is not None:
         ws.alpha_prior = alpha_prior_hook(database, sugg.neighbors, query)
     return ws
+
+
+def _query_series(meta_features: Any) -> pd.Series:
+    """The new task's meta-features as a Series (name -> value), from the accepted forms."""
+    if isinstance(meta_features, pd.DataFrame):
+        if meta_features.shape[0] != 1:
+            raise InputError(
+                f"meta_features must describe one task; got a DataFrame with "
+                f"{meta_features.shape[0]} rows. Pass one row, e.g. frame.iloc[0]."
+            )
+        return meta_features.iloc[0]
+    if isinstance(meta_features, pd.Series):
+        return meta_features
+    if isinstance(meta_features, Mapping):
+        return pd.Series(dict(meta_features))
+    raise InputTypeError(
+        f"meta_features must be a mapping name -> value (or a pandas Series / one-row "
+        f"DataFrame), got {type(meta_features).__name__} without names; name the values, "
+        "e.g. dict(zip(metafeatures.AUTOSKLEARN_NAMES, values))."
+    )
+
+
+def _check_observed(observed: Any) -> None:
+    if observed is not None and not isinstance(observed, Mapping):
+        raise InputTypeError(
+            f"observed must be a mapping config id -> value, got {type(observed).__name__}; "
+            "e.g. dict(pairs) for a list of (config_id, value) pairs."
+        )
 
 
 def _check_task_type(y: Any, database: Any, perf: pd.DataFrame, metric: str) -> None:
@@ -722,8 +749,7 @@ def _warm_start_nas(
         hook = default_hook(space, dataset=data)
     query = None
     if meta_features is not None:
-        query = meta_features if isinstance(meta_features, pd.Series) else pd.Series(
-            dict(meta_features))
+        query = _query_series(meta_features)
     # the first metric with evaluations in this space (or the one asked for)
     used_metric, perf = None, None
     for m in ([metric] if metric is not None else list(metrics)):

@@ -239,6 +239,29 @@ def test_regression_target_against_a_classification_database(db, anneal):
     assert len(warm_start(X, continuous, db=db, method="portfolio", n_configs=2)) == 2
 
 
+def test_meta_features_and_observed_forms(db, oboe_features):
+    from warmnas.errors import InputTypeError
+
+    row = oboe_features.iloc[[0]]
+    ref = warm_start(meta_features=row.iloc[0], db=db, n_configs=3)
+    # a one-row DataFrame is one task's meta-features
+    ws = warm_start(meta_features=row, db=db, n_configs=3)
+    assert ws.config_ids == ref.config_ids and isinstance(ws.meta_features, pd.Series)
+    with pytest.raises(InputError, match="meta_features must describe one task; got a "
+                                         "DataFrame with 2 rows"):
+        warm_start(meta_features=oboe_features.iloc[:2], db=db)
+    for unnamed in (row.iloc[0].to_numpy(), list(row.iloc[0])):
+        with pytest.raises(InputTypeError, match="meta_features must be a mapping name -> "
+                                                 "value.*got (ndarray|list).*AUTOSKLEARN_NAMES"):
+            warm_start(meta_features=unnamed, db=db)
+    with pytest.raises(InputTypeError, match="observed must be a mapping config id -> value, "
+                                             "got list"):
+        warm_start(meta_features=row.iloc[0], observed=[(ref.config_ids[0], 0.1)], db=db)
+    starter = ws._starter
+    with pytest.raises(InputTypeError, match="observed must be a mapping config id -> value"):
+        starter.suggest(row.iloc[0], 2, observed=[(ref.config_ids[0], 0.1)])
+
+
 def test_starter_params_errors_name_the_argument(db, oboe_features):
     feats = oboe_features.iloc[0]
     with pytest.raises(InputError, match="starter_params has \\['n_latnet'\\], which the 'pmf' "

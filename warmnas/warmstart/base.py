@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from warmnas._random import RandomState, check_random_state
-from warmnas.errors import InputError, NotFittedError, UnknownIdError
+from warmnas.errors import InputError, InputTypeError, NotFittedError, UnknownIdError
 from warmnas.warmstart._validation import (
     Direction,
     check_direction,
@@ -286,6 +286,11 @@ class WarmStarter(ABC):
         Raises:
             InputError: ``n_configs`` < 1 or larger than the candidates left.
         """
+        if observed is not None and not isinstance(observed, Mapping):
+            raise InputTypeError(
+                f"observed must be a mapping config id -> value, got {type(observed).__name__}; "
+                "e.g. dict(pairs) for a list of (config_id, value) pairs."
+            )
         search = self.start(
             meta_features, candidates=candidates, nan_policy=nan_policy, random_state=random_state
         )
