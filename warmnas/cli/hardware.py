@@ -110,8 +110,18 @@ def _data_dir(arg: str | None) -> Path:
 
 
 def run_measure(args: argparse.Namespace) -> int:
+    from warmnas.errors import StorageError
     from warmnas.hardware.measure import MeasuredLatencyTable
 
+    out_path = Path(args.out)
+    if out_path.is_dir():
+        raise StorageError(f"--out {out_path} is a folder; pass a file path such as "
+                           f"{out_path / 'latency_table.json'}")
+    try:  # before measuring, so an unusable --out costs nothing
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"--out {out_path}: cannot create its folder ({exc}); pass a writable "
+                           "file path") from exc
     config = {"C": args.C, "layers": args.layers, "input_size": args.input_size,
               "batch_size": args.batch_size}
     table = MeasuredLatencyTable.measure(

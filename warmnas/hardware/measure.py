@@ -202,6 +202,20 @@ def random_architecture(space: str, random_state: RandomState = None) -> Any:
     return derive_genotype(sp.init_alphas(scale=1.0, random_state=rng))
 
 
+def _check_threads(threads: Any) -> None:
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
+                                or threads < 1):
+        raise InputError(f"threads must be a positive int or None, got {threads!r}")
+
+
+def _torch_device(device: Any) -> torch.device:
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise InputError(f"device {device!r} is not a torch device ({exc}); use 'cpu' or "
+                         "'cuda'") from exc
+
+
 @contextlib.contextmanager
 def _threads(threads: int | None) -> Iterator[None]:
     if threads is None:
@@ -377,7 +391,8 @@ def measure_networks(archs: Sequence[Any], space: str, *, config: Mapping[str, A
         raise InputError("archs is empty; pass at least one architecture")
     if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1):
         raise InputError(f"chunk must be a positive int or None, got {chunk!r}")
-    dev = torch.device(device)
+    _check_threads(threads)
+    dev = _torch_device(device)
     clk = resolve_clock(clock, dev, threads)
     step = len(archs) if chunk is None else chunk
     out = np.zeros(len(archs))
@@ -475,7 +490,8 @@ class MeasuredLatencyTable:
 
         sp = get_space(space)
         cfg = _config(sp.name, config)
-        dev = torch.device(device)
+        _check_threads(threads)
+        dev = _torch_device(device)
         if dev.type not in ("cpu", "cuda"):
             raise InputError(f"device must be 'cpu' or a CUDA device, got {device!r}")
         if dev.type == "cuda" and not torch.cuda.is_available():

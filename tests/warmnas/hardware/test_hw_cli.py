@@ -93,3 +93,16 @@ def test_devices_cli(shared_data, capsys) -> None:
     assert main(["hardware", "devices", "--benchmark", "fbnet", "--data-dir", str(shared_data), "--json"]) == 0
     devices = json.loads(capsys.readouterr().out)
     assert len(devices) == 20 and {d["name"] for d in devices} >= {"titan_rtx_64", "eyeriss"}
+
+
+def test_measure_cli_unwritable_out_fails_before_measuring(tmp_path, capsys, monkeypatch) -> None:
+    import warmnas.hardware.measure as measure
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    monkeypatch.setattr(measure.MeasuredLatencyTable, "measure",
+                        classmethod(lambda cls, *a, **k: pytest.fail("measured first")))
+    for out in (blocker / "table.json", tmp_path):
+        code = main(["hardware", "measure", "--space", "nb201", "--out", str(out)])
+        assert code == 2
+        assert "--out" in capsys.readouterr().err

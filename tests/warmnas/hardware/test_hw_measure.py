@@ -176,3 +176,17 @@ def test_measure_on_cuda(cuda_device) -> None:
                                          warmup=2, calibration=3)
     assert table.meta["clock"] == "cuda" and table.device.kind == "cuda"
     assert table.predict(random_architecture("nb201", 0)) > 0
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"threads": 0}, r"threads must be a positive int or None, got 0"),
+    ({"threads": 1.5}, r"threads must be a positive int or None, got 1.5"),
+    ({"device": "gpu"}, r"device 'gpu' is not a torch device"),
+])
+def test_measure_bad_threads_and_device(kwargs: dict, match: str) -> None:
+    with pytest.raises(InputError, match=match):
+        MeasuredLatencyTable.measure("nb201", **{"config": {"C": 4, "layers": 1, "input_size": 8},
+                                                 "rounds": 1, "calibration": 0, **kwargs})
+    with pytest.raises(InputError, match=match):
+        measure_networks([random_architecture("nb201", 0)], "nb201", rounds=1,
+                         config={"C": 4, "layers": 1, "input_size": 8}, **kwargs)
