@@ -129,3 +129,20 @@ def test_failed_measures_are_a_plain_warning_line(capsys, tmp_path) -> None:
     assert err.startswith("warning: meta-features set to NaN because they could not be "
                           "computed: best_node: cross-validation needs")
     assert ".py:" not in err and "values = metafeatures.extract(" not in err
+
+
+def test_missing_value_markers(capsys, tmp_path) -> None:
+    # UCI-style '?' for missing: without --na-values the column is text (categorical), said on
+    # stderr; with it the column is numeric
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,class\n1.5,2,x\n?,4,y\n3.5,6,x\n4.5,?,y\n5.5,7,x\n")
+    assert main(["metafeatures", str(data), "--target", "class", "--groups", "general"]) == 0
+    out, err = capsys.readouterr()
+    assert ("note: column(s) a, b mix numbers with text (e.g. '?') and are treated as "
+            "categorical; pass --na-values '?' if that marks a missing value") in err
+    assert dict(line.split() for line in out.splitlines())["nr_num"] == "0"
+    assert main(["metafeatures", str(data), "--target", "class", "--groups", "general",
+                 "--na-values", "?"]) == 0
+    out, err = capsys.readouterr()
+    assert dict(line.split() for line in out.splitlines())["nr_num"] == "2"
+    assert "mix numbers with text" not in err

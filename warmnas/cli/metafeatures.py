@@ -47,6 +47,8 @@ def register(commands: Any) -> None:
                         help="pymfe view: summaries of multi-valued measures (default: mean sd)")
     parser.add_argument("--categorical", nargs="+", metavar="COLUMN",
                         help="columns to treat as categorical besides the string columns")
+    parser.add_argument("--na-values", nargs="+", metavar="TEXT",
+                        help="CSV cells that mark a missing value besides empty ones (e.g. '?')")
     parser.add_argument("--task", choices=("classification", "regression"),
                         help="override the task inferred from the target")
     parser.add_argument("--on-error", choices=("raise", "warn", "ignore"), default="warn",
@@ -58,8 +60,10 @@ def register(commands: Any) -> None:
                              "as null")
 
 
-def load_table(data: str, target: str | None) -> tuple[Any, Any, list[str]]:
-    """Load DATA as (X frame, y or None, names of dropped empty columns).
+def load_table(data: str, target: str | None, na_values: list[str] | None = None
+               ) -> tuple[Any, Any, list[str]]:
+    """Load DATA as (X frame, y or None, names of dropped empty columns); ``na_values``: CSV
+    cells read as missing besides empty ones.
 
     Raises:
         MissingDataError: the CSV file does not exist.
@@ -86,7 +90,7 @@ def load_table(data: str, target: str | None) -> tuple[Any, Any, list[str]]:
             raise MissingDataError(f"data file {data!r} not found; pass a CSV file or "
                                    "sklearn:NAME (e.g. sklearn:iris)")
         try:
-            frame = pd.read_csv(path)
+            frame = pd.read_csv(path, na_values=na_values)
         except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError,
                 OSError) as exc:
             raise InputError(f"could not read {data!r} as CSV: {exc}") from exc
@@ -113,6 +117,23 @@ def load_table(data: str, target: str | None) -> tuple[Any, Any, list[str]]:
         raise InputError(f"no feature column left: every column {which}({', '.join(empty)}) "
                          f"has no value in {data}")
     return frame, y, empty
+
+
+def _mixed_columns(frame: Any) -> tuple[list[str], str]:
+    """Text columns whose values are mostly numbers, and one of their non-numeric values."""
+    import pandas as pd
+
+    names, example = [], ""
+    for c in frame.columns:
+        if pd.api.types.is_numeric_dtype(frame[c].dtype) or pd.api.types.is_bool_dtype(
+                frame[c].dtype):
+            continue
+        values = frame[c].dropna()
+        numbers = pd.to_numeric(values, errors="coerce")
+        if len(values) and numbers.notna().mean() > 0.5:
+            names.append(str(c))
+            example = example or str(values[numbers.isna()].iloc[0])
+    return names, example
 
 
 def _categorical_columns(frame: Any, extra: list[str] | None, target: str | None = None,
@@ -147,10 +168,15 @@ def run(args: argparse.Namespace) -> int:
     """Handler of ``warmnas metafeatures``."""
     import metafeatures
 
-    frame, y, empty = load_table(args.data, args.target)
+    frame, y, empty = load_table(args.data, args.target, args.na_values)
     if empty:
         print(f"note: dropped {len(empty)} column(s) without any value: {', '.join(empty)}",
               file=sys.stderr)
+    mixed, example = _mixed_columns(frame)
+    if mixed:
+        print(f"note: column(s) {', '.join(mixed)} mix numbers with text (e.g. {example!r}) and "
+              f"are treated as categorical; pass --na-values {example!r} if that marks a "
+              "missing value", file=sys.stderr)
     groups: Any = args.groups[0] if len(args.groups) == 1 and args.groups[0] in (
         "default", "all") else args.groups
     with warnings.catch_warnings(record=True) as caught:
