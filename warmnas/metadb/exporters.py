@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from warmnas.errors import InputError
 from warmnas._io import atomic_write
+from warmnas.errors import InputError
 from warmnas.metadb.database import MetaDatabase
 from warmnas.space import canonical_json
 
