@@ -570,6 +570,9 @@ class DARTSSearch:
             except OSError as exc:
                 raise StorageError(f"cannot create checkpoint_dir {ckpt_file.parent}: {exc}; "
                                    "pass a writable folder") from exc
+            if ckpt_file.is_dir():  # before any epoch, not at the first save
+                raise StorageError(f"{ckpt_file} is a folder, so no checkpoint can be written "
+                                   "there; remove it or pass another checkpoint_dir")
         keys = net.space.cell_types
         stats = torch.zeros(6, device=device, dtype=torch.float64)
         tau = torch.tensor(float(self.tau_max), device=device)

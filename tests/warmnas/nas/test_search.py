@@ -179,3 +179,17 @@ def test_diverging_search_says_so(tmp_path) -> None:  # type: ignore[no-untyped-
     with pytest.raises(InputError, match=r"diverged in epoch 1.*alphas.*NaN or inf.*lower lr"):
         s.fit((X, y))
     assert not (tmp_path / "search_state.pt").exists()  # nothing non-finite is saved
+
+
+def test_checkpoint_path_that_is_a_folder_fails_before_the_first_epoch(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from warmnas.errors import StorageError
+
+    X, y = tiny_images()
+    (tmp_path / "search_state.pt").mkdir()
+    epochs: list[int] = []
+    s = DARTSSearch("nb201", epochs=1, batch_size=8, C=4, layers=1, max_steps_per_epoch=1,
+                    checkpoint_dir=tmp_path, callback=lambda rec, _: epochs.append(rec["epoch"]),
+                    progress=False)
+    with pytest.raises(StorageError, match=r"search_state.pt is a folder.*another checkpoint_dir"):
+        s.fit((X, y))
+    assert epochs == []
