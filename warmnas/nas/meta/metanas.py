@@ -983,6 +983,12 @@ class MetaNAS:
                 pickle.UnpicklingError) as exc:  # torch.load (weights_only) reports with these
             raise CorruptDatabaseError(f"cannot read the checkpoint files in {folder}: {exc}"
                                        ) from exc
+        if not isinstance(weights, dict) or not all(
+                isinstance(v, torch.Tensor) and bool(torch.isfinite(v).all())
+                for v in [*weights.values(), *alphas.values()]):
+            raise CorruptDatabaseError(f"the checkpoint in {folder} holds non-tensor, NaN or inf "
+                                       "weights or alphas; restore it from a copy or meta-train "
+                                       "again")
         state = dict(weights)
         for k, v in alphas.items():
             state[f"alphas.{k}"] = v

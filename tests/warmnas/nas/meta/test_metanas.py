@@ -353,3 +353,12 @@ def test_custom_model_must_output_n_way_logits(synthetic_tasks) -> None:
     broken = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(5, 3))
     with pytest.raises(InputError, match=r"model cannot classify the task images"):
         MetaNAS(model=broken, meta_steps=1, **TINY).fit(synthetic_tasks)
+
+
+def test_load_refuses_nan_alphas(trained, tmp_path) -> None:
+    model, _, _, _ = trained
+    folder = model.save(tmp_path / "ck")
+    alphas = {k: np.full(v.shape, np.nan, np.float32) for k, v in model.meta_alphas_.items()}
+    np.savez(folder / "alphas.npz", **alphas)
+    with pytest.raises(CorruptDatabaseError, match=r"NaN or inf weights or alphas"):
+        MetaNAS.load(folder)
