@@ -167,19 +167,24 @@ def load_table(name: str, data_dir: str | os.PathLike[str] | None = None, *,
         data_dir: the shared data folder (``oboe/``, ``tabrepo-lightgbm/``, ...). For ``oboe``
             None means the embedded default meta-database (offline, no files needed).
         metric: for ``tabrepo``: ``auc_error`` (binary tasks, default), ``log_loss``
-            (multiclass) or ``rmse`` (regression).
+            (multiclass) or ``rmse`` (regression); for ``aslib`` a metric of its table
+            (default ``predictive_accuracy``). ``oboe`` and ``nb201`` hold one metric each.
 
     Returns:
         ``(prior, evaluator)``.
 
     Raises:
-        InputError: unknown table name.
+        InputError: unknown table name, a metric the table does not offer.
         MissingDataError: the table's files are not under ``data_dir``.
     """
     from warmnas.metadb import MetaDatabase, importers
 
     if name not in TABLES:
         raise InputError(f"table must be one of {list(TABLES)}, got {name!r}")
+    fixed = {"oboe": "balanced_error", "nb201": "test_accuracy"}.get(name)
+    if metric is not None and fixed is not None and metric != fixed:
+        raise InputError(f"the {name!r} table holds one metric, {fixed!r}; got metric={metric!r} "
+                         "(metric chooses among the tabrepo and aslib metrics; leave it out)")
     if name == "oboe" and data_dir is None:
         prior = Prior.from_metadb(MetaDatabase.default(), "balanced_error", space="oboe")
         return prior, TableSurrogate(prior)

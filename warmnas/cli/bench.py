@@ -85,7 +85,9 @@ def register(commands: Any) -> None:
     s.add_argument("--folds", type=int, default=None, metavar="K",
                    help="fit each warm starter without a group of tasks (grouped K-fold) instead "
                         "of without each single task (leave one out; default)")
-    s.add_argument("--metric", default=None, help="tabrepo only: auc_error, log_loss or rmse")
+    s.add_argument("--metric", default=None,
+                   help="tabrepo: auc_error (default), log_loss or rmse; aslib: a metric of its "
+                        "table (default predictive_accuracy); oboe and nb201 hold one metric")
     s.add_argument("--sleep", type=float, default=0.0, metavar="S",
                    help="simulated cost: sleep S seconds per evaluation")
     s.add_argument("--cpu-iterations", type=int, default=0, metavar="N",

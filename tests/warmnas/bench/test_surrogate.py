@@ -124,6 +124,16 @@ def test_unknown_table_and_missing_folder(tmp_path):
         load_table("nb201", tmp_path)
 
 
+def test_a_metric_the_table_does_not_hold_is_refused_not_ignored(tmp_path):
+    with pytest.raises(InputError, match=r"'oboe' table holds one metric, 'balanced_error'; "
+                                         r"got metric='rmse'"):
+        load_table("oboe", metric="rmse")
+    with pytest.raises(InputError, match=r"'nb201' table holds one metric, 'test_accuracy'"):
+        load_table("nb201", tmp_path, metric="auc_error")
+    prior, _ = load_table("oboe", metric="balanced_error")
+    assert prior.metric == "balanced_error"
+
+
 @pytest.mark.shared_data
 def test_tabrepo_study_stores_the_published_errors(shared_data, tmp_path):
     """Golden values: TabRepo's own results file (metric_error of each LightGBM config)."""
