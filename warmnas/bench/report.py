@@ -75,7 +75,8 @@ def summarize(result: StudyResult, at: Sequence[int] = DEFAULT_AT) -> pd.DataFra
         sub = curves[curves["method"] == m]
         last = sub.sort_values("step").groupby("task", sort=False).tail(1)
         row: dict[str, Any] = {"method": m, "tasks": int(sub["task"].nunique())}
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: failed searches
             for k in at:
                 row[f"regret@{k}"] = float(np.nanmean(reg[m][:, k - 1])) if budget else math.nan
             row["final_value"] = float(np.nanmean(best[m][:, -1])) if budget else math.nan
@@ -173,6 +174,8 @@ def plot_curves(result: StudyResult, out_dir: str | os.PathLike[str]) -> list[Pa
                 # the mean starts once every task has a result (so it never rises again)
                 arr[:, np.isnan(arr).any(axis=0)] = np.nan
                 band(ax, grid, tf(arr) if tf else arr, m)
+            # explicit: with no finite value (all failed) there is no data range to scale
+            ax.set_xlim(*((grid[0], grid[-1]) if len(grid) > 1 else (grid[0] / 2, grid[0] * 2)))
             ax.set_xscale("log")
             ax.set_xlabel("search time (cumulative evaluation cost, s)")
             ax.set_ylabel(ylabel)

@@ -121,3 +121,26 @@ def test_cli_ctrl_c_says_what_is_kept_and_how_to_resume(tmp_path, capsys, monkey
     assert "Traceback" not in err
     assert MetaDatabase(url).info()["counts"]["evaluations"] == 4
     assert not (tmp_path / "out").exists()
+
+
+def _cannot_fit(config, task):
+    raise ValueError("cannot fit")
+
+
+def test_a_study_whose_evaluations_all_failed_still_gets_its_report(oboe, oboe_tasks, tmp_path):
+    import warnings
+
+    from warmnas.bench import FunctionEvaluator
+
+    prior, _ = oboe
+    ev = FunctionEvaluator(_cannot_fit, space=prior.space, metric="balanced_error")
+    res = run_study(oboe_tasks[:2], "random,knn", ev, prior=prior,
+                    db=MetaDatabase(f"sqlite:///{tmp_path / 'f.db'}"), budget=3)
+    assert res.n_failed == res.curves[["task", "config_id"]].drop_duplicates().shape[0] > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy "Mean of empty slice" noise either
+        paths = write_report(res, tmp_path / "out")
+    assert len(paths["plots"]) == 4
+    summary = pd.read_csv(paths["summary_csv"])
+    assert summary["failed"].tolist() == [6, 6]
+    assert summary["final_value"].isna().all()
