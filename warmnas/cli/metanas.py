@@ -127,7 +127,9 @@ def _adapt(args: argparse.Namespace) -> int:
 
 def _print(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        json.dump(result, sys.stdout, indent=1, default=str)
+        from warmnas.cli.nas import json_safe
+
+        json.dump(json_safe(result), sys.stdout, indent=1, default=str, allow_nan=False)
         sys.stdout.write("\n")
         return
     for k, v in result.items():

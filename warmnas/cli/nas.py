@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,17 @@ def register(commands: Any) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--no-progress", action="store_true")
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with NaN / inf floats replaced by None, so ``--json`` prints strict JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def _load_data(args: argparse.Namespace, data_dir: Path) -> Any:
@@ -141,7 +153,7 @@ def _search(args: argparse.Namespace) -> int:
     if table is not None and isinstance(result["genotype"], str):
         result["nb201"] = table.lookup(result["genotype"])
     if args.json:
-        print(json.dumps(result, indent=1))
+        print(json.dumps(json_safe(result), indent=1, allow_nan=False))
         return 0
     print(f"space {result['space']}  method {result['method']}  epochs {len(result['history'])}"
           f"  {result['search_time_s']:.1f}s")

@@ -29,6 +29,11 @@ def test_meta_train_then_adapt(shared_data, tmp_path, capsys) -> None:
     assert rc == 0
     res = json.loads(capsys.readouterr().out)
     assert res["n_tasks"] == 3 and 0 <= res["accuracy"] <= 1 and res["genotype"]["space"] == "darts"
+    with one_thread():  # one task: no interval; --json must stay strict JSON (no NaN)
+        rc = main(["nas", "adapt", str(out), *common, "--tasks", "1", "--json"])
+    assert rc == 0
+    res = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(c))
+    assert res["n_tasks"] == 1 and res["ci95"] is None
     from warmnas.metadb import MetaDatabase
 
     recs = MetaDatabase(f"sqlite:///{tmp_path / 'meta.db'}").nas_records(space="darts")
