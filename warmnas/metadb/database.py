@@ -92,6 +92,15 @@ def _default_path() -> Path:
     return Path(str(importlib.resources.files("warmnas") / "data" / DEFAULT_DB_FILE))
 
 
+def _is_default_file(path: Path) -> bool:
+    """Whether ``path`` is the embedded default's file (also through a link or another spelling)."""
+    default = _default_path()
+    try:
+        return path.exists() and default.exists() and os.path.samefile(path, default)
+    except OSError:
+        return False
+
+
 def _progress_enabled(show: bool | None) -> bool:
     if show is None:
         return sys.stderr.isatty()
@@ -228,15 +237,23 @@ class MetaDatabase:
     def __init__(self, url: str | os.PathLike[str] | None = None, *, read_only: bool | None = None,
                  busy_timeout: float = 60.0, retries: int = 20) -> None:
         self._embedded = url is None
-        if read_only is None:
-            read_only = self._embedded
-        self.read_only = bool(read_only)
         self.busy_timeout = float(busy_timeout)
         self.retries = int(retries)
         self._excluded: frozenset[str] = frozenset()
         self._sqlite_path: Path | None = None
         self._wal: dict[str, bool] | None = None  # a writable SQLite file: WAL once it is opened
         self._url = self._resolve_url(url)
+        if not self._embedded and self._sqlite_path is not None and _is_default_file(self._sqlite_path):
+            self._embedded = True  # the package's file, named by its path: the same protection
+        if self._embedded and read_only is False:
+            raise StorageError(
+                "the embedded default meta-database is read-only (it ships inside the package); "
+                "write into your own copy: db = MetaDatabase('sqlite:///my-meta.db'); "
+                "db.copy_from(MetaDatabase.default())"
+            )
+        if read_only is None:
+            read_only = self._embedded
+        self.read_only = bool(read_only)
         self.backend = self._url.get_backend_name()
         self._engine = self._make_engine()
         self._pid = os.getpid()

@@ -393,3 +393,28 @@ def test_exports_refuse_a_folder_and_replace_files_atomically(tmp_path, monkeypa
         db.performance_matrix("nope")
     with pytest.raises(UnknownIdError, match="unknown metric 'nope'; this database has no metrics yet"):
         MetaDatabase(tmp_path / "empty.db").performance_matrix("nope")
+
+
+def test_the_embedded_default_cannot_be_opened_for_writing(tmp_path, monkeypatch):
+    """MetaDatabase(None, read_only=False) and MetaDatabase(<the package file's path>) wrote into
+    the file shipped inside the package. (A copy stands in for it here, so a failure of this test
+    cannot damage the real one.)"""
+    from warmnas.metadb import database
+
+    stand_in = tmp_path / "pkg" / "metadb.sqlite"
+    stand_in.parent.mkdir()
+    shutil.copy(database._default_path(), stand_in)
+    monkeypatch.setattr(database, "_default_path", lambda: stand_in)
+    before = stand_in.read_bytes()
+    with pytest.raises(StorageError, match=r"embedded default meta-database is read-only.*copy_from"):
+        MetaDatabase(None, read_only=False)
+    with pytest.raises(StorageError, match=r"embedded default meta-database is read-only.*copy_from"):
+        MetaDatabase(stand_in, read_only=False)
+    for spelling in (stand_in, f"sqlite:///{stand_in}", str(tmp_path / "pkg" / ".." / "pkg" / "metadb.sqlite")):
+        db = MetaDatabase(spelling)  # by its path: read-only like MetaDatabase()
+        assert db.read_only and db.performance_matrix("balanced_error").shape == (358, 219)
+        with pytest.raises(StorageError, match=r"embedded default meta-database is read-only"):
+            db.add_task("mine/1")
+        db.dispose()
+    assert stand_in.read_bytes() == before
+    assert sorted(p.name for p in stand_in.parent.iterdir()) == ["metadb.sqlite"]
