@@ -217,7 +217,8 @@ class MetaDatabase:
             filesystem path (str or Path) of a SQLite file. An empty or missing SQLite file (in an
             existing folder) is created; an empty PostgreSQL database gets the tables.
             For PostgreSQL, ``?options=-csearch_path%3Dmyschema`` keeps the tables in a schema.
-        read_only: refuse every write (default: True for the embedded default, else False).
+        read_only: refuse every write (default: True for the embedded default, else False). The
+            embedded default is always read-only, also when its file is passed by path.
         busy_timeout: seconds a SQLite writer waits for another writer's lock (then retries).
         retries: how often a write transaction is retried after lock contention or a deadlock.
 
