@@ -208,13 +208,15 @@ def load_cifar10(data_dir: str | os.PathLike[str] | None = None, *,
 def _as_nchw(X: Any, name: str) -> np.ndarray | torch.Tensor:
     if isinstance(X, torch.Tensor):
         arr: Any = X.detach()
+        if arr.is_complex():
+            raise InputTypeError(f"{name} must be a real image array, got dtype {arr.dtype}")
     else:
         try:
             arr = np.asarray(X)
         except (TypeError, ValueError) as exc:
             raise InputTypeError(f"{name} must be an image array, got {type(X).__name__}") from exc
-        if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
-                                       or arr.dtype == np.bool_):
+        if arr.dtype == object or np.issubdtype(arr.dtype, np.complexfloating) or not (
+                np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
             raise InputTypeError(
                 f"{name} must be a numeric image array (uint8 0..255 or float), got dtype "
                 f"{arr.dtype}"

@@ -218,3 +218,12 @@ def test_unusable_cache_dir_fails_before_decoding(tmp_path: Path,
     monkeypatch.setattr(data, "_read_tarball", lambda path: pytest.fail("decoded first"))
     with pytest.raises(StorageError, match=r"cannot create the CIFAR-10 cache .*a_file.*cache_dir"):
         load_cifar10(tarball, cache_dir=blocker, _expected=(10, 10))
+
+
+def test_complex_images_are_refused() -> None:
+    X = np.zeros((4, 8, 8, 3), dtype=np.complex64) + 1j
+    y = np.array([0, 1, 0, 1])
+    with pytest.raises(InputTypeError, match=r"X must be a numeric image array .*complex64"):
+        ImageData.from_arrays(X, y)  # was cast to float, dropping the imaginary part
+    with pytest.raises(InputTypeError, match=r"X must be a real image array.*complex64"):
+        ImageData.from_arrays(torch.from_numpy(X), y)
