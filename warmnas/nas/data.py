@@ -293,6 +293,14 @@ class ImageData:
             raise InputError(f"y must hold class labels 0..K-1, got {labels_np.min()}")
         labels = torch.from_numpy(labels_np.astype(np.int64))
         k = int(labels.max()) + 1 if n_classes is None else int(n_classes)
+        n_distinct = len(np.unique(labels_np))
+        if n_classes is None and k > max(1000, 10 * len(labels_np)):
+            # a classifier over max(y) + 1 classes, nearly all empty: ids, not class indices
+            raise InputError(
+                f"y must hold class indices 0..K-1, but its largest label is {k - 1} for "
+                f"{n_distinct} distinct labels in {len(labels_np)} images (the classifier would "
+                f"get {k} outputs); map the labels with np.unique(y, return_inverse=True)[1], or "
+                "pass n_classes=")
         if k < 2 or len(np.unique(labels_np)) < 2:
             raise InputError("y must contain at least 2 classes for classification")
         if int(labels.max()) >= k:

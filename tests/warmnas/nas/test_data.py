@@ -227,3 +227,13 @@ def test_complex_images_are_refused() -> None:
         ImageData.from_arrays(X, y)  # was cast to float, dropping the imaginary part
     with pytest.raises(InputTypeError, match=r"X must be a real image array.*complex64"):
         ImageData.from_arrays(torch.from_numpy(X), y)
+
+
+def test_labels_that_are_ids_not_class_indices() -> None:
+    X = np.zeros((32, 8, 8, 3), dtype=np.uint8)
+    y = (np.arange(32) % 4) * 1_000_000  # would build a 3,000,001-way classifier
+    with pytest.raises(InputError, match=r"largest label is 3000000 for 4 distinct labels in 32 "
+                                         r"images.*np.unique\(y, return_inverse=True\)"):
+        ImageData.from_arrays(X, y)
+    # a subset that misses some classes is fine
+    assert ImageData.from_arrays(X[:4], np.array([0, 3, 9, 9])).n_classes == 10
