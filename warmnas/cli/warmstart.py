@@ -148,6 +148,16 @@ def _read_table(path: str, what: str, *, index_col: int | None = None, sep: str 
         )
     if sep is None:
         sep = _guess_separator(header.lstrip("\ufeff"))
+    import csv
+    from collections import Counter
+
+    names = next(csv.reader([header.lstrip("\ufeff").rstrip("\r\n")], delimiter=sep), [])
+    dup = sorted(n for n, k in Counter(n.strip() for n in names).items() if k > 1 and n)
+    if dup:
+        raise InputError(
+            f"{what} {p} has duplicate column names {dup[:5]}; each column needs its own name "
+            "(pandas would silently rename the copies to 'name.1')."
+        )
     try:
         frame = pd.read_csv(p, sep=sep, index_col=index_col, encoding=encoding)
     except UnicodeDecodeError:

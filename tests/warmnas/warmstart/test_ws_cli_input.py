@@ -134,3 +134,19 @@ def test_bench_cli_results_are_printed_even_if_the_plot_fails(tmp_path, capsys, 
     out = capsys.readouterr()
     assert code == 2 and "No space left on device" in out.err and "--plot" in out.err
     assert len(json.loads(out.out)["curves"]) == 8  # the curves were not lost
+
+
+def test_duplicate_column_names_are_not_silently_renamed(tmp_path, capsys):
+    # pandas would read them as 'c1' and 'c1.1': two configurations (or a copy of the target
+    # among the features) without a word
+    m, f = _matrices(tmp_path)
+    (tmp_path / "dup.csv").write_text(",c0,c1,c1\nt0,0.1,0.2,0.3\nt1,0.2,0.1,0.4\n")
+    assert main(["bench", "warmstart", "--loto", str(tmp_path / "dup.csv"),
+                 "--meta-features", f]) == 2
+    err = capsys.readouterr().err
+    assert re.search("--loto matrix .*dup.csv has duplicate column names \\['c1'\\]", err), err
+    frame = _dataset()
+    frame["y2"] = frame["y"]
+    frame.to_csv(tmp_path / "data.csv", index=False, header=["a", "b", "c", "y", "y"])
+    code, out = _warm(tmp_path / "data.csv", capsys)
+    assert code == 2 and "duplicate column names ['y']" in out.err
