@@ -146,17 +146,21 @@ class WarmStart:
                 in the study).
 
         Returns:
-            The number of configurations enqueued.
+            The number of trials added to the study (configurations already in it are not
+            added again when ``skip_if_exists``).
         """
         if not hasattr(study, "enqueue_trial"):
             raise InputTypeError(
                 f"study must be an optuna.Study (with enqueue_trial), got {type(study).__name__}."
             )
+        before = len(study.get_trials(deepcopy=False)) if hasattr(study, "get_trials") else 0
         for cid, cfg in zip(self.config_ids, self.configs):
             study.enqueue_trial(
                 dict(cfg), user_attrs={"warmnas_config_id": cid}, skip_if_exists=skip_if_exists
             )
-        return len(self.configs)
+        if not hasattr(study, "get_trials"):
+            return len(self.configs)
+        return len(study.get_trials(deepcopy=False)) - before
 
     def to_smac_initial_design(self, configspace: Any = None) -> list[Any]:
         """Configurations for SMAC3's initial design.

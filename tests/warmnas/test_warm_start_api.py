@@ -78,6 +78,7 @@ def test_exports_optuna_syne_tune_smac(db, oboe_features):
     ws = warm_start(meta_features=oboe_features.iloc[3], n_configs=3, db=db)
     study = optuna.create_study()
     assert ws.to_optuna(study) == 3
+    assert ws.to_optuna(study) == 0 and len(study.trials) == 3  # already there: none added
     seen = []
 
     def objective(trial):
