@@ -38,6 +38,8 @@ __all__ = ["summarize", "write_report", "plot_curves", "padded_best", "DEFAULT_A
 
 #: evaluation counts at which the summary reports the mean regret
 DEFAULT_AT: tuple[int, ...] = (1, 3, 5, 10, 25, 50, 100)
+#: failed evaluations listed in ``summary.md`` (all are in ``curves.csv``)
+MAX_FAILURES_LISTED = 50
 
 
 def padded_best(result: StudyResult, column: str = "regret") -> dict[str, np.ndarray]:
@@ -230,7 +232,7 @@ def write_report(result: StudyResult, out_dir: str | os.PathLike[str], *,
         f"meta-database, {result.n_failed} failed, {result.n_retried} resubmitted after a lost "
         "worker",
         f"- executor: {result.executor} ({result.n_workers} worker(s)); wall time "
-        f"{result.wall_s:.2f} s; throughput {result.throughput:.1f} evaluations/s; warm-starter "
+        f"{result.wall_s:.2f} s; throughput {result.throughput:.3g} evaluations/s; warm-starter "
         f"fits {result.fit_s:.2f} s",
         f"- meta-database: `{result.info.get('db')}` (source tag `{result.source}`)",
         "- regret: distance of the best value so far to the best known value of the task; "
@@ -239,6 +241,24 @@ def write_report(result: StudyResult, out_dir: str | os.PathLike[str], *,
         _markdown_table(summary),
         "",
     ]
+    failed = curves.loc[curves["error"].notna() & (curves["origin"] == "evaluated"),
+                        ["task", "config_id", "error"]].drop_duplicates(["task", "config_id"])
+    if len(failed):
+        shown = failed.head(MAX_FAILURES_LISTED)
+        lines += [
+            "## Failed evaluations",
+            "",
+            f"{len(failed)} (task, configuration) evaluation(s) failed; they are told to the "
+            "searches as missing values and are not stored in the meta-database, so a re-run "
+            "tries them again." + (f" The first {len(shown)} are listed; all are in curves.csv "
+                                   "(column `error`)." if len(shown) < len(failed) else ""),
+            "",
+            "| task | config_id | error |",
+            "|---|---|---|",
+            *(f"| {t} | {c} | {' '.join(str(e).split()).replace('|', '/')[:300]} |"
+              for t, c, e in shown.itertuples(index=False)),
+            "",
+        ]
     if plots:
         paths["plots"] = plot_curves(result, out)
         lines += ["## Plots", ""] + [f"![{p.stem}]({p.name})" for p in paths["plots"]] + [""]

@@ -191,11 +191,11 @@ def _finish(result: Any, args: argparse.Namespace) -> int:
     paths = write_report(result, args.out, plots=not args.no_plots)
     summary = summarize(result)
     cols = [c for c in summary.columns if c.startswith("regret@")][:4]
-    show = summary[["method", *cols, "final_value", "mean_rank", "evaluated", "stored"]]
+    show = summary[["method", *cols, "final_value", "mean_rank", "evaluated", "stored", "failed"]]
     print(show.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     print(f"\n{result.n_evaluated} evaluations run ({result.n_reused} reused from the "
           f"meta-database, {result.n_failed} failed) in {result.wall_s:.1f} s on "
-          f"{result.executor} x{result.n_workers}: {result.throughput:.1f} evaluations/s")
+          f"{result.executor} x{result.n_workers}: {result.throughput:.3g} evaluations/s")
     print(f"report: {paths['summary_md']}")
     return 0
 

@@ -80,6 +80,7 @@ def test_cli_surrogate_study_and_resume(tmp_path, capsys):
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "evaluations/s" in out and "portfolio" in out
+    assert out.splitlines()[0].split()[-1] == "failed"
     n = MetaDatabase(url).info()["counts"]["evaluations"]
     assert 0 < n <= 3 * 2 * 4
     assert main(args) == 0
@@ -144,3 +145,9 @@ def test_a_study_whose_evaluations_all_failed_still_gets_its_report(oboe, oboe_t
     summary = pd.read_csv(paths["summary_csv"])
     assert summary["failed"].tolist() == [6, 6]
     assert summary["final_value"].isna().all()
+    # which evaluations failed, and why, is in the Markdown summary (not only in curves.csv)
+    md = paths["summary_md"].read_text()
+    assert "## Failed evaluations" in md and "not stored" in md
+    failed = res.curves[["task", "config_id"]].drop_duplicates()
+    for task, cid in failed.itertuples(index=False):
+        assert f"| {task} | {cid} | ValueError: cannot fit |" in md
