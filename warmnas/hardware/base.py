@@ -287,8 +287,16 @@ class AdditiveLatencyModel:
             got = sorted(costs) if isinstance(costs, Mapping) else type(costs).__name__
             raise InputError(f"costs for space {self.space!r} must have keys {sorted(shapes)}, got {got}")
         self.costs: dict[str, np.ndarray] = {}
+        if not isinstance(device, DeviceInfo):
+            raise InputTypeError(f"device must be a DeviceInfo (e.g. local_device_info('cpu') or "
+                                 f"DeviceInfo(name, kind, description)), got "
+                                 f"{type(device).__name__}")
         for key, shape in shapes.items():
-            arr = np.asarray(costs[key], dtype=np.float64)
+            try:
+                arr = np.asarray(costs[key], dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise InputTypeError(f"costs[{key!r}] must be an array of numbers (ms) of shape "
+                                     f"{shape}: {exc}") from exc
             if arr.shape != shape:
                 raise InputError(f"costs[{key!r}] must have shape {shape}, got {arr.shape}")
             if not np.isfinite(arr).all():

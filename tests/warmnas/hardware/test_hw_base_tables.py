@@ -223,3 +223,12 @@ def test_published_table_errors(shared_data, nb201_table) -> None:
         PublishedLatencyTable.load("nb201", "pixel3", shared_data / "nowhere")
     with pytest.raises(InputError, match="one entry per arch"):
         PublishedLatencyTable("nb201", [1.0, 2.0], nb201_table.archs[:3], DEV)
+
+
+def test_additive_model_bad_cost_types_and_device() -> None:
+    from warmnas.errors import InputTypeError
+
+    with pytest.raises(InputTypeError, match=r"costs\['cell'\] must be an array of numbers \(ms\)"):
+        AdditiveLatencyModel("nb201", {"cell": "abc"}, device=DEV)
+    with pytest.raises(InputTypeError, match=r"device must be a DeviceInfo.*got str"):
+        AdditiveLatencyModel("nb201", {"cell": np.zeros((6, 5))}, device="cpu")  # type: ignore[arg-type]
