@@ -650,12 +650,13 @@ def _check_task_type(y: Any, database: Any, perf: pd.DataFrame, metric: str) -> 
         return  # reported with context when the meta-features are computed
     if kind is None or kind in types:
         return
-    hint = (" If y holds class labels, convert them to strings (e.g. y.astype(str))."
-            if kind == "regression" else "")
+    hint = (" If y holds class labels, convert them to strings (e.g. y.astype(str)); "
+            "otherwise use" if kind == "regression" else " Use")
     raise InputError(
         f"y looks like a {kind} target, but the meta-database's tasks for metric {metric!r} "
         f"are {' / '.join(sorted(types))} tasks, so their configurations do not apply to "
-        f"this dataset.{hint} Otherwise use a meta-database of {kind} tasks (db=...)."
+        f"this dataset.{hint} a metric (metric=...) or meta-database (db=...) of {kind} "
+        "tasks."
     )
 
 
