@@ -94,12 +94,28 @@ def check_direction(direction: Any, metric: str) -> str:
     return str(direction)
 
 
+def _check_finite(value: Any, where: str) -> None:
+    """NaN/infinity anywhere in JSON metadata: an InputError naming the place (JSON has neither)."""
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            _check_finite(v, f"{where}[{k!r}]")
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _check_finite(v, f"{where}[{i}]")
+    elif isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        raise InputError(
+            f"{where} is {value}; metadata is stored as JSON, which holds finite numbers only - "
+            "use None for a missing value"
+        )
+
+
 def check_json_object(value: Any, what: str) -> str | None:
     """Canonical JSON of a dict (or None)."""
     if value is None:
         return None
     if not isinstance(value, Mapping):
         raise InputTypeError(f"{what} must be a dict, got {type(value).__name__}")
+    _check_finite(value, what)
     return canonical_json(value)
 
 

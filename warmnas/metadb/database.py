@@ -1950,7 +1950,7 @@ class Writer:
             NB201Space().validate(genotype)
         genotype_json = canonical_json(genotype)
         arrays = check_alpha(alpha, space)
-        meta_json = canonical_json(dict(meta or {}))
+        meta_json = check_json_object(dict(meta or {}), "NAS record meta") or "{}"
         check_text(source, "source", 200)
         record_id = hashlib.sha256(
             canonical_json({"task": task, "space": space, "genotype": json.loads(genotype_json)}).encode()
