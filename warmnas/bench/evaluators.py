@@ -505,6 +505,7 @@ def _run_forked(evaluator: Evaluator, config: Mapping[str, Any], task: Any,
     chunks = []
     deadline = t0 + timeout_s
     timed_out = False
+    finished = False
     try:
         while True:
             left = deadline - time.perf_counter()
@@ -519,9 +520,12 @@ def _run_forked(evaluator: Evaluator, config: Mapping[str, Any], task: Any,
             if not chunk:
                 break
             chunks.append(chunk)
+        finished = True
     finally:
         os.close(r)
-        if timed_out:
+        # past the deadline, or interrupted here (Ctrl-C, the worker stopping): a child busy in
+        # native code may not see a signal for minutes, so it is killed, never waited for
+        if timed_out or not finished:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)

@@ -259,3 +259,43 @@ def test_a_crashing_evaluation_child_is_a_recorded_failure(oboe, oboe_tasks, sql
     res = run_study(oboe_tasks[:1], "random", ev, prior=prior, db=MetaDatabase(sqlite_url),
                     budget=2, eval_timeout_s=10)
     assert res.curves["error"].str.contains("evaluation process died \\(signal 9\\)").all()
+
+
+def _sleeps_and_reports_its_pid(config, task):
+    import os as _os
+
+    with open(task, "w") as fh:
+        fh.write(str(_os.getpid()))
+    time.sleep(30)
+    return 0.5
+
+
+def test_an_interrupt_while_waiting_for_an_evaluation_child_kills_the_child(oboe, tmp_path):
+    """Ctrl-C (here SIGALRM -> KeyboardInterrupt, in the parent only) while a forked evaluation
+    runs: run_evaluation stops at once and leaves no child behind (a child busy in native code,
+    e.g. libsvm, would not see the terminal's SIGINT before it finishes)."""
+    import os
+    import signal
+
+    from warmnas.bench.evaluators import run_evaluation
+
+    prior, _ = oboe
+    ev = FunctionEvaluator(_sleeps_and_reports_its_pid, space=prior.space, metric="balanced_error")
+    pidfile = tmp_path / "child.pid"
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGALRM, interrupt)
+    t0 = time.perf_counter()
+    try:
+        signal.alarm(2)
+        with pytest.raises(KeyboardInterrupt):
+            run_evaluation(ev, {}, str(pidfile), True, 60.0)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert time.perf_counter() - t0 < 10
+    pid = int(pidfile.read_text())
+    with pytest.raises(ProcessLookupError):  # reaped: no such process
+        os.kill(pid, 0)
