@@ -212,7 +212,7 @@ R = {"task": "t/1", "config": {"k": 1}, "value": 0.5}
      r"openml_dataset_id must be a 32-bit integer id, got 1099511627776"),
     # NaN in JSON metadata: the message spoke of "configurations" and "hyperparameters"
     (lambda db: db.add_task("t/2", info={"rows": [1, float("nan")]}), InputError,
-     r"tasks\[0\]\.info\['rows'\]\[1\] is nan; metadata is stored as JSON .* use None"),
+     r"tasks\[0\]\.info\['rows'\]\[1\] is nan; metadata is stored as JSON.* use None"),
     (lambda db: db.add_nas_record("t/1", "mine", {"x": 1}, {"a": [0.0]}, accuracy=float("inf")), InputError,
      r"NAS record meta\['accuracy'\] is inf; metadata is stored as JSON"),
     # numbers that were cast silently or crashed in numpy/pandas
