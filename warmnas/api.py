@@ -297,6 +297,7 @@ def compute_meta_features(
     import metafeatures
 
     if isinstance(X, pd.DataFrame):
+        _check_unique_columns(X, "X")
         empty = [c for c in X.columns if X[c].isna().all()]
         if empty and len(empty) < X.shape[1]:
             logger.info("columns entirely missing, left out of the meta-features: %s", empty)
@@ -332,6 +333,15 @@ def compute_meta_features(
         random_state=random_state,
     )
     return pd.Series(values, dtype=np.float64)
+
+
+def _check_unique_columns(frame: pd.DataFrame, arg: str) -> None:
+    if frame.columns.has_duplicates:
+        dup = [str(c) for c in frame.columns[frame.columns.duplicated()].unique()[:5]]
+        raise InputError(
+            f"{arg} has duplicate column names {dup}; rename them so that each column has its "
+            "own name (e.g. frame.columns = [...])."
+        )
 
 
 def _load_openml(spec: str, openml_cache: Any) -> tuple[Any, Any, Any]:
@@ -384,6 +394,7 @@ def _resolve_dataset(
     if isinstance(dataset, pd.DataFrame) and target is not None:
         if y is not None:
             raise InputError("pass either y or target=, not both.")
+        _check_unique_columns(dataset, "dataset")
         if target not in dataset.columns:
             raise InputError(
                 f"target column {target!r} is not in the DataFrame (columns: "

@@ -263,6 +263,16 @@ def test_meta_features_and_observed_forms(db, oboe_features):
         starter.suggest(row.iloc[0], 2, observed=[(ref.config_ids[0], 0.1)])
 
 
+def test_duplicate_column_names_in_a_dataframe(db):
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 40)
+    X = pd.DataFrame(rng.normal(size=(40, 3)), columns=["a", "a", "b"])
+    with pytest.raises(InputError, match="X has duplicate column names \\['a'\\]; rename"):
+        warm_start(X, y, db=db)
+    with pytest.raises(InputError, match="dataset has duplicate column names \\['a'\\]"):
+        warm_start(X.assign(t=y), target="t", db=db)
+
+
 def test_starter_params_errors_name_the_argument(db, oboe_features):
     feats = oboe_features.iloc[0]
     with pytest.raises(InputError, match="starter_params has \\['n_latnet'\\], which the 'pmf' "
