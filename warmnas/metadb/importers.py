@@ -750,6 +750,12 @@ def _nb201_latencies(folder: Path, n_archs: int, devices: Sequence[str] | None) 
         return {}
     out = {}
     names = sorted(p.stem for p in lat_dir.glob("*.pt"))
+    if devices is not None:
+        if isinstance(devices, str):
+            devices = [devices]
+        unknown = [d for d in devices if d not in names]
+        if unknown:
+            raise InputError(f"devices {unknown} have no latency file in {lat_dir}; available: {names}")
     for dev in names if devices is None else devices:
         vals = np.asarray(load_pt(lat_dir / f"{dev}.pt"), dtype=np.float64)
         if vals.shape != (n_archs,):

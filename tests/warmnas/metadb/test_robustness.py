@@ -423,3 +423,16 @@ def test_the_embedded_default_cannot_be_opened_for_writing(tmp_path, monkeypatch
         db.dispose()
     assert stand_in.read_bytes() == before
     assert sorted(p.name for p in stand_in.parent.iterdir()) == ["metadb.sqlite"]
+
+
+@pytest.mark.shared_data
+def test_unknown_latency_device_lists_the_available_ones(tmp_path, shared_data):
+    from warmnas.metadb.importers import import_fbnet, import_nb201
+
+    db = MetaDatabase(tmp_path / "m.db")
+    with pytest.raises(InputError, match=r"devices \['nope'\] have no latency file in .*latency; "
+                                         r"available: \[.*'pixel3'.*\]"):
+        import_nb201(db, shared_data / "nasbench201", devices=["nope"])
+    with pytest.raises(InputError, match=r"devices \['raspi'\] have no latency file .* available: \[.*'raspi4'"):
+        import_fbnet(db, shared_data / "fbnet", devices=["raspi4", "raspi"])
+    assert db.tasks().empty
