@@ -502,6 +502,14 @@ class MetaNAS:
             _make_folder(Path(self.checkpoint_dir))
         self.model_ = model
         self._fnet = FunctionalNet(model)
+        if self.db is not None and self._fnet.has_alphas:  # the database too, before any work
+            from warmnas.metadb import MetaDatabase
+
+            database = self.db if isinstance(self.db, MetaDatabase) else MetaDatabase(self.db)
+            if database.read_only:
+                raise StorageError(f"db {database.url} is read-only, so the NAS records cannot "
+                                   "be stored; pass db= a writable MetaDatabase or URL (e.g. "
+                                   "'sqlite:///my-meta.db')")
         self.history_: list[dict[str, Any]] = []
         self.n_meta_steps_ = 0
         self.stopped_early_ = False

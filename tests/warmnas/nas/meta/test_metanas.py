@@ -362,3 +362,21 @@ def test_load_refuses_nan_alphas(trained, tmp_path) -> None:
     np.savez(folder / "alphas.npz", **alphas)
     with pytest.raises(CorruptDatabaseError, match=r"NaN or inf weights or alphas"):
         MetaNAS.load(folder)
+
+
+@pytest.mark.parametrize("db,error,match", [
+    ("notaurl://x", InputError, r"unsupported database 'notaurl'"),
+    (5, InputTypeError, r"url must be a string or path"),
+    ("default", None, r"db .* is read-only, so the NAS records cannot be stored"),
+])
+def test_bad_database_fails_before_meta_training(synthetic_tasks, db, error, match) -> None:
+    from warmnas.errors import StorageError
+    from warmnas.metadb import MetaDatabase
+
+    calls: list[int] = []
+    m = MetaNAS("nb201", meta_steps=3, db=MetaDatabase.default() if db == "default" else db,
+                random_state=0, callback=lambda rec, model: calls.append(rec["meta_step"]),
+                **dict(TINY, layers=1, log_every=1))
+    with pytest.raises(error or StorageError, match=match):
+        m.fit(synthetic_tasks)
+    assert calls == []  # refused before any meta-step
