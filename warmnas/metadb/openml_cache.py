@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from warmnas.errors import InputError, MissingDataError
+from warmnas.errors import InputError, InputTypeError, MissingDataError
 from warmnas.metadb.database import MetaDatabase, Writer
 
 __all__ = ["OpenMLCache", "CachedDataset", "CachedTask", "import_openml_cache"]
@@ -270,7 +270,7 @@ class OpenMLCache:
     # -- loading --
     def qualities(self, dataset_id: int) -> dict[str, float]:
         """OpenML's qualities of a dataset (``{}`` when ``qualities.xml`` is not cached)."""
-        path = self._src / "datasets" / str(int(dataset_id)) / "qualities.xml"
+        path = self._src / "datasets" / str(_entry_id(dataset_id, "dataset_id")) / "qualities.xml"
         if not path.exists():
             return {}
         ns = "{http://openml.org/openml}"
@@ -295,7 +295,7 @@ class OpenMLCache:
         Raises:
             MissingDataError: its description or data file is not cached.
         """
-        did = int(dataset_id)
+        did = _entry_id(dataset_id, "dataset_id")
         missing = self._missing_dataset_files(did)
         if missing and self.offline:
             raise MissingDataError(
@@ -316,7 +316,7 @@ class OpenMLCache:
         Raises:
             MissingDataError: its description, splits or dataset are not cached.
         """
-        tid = int(task_id)
+        tid = _entry_id(task_id, "task_id")
         missing = self._missing_task_files(tid) if self.offline else []
         if missing:
             raise MissingDataError(
@@ -349,6 +349,13 @@ def _parse_xml(path: Path) -> Any:
     except ET.ParseError as exc:
         raise InputError(f"cannot parse {path}: {exc}; the cached file is damaged - delete it "
                          "and download it again") from exc
+
+
+def _entry_id(value: Any, what: str) -> int:
+    """An OpenML id argument as an int (InputTypeError for strings, bools, fractions)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    raise InputTypeError(f"{what} must be an integer OpenML id (e.g. 2), got {type(value).__name__} {value!r}")
 
 
 def _int_or_none(text: str) -> int | None:
@@ -388,6 +395,10 @@ def import_openml_cache(db: MetaDatabase, path: str | Path, *, datasets: Sequenc
         all_t = [int(d.name) for d in (cache._src / "tasks").glob("*") if _int_or_none(d.name) is not None]
         tasks = [t for t in all_t if (cache._src / "tasks" / str(t) / "task.xml").exists()]
         skipped += len(all_t) - len(tasks)
+    if isinstance(datasets, (int, str)) or isinstance(tasks, (int, str)):
+        raise InputTypeError("datasets and tasks must be lists of OpenML ids, e.g. datasets=[2]")
+    datasets = [_entry_id(d, "datasets[...]") for d in datasets]
+    tasks = [_entry_id(t, "tasks[...]") for t in tasks]
     rows: list[dict[str, Any]] = []
     features: dict[str, dict[str, float]] = {}
     for did in datasets:

@@ -436,3 +436,18 @@ def test_unknown_latency_device_lists_the_available_ones(tmp_path, shared_data):
     with pytest.raises(InputError, match=r"devices \['raspi'\] have no latency file .* available: \[.*'raspi4'"):
         import_fbnet(db, shared_data / "fbnet", devices=["raspi4", "raspi"])
     assert db.tasks().empty
+
+
+@pytest.mark.shared_data
+def test_openml_ids_of_the_wrong_type(tmp_path, shared_data):
+    with OpenMLCache(shared_data / "openml-cache") as cache:
+        with pytest.raises(InputTypeError, match=r"dataset_id must be an integer OpenML id \(e.g. 2\), got str 'abc'"):
+            cache.dataset("abc")
+        with pytest.raises(InputTypeError, match=r"task_id must be an integer OpenML id .* got float 1882.5"):
+            cache.task(1882.5)
+    db = MetaDatabase(tmp_path / "m.db")
+    with pytest.raises(InputTypeError, match=r"datasets\[...\] must be an integer OpenML id .* got str '2'"):
+        import_openml_cache(db, shared_data / "openml-cache", datasets=["2"])
+    with pytest.raises(InputTypeError, match=r"must be lists of OpenML ids"):
+        import_openml_cache(db, shared_data / "openml-cache", tasks=1882)
+    assert db.tasks().empty
