@@ -83,6 +83,30 @@ def evaluate(model: nn.Module, data: ImageData | tuple[Any, Any], *, batch_size:
     return total_loss / n, correct / n
 
 
+def _check_model_fits(model: nn.Module, image_shape: tuple[int, int, int], n_classes: int,
+                      device: torch.device) -> None:
+    """One forward pass in eval mode (no state changes) before any training: the model must
+    take the images and give at least one logit per class."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model(torch.zeros((2, *image_shape), device=device))
+    except InputError:
+        raise
+    except Exception as exc:  # the user's module may fail in any way
+        raise InputError(f"model cannot classify the train images of shape {image_shape} "
+                         f"(C, H, W): {type(exc).__name__}: {exc}") from exc
+    finally:
+        model.train(was_training)
+    if isinstance(out, tuple):  # (logits, auxiliary logits)
+        out = out[0]
+    if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[1] < n_classes:
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise InputError(f"model outputs {got} for 2 images, but the labels need {n_classes} "
+                         f"classes; build it with num_classes={n_classes}")
+
+
 def train_network(model: nn.Module, train: ImageData | tuple[Any, Any],
                   test: ImageData | tuple[Any, Any] | None = None, *, epochs: int = 600,
                   batch_size: int = 96, lr: float = 0.025, lr_min: float = 0.0,
@@ -132,6 +156,8 @@ def train_network(model: nn.Module, train: ImageData | tuple[Any, Any],
     rng = check_random_state(random_state)
     gen = torch_generator(derive_seed(rng), dev)
     model = model.to(dev)
+    n_classes = max(train_data.n_classes, test_data.n_classes if test_data is not None else 0)
+    _check_model_fits(model, train_data.image_shape, n_classes, dev)
     if use_cl:
         model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     loader = BatchLoader(train_data.to(dev), batch_size, augment=augment, cutout=cutout,

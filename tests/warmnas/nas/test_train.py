@@ -53,3 +53,15 @@ def test_train_errors() -> None:
     model = build_network(ARCH, C=4, layers=1, num_classes=2)
     with pytest.raises(InputError, match="epochs must be a positive int"):
         train_network(model, _separable(8, 0), epochs=0)
+
+
+def test_model_that_does_not_fit_the_data_fails_before_training() -> None:
+    X, y = _separable(8, 0)
+    two_way = build_network(ARCH, C=4, layers=1, num_classes=2)
+    with pytest.raises(InputError, match=r"outputs \(2, 2\) for 2 images, but the labels need 7 "
+                                         r"classes; build it with num_classes=7"):
+        train_network(two_way, (X, np.where(y == 1, 6, 0)), epochs=1)  # was IndexError
+    with pytest.raises(InputError, match=r"model cannot classify the train images of shape "
+                                         r"\(1, 8, 8\)"):
+        train_network(two_way, (X[..., 0], y), epochs=1)  # was a conv channel RuntimeError
+    assert two_way.training  # the check leaves the mode as it was
