@@ -435,11 +435,10 @@ class ClassScatter:
     within: np.ndarray
 
 
-@REGISTRY.resource("class_scatter", requires=("encoded", "moments", "cov", "target"))
-def _class_scatter(enc: Encoded, mom: Moments, cov: np.ndarray | None, target: Target
-                   ) -> ClassScatter:
-    """Class means and the total / between / within scatter matrices of N."""
-    cov = need_cov(cov)
+@REGISTRY.resource("class_means", requires=("encoded", "moments", "target"))
+def _class_means(enc: Encoded, mom: Moments, target: Target) -> np.ndarray:
+    """(K, p) mean of N per class (missing values imputed with the column means); needs no
+    (p, p) matrix, so it exists for data of any width."""
     codes = target.codes
     assert codes is not None
     k = target.n_classes
@@ -450,8 +449,16 @@ def _class_scatter(enc: Encoded, mom: Moments, cov: np.ndarray | None, target: T
             sel = c == cls
             if sel.any():
                 sums[cls] += chunk[sel].sum(axis=0)
+    return sums / target.counts.astype(np.float64)[:, None]
+
+
+@REGISTRY.resource("class_scatter", requires=("encoded", "moments", "cov", "target",
+                                              "class_means"))
+def _class_scatter(enc: Encoded, mom: Moments, cov: np.ndarray | None, target: Target,
+                   means: np.ndarray) -> ClassScatter:
+    """Class means and the total / between / within scatter matrices of N."""
+    cov = need_cov(cov)
     counts = target.counts.astype(np.float64)
-    means = sums / counts[:, None]
     d = means - mom.mean
     between = (d * counts[:, None]).T @ d
     total = cov * (enc.n - 1)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse
 
+from metafeatures import _resources
 from metafeatures._input import Target
 from metafeatures._registry import REGISTRY
 from metafeatures._resources import (
@@ -165,6 +166,8 @@ def f1(s: Sample) -> np.ndarray:
 @_cx_measure("f1v", ("cx_sample",), summarised=True)
 def f1v(s: Sample) -> np.ndarray:
     """Directional-vector Fisher's discriminant ratio, per pair of classes."""
+    if s.X.shape[1] > _resources.MAX_MATRIX_COLUMNS:  # a (p, p) covariance per class
+        need_cov(None)  # raises the MeasureError that says so
     covs = []
     cents = []
     for mask in s.masks:

@@ -241,16 +241,16 @@ def eigenvalues(cov: np.ndarray | None) -> np.ndarray:
     return np.linalg.eigvalsh(cov)
 
 
-@REGISTRY.measure("gravity", group=G, requires=("class_scatter",), target="classes",
+@REGISTRY.measure("gravity", group=G, requires=("class_means", "target"), target="classes",
                   min_classes=2)
-def gravity(scatter: ClassScatter) -> float:
+def gravity(means: np.ndarray, target: Target) -> float:
     """Euclidean distance between the centres of the majority and the minority class
     (first in label order on ties; the minority is chosen among the other classes)."""
-    counts = scatter.counts
+    counts = target.counts
     maj = int(np.argmax(counts))
     rest = np.delete(np.arange(counts.size), maj)
     mino = int(rest[np.argmin(counts[rest])])
-    return float(np.linalg.norm(scatter.means[maj] - scatter.means[mino]))
+    return float(np.linalg.norm(means[maj] - means[mino]))
 
 
 @dataclass(frozen=True)

@@ -222,3 +222,18 @@ def test_wide_data_pca_from_the_gram_matrix(monkeypatch) -> None:
     report = metafeatures.extract_report(X, y, groups=["statistical"], on_error="ignore")
     assert "more than 5 columns" in report.failed["cov"]
     assert np.isfinite(report.values["skewness.mean"])
+
+
+def test_wide_data_gravity_and_f1v(monkeypatch) -> None:
+    """Beyond MAX_MATRIX_COLUMNS, gravity (class centres only) is still computed, and f1v
+    (per-class (p, p) covariances, 3 GiB each at p = 20,000) reports a MeasureError instead of
+    allocating them (it raised numpy's MemoryError)."""
+    X, y = load_wine(return_X_y=True)
+    exact = metafeatures.extract(X, y, features=["gravity"])
+    monkeypatch.setattr(_resources, "MAX_MATRIX_COLUMNS", 5)
+    wide = metafeatures.extract(X, y, features=["gravity"])
+    assert wide["gravity"] == pytest.approx(exact["gravity"], rel=1e-12)
+    report = metafeatures.extract_report(X, y, groups=["complexity"], features=["f1v", "f1"],
+                                         on_error="ignore")
+    assert "more than 5 columns" in report.failed["f1v"]
+    assert np.isfinite(report.values["f1.mean"])
