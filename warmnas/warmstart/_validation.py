@@ -48,7 +48,7 @@ def _str_index(index: pd.Index, what: str, arg: str) -> pd.Index:
     return out
 
 
-def _numeric_frame(frame: Any, arg: str) -> pd.DataFrame:
+def _numeric_frame(frame: Any, arg: str, columns: str) -> pd.DataFrame:
     if not isinstance(frame, pd.DataFrame):
         raise InputTypeError(
             f"{arg} must be a pandas DataFrame (rows = tasks), got {type(frame).__name__}; "
@@ -59,6 +59,7 @@ def _numeric_frame(frame: Any, arg: str) -> pd.DataFrame:
             f"{arg} is empty (shape {frame.shape}); it needs at least one task (row) and one "
             "column. Is the meta-database empty, or did a filter remove every task?"
         )
+    _str_index(frame.columns, columns, arg)  # duplicate names first: frame[c] is then a frame
     bad = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     if bad:
         raise InputTypeError(
@@ -92,7 +93,7 @@ def check_performance(performance: Any, arg: str = "performance") -> pd.DataFram
         InputTypeError: not a DataFrame, or non-numeric columns.
         InputError: empty, infinite values, duplicate ids, a task or configuration with no value.
     """
-    frame = _numeric_frame(performance, arg)
+    frame = _numeric_frame(performance, arg, "configuration")
     frame.index = _str_index(frame.index, "task", arg)
     frame.columns = _str_index(frame.columns, "configuration", arg)
     empty_rows = frame.index[frame.isna().all(axis=1)]
@@ -120,7 +121,7 @@ def check_meta_features(meta_features: Any, arg: str = "meta_features") -> pd.Da
         InputTypeError / InputError: see :func:`check_performance`; also a column that is NaN
             for every task.
     """
-    frame = _numeric_frame(meta_features, arg)
+    frame = _numeric_frame(meta_features, arg, "meta-feature")
     frame.index = _str_index(frame.index, "task", arg)
     frame.columns = _str_index(frame.columns, "meta-feature", arg)
     return frame

@@ -260,6 +260,11 @@ def leave_one_task_out(
     unknown = eval_tasks.difference(perf.index)
     if len(unknown):
         raise InputError(f"tasks {unknown[:5].tolist()} are not rows of the performance matrix.")
+    if len(perf) < 2:
+        raise InputError(
+            f"leave-one-task-out needs at least 2 tasks in the performance matrix (one to hold "
+            f"out, the others to train on); got {len(perf)}."
+        )
     if starter.requires_meta_features and feats is not None:
         described = feats.index[feats.notna().any(axis=1)]
         lacking = eval_tasks.difference(described, sort=False)

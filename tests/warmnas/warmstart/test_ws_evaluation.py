@@ -112,6 +112,8 @@ def test_evaluate_rejects_misaligned_or_overlapping_matrices(planted_data):
         evaluate(RandomSearch(), perf.iloc[:40], perf.iloc[40:], budget=0)
     with pytest.raises(InputError, match="folds must be an int between 2"):
         leave_one_task_out(RandomSearch(), perf, folds=1)
+    with pytest.raises(InputError, match="leave-one-task-out needs at least 2 tasks .*got 1"):
+        leave_one_task_out(RandomSearch(), perf.iloc[:1])
 
 
 def test_meta_feature_ids_that_do_not_match_the_matrix_are_named(planted_data):

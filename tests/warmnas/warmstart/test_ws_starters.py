@@ -131,6 +131,16 @@ def test_performance_matrix_errors():
     assert make_starter("portfolio-rank", strategy="greedy").strategy == "greedy"
 
 
+def test_duplicate_column_names_are_named(planted_data):
+    perf, meta = planted_data
+    with pytest.raises(InputError, match="performance has duplicate configuration ids "
+                                         "\\['c0'\\]"):
+        KNNWarmStarter().fit(perf.rename(columns={"c1": "c0"}), meta)
+    with pytest.raises(InputError, match="meta_features has duplicate meta-feature ids "
+                                         "\\['f0'\\]"):
+        KNNWarmStarter().fit(perf, meta.rename(columns={"f1": "f0"}))
+
+
 def test_search_ask_tell_contract(planted_data):
     perf, _ = planted_data
     st = PortfolioWarmStarter().fit(perf)
