@@ -249,7 +249,8 @@ def _bench(args: argparse.Namespace) -> int:
         feats = _read_csv(args.meta_features, "--meta-features")
         tasks = None
         if args.tasks == "with-meta-features" and feats is not None:
-            tasks = [t for t in matrix.index if t in feats.index]
+            described = set(feats.index[feats.notna().any(axis=1)])
+            tasks = [t for t in matrix.index if t in described]
             if not tasks:
                 raise InputError(
                     "no task of the matrix has meta-features (check the ids in the first "

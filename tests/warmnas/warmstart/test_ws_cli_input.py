@@ -150,3 +150,14 @@ def test_duplicate_column_names_are_not_silently_renamed(tmp_path, capsys):
     frame.to_csv(tmp_path / "data.csv", index=False, header=["a", "b", "c", "y", "y"])
     code, out = _warm(tmp_path / "data.csv", capsys)
     assert code == 2 and "duplicate column names ['y']" in out.err
+
+
+def test_bench_cli_tasks_with_an_empty_meta_feature_row_stay_in_training(tmp_path, capsys):
+    m, f = _matrices(tmp_path)
+    feats = pd.read_csv(f, index_col=0)
+    feats.loc["t2"] = np.nan  # a task listed in the file but without any value
+    feats.to_csv(f)
+    assert main(["bench", "warmstart", "--loto", m, "--meta-features", f, "--budget", "2",
+                 "--json"]) == 0
+    curves = json.loads(capsys.readouterr().out)["curves"]
+    assert sorted(curves) == sorted(f"t{i}" for i in range(8) if i != 2)
