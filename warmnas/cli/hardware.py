@@ -109,19 +109,25 @@ def _data_dir(arg: str | None) -> Path:
     return Path(arg) if arg else default_data_dir()
 
 
-def run_measure(args: argparse.Namespace) -> int:
+def _check_out(path: str, flag: str, example: str) -> None:
+    """Refuse an output path that is a folder or whose folder cannot be created, before the work
+    whose result it is meant to hold."""
     from warmnas.errors import StorageError
+
+    out = Path(path)
+    if out.is_dir():
+        raise StorageError(f"{flag} {out} is a folder; pass a file path such as {out / example}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"{flag} {out}: cannot create its folder ({exc}); pass a writable "
+                           "file path") from exc
+
+
+def run_measure(args: argparse.Namespace) -> int:
     from warmnas.hardware.measure import MeasuredLatencyTable
 
-    out_path = Path(args.out)
-    if out_path.is_dir():
-        raise StorageError(f"--out {out_path} is a folder; pass a file path such as "
-                           f"{out_path / 'latency_table.json'}")
-    try:  # before measuring, so an unusable --out costs nothing
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StorageError(f"--out {out_path}: cannot create its folder ({exc}); pass a writable "
-                           "file path") from exc
+    _check_out(args.out, "--out", "latency_table.json")  # before measuring
     config = {"C": args.C, "layers": args.layers, "input_size": args.input_size,
               "batch_size": args.batch_size}
     table = MeasuredLatencyTable.measure(
@@ -215,6 +221,7 @@ def run_fit_latency(args: argparse.Namespace) -> int:
         op_index_matrix,
     )
 
+    _check_out(args.out, "--out", "predictions.csv")
     n_archs = BENCHMARKS[args.benchmark]["n_archs"]
     ref_dir = Path(args.reference_dir)
     if not ref_dir.is_dir():
@@ -248,6 +255,8 @@ def run_constrained_search(args: argparse.Namespace) -> int:
     from warmnas.hardware.tables import PublishedLatencyTable
     from warmnas.nas.nb201 import NB201Table
 
+    if args.plot:
+        _check_out(args.plot, "--plot", "pareto.png")
     table = NB201Table.load(_data_dir(args.data_dir))
     latency = PublishedLatencyTable.from_file(args.latency_file, "nb201", archs=table.archs)
     result, arch = nb201_constrained_search(

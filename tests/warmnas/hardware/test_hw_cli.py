@@ -106,3 +106,19 @@ def test_measure_cli_unwritable_out_fails_before_measuring(tmp_path, capsys, mon
         code = main(["hardware", "measure", "--space", "nb201", "--out", str(out)])
         assert code == 2
         assert "--out" in capsys.readouterr().err
+
+
+def test_fit_latency_and_plot_outputs_checked_first(shared_data, tmp_path, capsys) -> None:
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    samples = tmp_path / "s.json"
+    samples.write_text(json.dumps({"1": 3.0, "2": 4.0, "7": 5.0}))
+    ref = shared_data / "nasbench201" / "latency"
+    for out in (blocker / "p.csv", tmp_path):
+        code = main(["hardware", "fit-latency", "--samples", str(samples), "--reference-dir",
+                     str(ref), "--out", str(out), "--method", "reference"])
+        assert code == 2 and "--out" in capsys.readouterr().err
+    code = main(["nas", "constrained-search", "--latency-file", str(ref / "pixel3.pt"),
+                 "--max-latency", "8", "--budget", "5", "--data-dir", str(shared_data),
+                 "--plot", str(blocker / "x.png")])
+    assert code == 2 and "--plot" in capsys.readouterr().err
