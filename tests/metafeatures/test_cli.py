@@ -146,3 +146,19 @@ def test_missing_value_markers(capsys, tmp_path) -> None:
     out, err = capsys.readouterr()
     assert dict(line.split() for line in out.splitlines())["nr_num"] == "2"
     assert "mix numbers with text" not in err
+
+
+def test_other_separators(capsys, tmp_path) -> None:
+    # a semicolon or tab separated file read as CSV is one column: say so and how to read it
+    data = tmp_path / "d.csv"
+    data.write_text("a;b;class\n1;2;x\n3;4;y\n5;6;x\n7;8;y\n")
+    assert main(["metafeatures", str(data), "--target", "class"]) == 2
+    assert ("was read as one column named 'a;b;class': it looks ';'-separated; pass --sep ';'"
+            in capsys.readouterr().err)
+    assert main(["metafeatures", str(data), "--target", "class", "--sep", ";", "--groups",
+                 "general", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["nr_attr"] == 2
+    tsv = tmp_path / "d.tsv"
+    tsv.write_text("a\tb\tclass\n1\t2\tx\n3\t4\ty\n5\t6\tx\n7\t8\ty\n")
+    assert main(["metafeatures", str(tsv), "--target", "class"]) == 2
+    assert "it looks '\\t'-separated; pass --sep '\\t'" in capsys.readouterr().err

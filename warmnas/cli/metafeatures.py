@@ -47,6 +47,8 @@ def register(commands: Any) -> None:
                         help="pymfe view: summaries of multi-valued measures (default: mean sd)")
     parser.add_argument("--categorical", nargs="+", metavar="COLUMN",
                         help="columns to treat as categorical besides the string columns")
+    parser.add_argument("--sep", default=",",
+                        help="field separator of the file (default ','; e.g. ';' or '\\t')")
     parser.add_argument("--na-values", nargs="+", metavar="TEXT",
                         help="CSV cells that mark a missing value besides empty ones (e.g. '?')")
     parser.add_argument("--task", choices=("classification", "regression"),
@@ -60,10 +62,11 @@ def register(commands: Any) -> None:
                              "as null")
 
 
-def load_table(data: str, target: str | None, na_values: list[str] | None = None
-               ) -> tuple[Any, Any, list[str]]:
+def load_table(data: str, target: str | None, na_values: list[str] | None = None,
+               sep: str = ",") -> tuple[Any, Any, list[str]]:
     """Load DATA as (X frame, y or None, names of dropped empty columns); ``na_values``: CSV
-    cells read as missing besides empty ones.
+    cells read as missing besides empty ones; ``sep``: the field separator (``"\\t"`` as
+    typed on a command line means a tab).
 
     Raises:
         MissingDataError: the CSV file does not exist.
@@ -90,10 +93,16 @@ def load_table(data: str, target: str | None, na_values: list[str] | None = None
             raise MissingDataError(f"data file {data!r} not found; pass a CSV file or "
                                    "sklearn:NAME (e.g. sklearn:iris)")
         try:
-            frame = pd.read_csv(path, na_values=na_values)
+            sep = "\t" if sep == "\\t" else sep
+            frame = pd.read_csv(path, na_values=na_values, sep=sep)
         except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError,
                 OSError) as exc:
             raise InputError(f"could not read {data!r} as CSV: {exc}") from exc
+        header = str(frame.columns[0])
+        guess = next((c for c in (";", "\t", "|", ",") if c != sep and c in header), None)
+        if frame.shape[1] == 1 and guess is not None:
+            raise InputError(f"{data!r} was read as one column named {header!r}: it looks "
+                             f"{guess!r}-separated; pass --sep {guess!r}")
         if frame.shape[0] == 0:
             raise InputError(f"{data!r} has a header but no data rows; pass a CSV file with "
                              "one row per instance")
@@ -168,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
     """Handler of ``warmnas metafeatures``."""
     import metafeatures
 
-    frame, y, empty = load_table(args.data, args.target, args.na_values)
+    frame, y, empty = load_table(args.data, args.target, args.na_values, args.sep)
     if empty:
         print(f"note: dropped {len(empty)} column(s) without any value: {', '.join(empty)}",
               file=sys.stderr)
