@@ -641,7 +641,8 @@ def _check_observed(observed: Any) -> None:
 
 
 def _check_task_type(y: Any, database: Any, perf: pd.DataFrame, metric: str) -> None:
-    """Raise if ``y``'s task type (as metafeatures infers it) is not one of the database's."""
+    """Raise if ``y``'s task type (as metafeatures infers it) is not one of the database's, or
+    if a classification target has a single class."""
     import metafeatures
 
     getter = getattr(database, "tasks", None)
@@ -659,6 +660,14 @@ def _check_task_type(y: Any, database: Any, perf: pd.DataFrame, metric: str) -> 
         kind = metafeatures.validate(np.zeros((n, 1)), y).task
     except metafeatures.MetaFeatureError:
         return  # reported with context when the meta-features are computed
+    if kind == "classification" and "classification" in types:
+        labels = pd.unique(pd.Series(np.asarray(y, dtype=object).ravel()).dropna())
+        if len(labels) == 1:
+            raise InputError(
+                f"y has a single class ({labels[0]!r}); there is nothing to classify, so no "
+                "classifier configuration can be compared on it. Pass a target with at least "
+                "two classes."
+            )
     if kind is None or kind in types:
         return
     hint = (" If y holds class labels, convert them to strings (e.g. y.astype(str)); "

@@ -285,6 +285,14 @@ def test_starter_params_errors_name_the_argument(db, oboe_features):
     assert len(warm_start(meta_features=feats, method=fitted, db=db, n_configs=2)) == 2
 
 
+def test_single_class_target(db, anneal):
+    X, _ = anneal
+    for y in (np.ones(len(X), dtype=int), pd.Series(["a"] * len(X))):
+        with pytest.raises(InputError, match="y has a single class \\(.*\\); there is nothing "
+                                             "to classify.*at least two classes"):
+            warm_start(X, y, db=db)
+
+
 def test_y_without_x_and_entirely_missing_array_columns(db, anneal):
     X, y = anneal
     with pytest.raises(InputError, match="y was given without X"):
