@@ -132,6 +132,7 @@ def openml_study(
     estimator_factory: Callable[..., Any] | None = None,
     executor: Executor | None = None,
     random_state: int = 0,
+    eval_timeout_s: float | None = 600.0,
     **kwargs: Any,
 ) -> StudyResult:
     """Warm-started searches on OpenML tasks with real evaluations (the Oboe pipeline space).
@@ -155,6 +156,9 @@ def openml_study(
             :func:`warmnas.api.estimators`).
         executor: where evaluations run (default: this process).
         random_state: seed (searches, estimators, meta-features).
+        eval_timeout_s: stop an evaluation after this many seconds (a ``TimeoutError``
+            failure; default 600, as ``warmnas bench openml``: some grid pipelines, e.g.
+            polynomial-kernel SVMs, do not finish for hours); None: no limit.
         **kwargs: passed to :func:`~warmnas.bench.runner.run_study` (``batch_size``,
             ``source``, ``show_progress``, ``max_retries`` ...).
     """
@@ -164,7 +168,7 @@ def openml_study(
 
     # bad arguments fail before the tasks are loaded and their meta-features computed
     _check_run_args(budget, kwargs.get("batch_size", 1), kwargs.get("on_error", "record"),
-                    kwargs.get("eval_timeout_s"))
+                    eval_timeout_s)
     _methods(methods, kwargs.get("starter_params"))
     if prior is None:
         prior = Prior.from_metadb(MetaDatabase.default(), "balanced_error", space="oboe")
@@ -179,7 +183,8 @@ def openml_study(
                              random_state=random_state)
     kwargs.setdefault("source", "warmnas-bench/openml")
     return run_study(tasks, methods, evaluator, prior=prior, db=db, budget=budget,
-                     executor=executor, random_state=random_state, **kwargs)
+                     executor=executor, random_state=random_state,
+                     eval_timeout_s=eval_timeout_s, **kwargs)
 
 
 def surrogate_study(

@@ -197,3 +197,23 @@ def test_openml_study_checks_its_arguments_before_loading_any_task(tmp_path):
         openml_study([1882], "random", budget=2, eval_timeout_s=-1.0, **kw)
     with pytest.raises(MissingDataError, match="cache folder not found"):
         openml_study([1882], "random", budget=2, **kw)
+
+
+def test_openml_study_bounds_each_evaluation_like_the_cli(openml_cache_dir, tmp_path, monkeypatch):
+    """Real CV on a grid has pipelines that do not finish (anneal: a polynomial-kernel SVM),
+    so openml_study stops an evaluation after 600 s by default, as `warmnas bench openml`."""
+    import warmnas.bench.study as study
+
+    seen = {}
+
+    def fake_run_study(tasks, methods, evaluator, **kwargs):
+        seen.update(kwargs)
+        return "ran"
+
+    monkeypatch.setattr(study, "run_study", fake_run_study)
+    kw = {"db": MetaDatabase(f"sqlite:///{tmp_path / 'a.db'}"), "cache_dir": openml_cache_dir,
+          "budget": 1, "repeats": [0]}
+    assert study.openml_study([1882], "random", **kw) == "ran"
+    assert seen["eval_timeout_s"] == 600.0
+    study.openml_study([1882], "random", eval_timeout_s=None, **kw)
+    assert seen["eval_timeout_s"] is None
