@@ -378,10 +378,14 @@ class MetaDatabase:
 
                 engine = sa.create_engine("sqlite://", creator=creator)
             else:
-                engine = sa.create_engine(
-                    "sqlite:///" + str(path),
-                    connect_args={"timeout": timeout, "check_same_thread": False},
-                )
+                # connect to the path itself: a URL would read '?', '#' or '%xx' in a file name as
+                # URL syntax and open another file
+                file_name = str(path)
+
+                def creator() -> sqlite3.Connection:
+                    return sqlite3.connect(file_name, timeout=timeout, check_same_thread=False)
+
+                engine = sa.create_engine("sqlite://", creator=creator, poolclass=sa.pool.QueuePool)
         read_only = self.read_only
         busy_ms = int(timeout * 1000)
         wal = self._wal = {"on": False} if (not read_only and path is not None) else None

@@ -451,3 +451,16 @@ def test_openml_ids_of_the_wrong_type(tmp_path, shared_data):
     with pytest.raises(InputTypeError, match=r"must be lists of OpenML ids"):
         import_openml_cache(db, shared_data / "openml-cache", tasks=1882)
     assert db.tasks().empty
+
+
+@pytest.mark.parametrize("name", ["a?b.db", "c#d.db", "e%20f.db", "ü ñ.db"])
+def test_file_names_with_url_characters_open_that_file(tmp_path, name):
+    """MetaDatabase('runs/a?b.db') wrote into 'runs/a' (and 'e%20f.db' into 'e f.db')."""
+    path = tmp_path / name
+    db = MetaDatabase(path)
+    db.add_task("t/1")
+    db.dispose()
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(("-wal", "-shm"))) == [name]
+    ro = MetaDatabase(path, read_only=True)
+    assert list(ro.tasks().index) == ["t/1"]
+    ro.dispose()
