@@ -197,7 +197,8 @@ def extract_report(
             "meta-features set to NaN because they could not be computed: "
             + "; ".join(f"{k}: {v}" for k, v in failed.items()),
             MetaFeatureWarning,
-            stacklevel=3,
+            # the user's line: called directly, or through extract()
+            stacklevel=3 if sys._getframe(1).f_code is extract.__code__ else 2,
         )
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # summaries of inf/NaN give NaN

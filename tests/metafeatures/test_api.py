@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 
 import numpy as np
@@ -283,6 +284,17 @@ def test_on_error_warn_and_ignore_give_nan_by_name() -> None:
         report = metafeatures.extract_report(X, y, groups=["landmarking"], on_error="ignore")
     assert set(report.failed) == {"linear_discr"}
     assert math.isnan(report.values["linear_discr.sd"])
+
+
+def test_warning_points_at_the_callers_line() -> None:
+    # extract_report's warning named the line that called the caller
+    X, y = _one_rare_class()
+    for fn in (metafeatures.extract, metafeatures.extract_report):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", MetaFeatureWarning)
+            line = sys._getframe().f_lineno + 1
+            fn(X, y, groups=["landmarking"], on_error="warn")
+        assert [(w.filename, w.lineno) for w in caught] == [(__file__, line)], fn.__name__
 
 
 def test_programming_errors_are_not_swallowed(iris) -> None:
