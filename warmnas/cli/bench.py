@@ -178,6 +178,14 @@ def parse_splits(text: str) -> dict[str, Any]:
     return {"splits": pairs}
 
 
+def _check_out(value: str) -> None:
+    """--out must be a folder (or not exist yet): checked before the study, not after it."""
+    out = Path(value)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {value!r} is a file; pass a folder for the report (it is "
+                         "created if missing)")
+
+
 def _interrupted(url: str) -> int:
     """Ctrl-C: what is kept and how to go on, instead of a traceback (exit status 130)."""
     print(f"warmnas: interrupted; every evaluation that finished is stored in {url} - "
@@ -207,6 +215,7 @@ def _openml(args: argparse.Namespace) -> int:
 
     ids = _task_ids(args.tasks)
     split_kw = parse_splits(args.splits)
+    _check_out(args.out)
     cache_dir = args.cache_dir
     if cache_dir is None:
         import openml
@@ -248,6 +257,7 @@ def _surrogate(args: argparse.Namespace) -> int:
         tasks = int(args.tasks) if args.tasks.isdigit() else \
             [t.strip() for t in args.tasks.split(",") if t.strip()]
     data_dir = _data_dir(args.data_dir) if args.table != "oboe" or args.data_dir else None
+    _check_out(args.out)
     db = MetaDatabase(args.db)
     extra = {"source": args.source} if args.source else {}
     try:

@@ -151,3 +151,13 @@ def test_a_study_whose_evaluations_all_failed_still_gets_its_report(oboe, oboe_t
     failed = res.curves[["task", "config_id"]].drop_duplicates()
     for task, cid in failed.itertuples(index=False):
         assert f"| {task} | {cid} | ValueError: cannot fit |" in md
+
+
+def test_cli_refuses_a_report_folder_that_is_a_file_before_the_study_runs(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    (tmp_path / "afile").write_text("")
+    rc = main(["bench", "surrogate", "--tasks", "2", "--methods", "random", "--budget", "2",
+               "--db", url, "--out", str(tmp_path / "afile"), "--serial", "--no-plots"])
+    assert rc == 2
+    assert "--out" in capsys.readouterr().err
+    assert not (tmp_path / "s.db").exists()
