@@ -406,7 +406,17 @@ def run_study(
             f"FunctionEvaluator), got {type(evaluator).__name__}"
         )
     if not isinstance(prior, Prior):
-        raise InputTypeError(f"prior must be a warmnas.bench.Prior, got {type(prior).__name__}")
+        raise InputTypeError(
+            f"prior must be a warmnas.bench.Prior, got {type(prior).__name__}; build one from a "
+            "meta-database with Prior.from_metadb(db, metric, space=...)"
+        )
+    from warmnas.metadb import MetaDatabase
+
+    if not isinstance(db, MetaDatabase):
+        raise InputTypeError(
+            f"db must be a warmnas.metadb.MetaDatabase, got {type(db).__name__}; open one with "
+            "MetaDatabase('sqlite:///results.db') (it receives the evaluations)"
+        )
     if prior.space.name != evaluator.space.name:
         raise InputError(
             f"the prior's configurations are in space {prior.space.name!r} but the evaluator "
@@ -415,9 +425,15 @@ def run_study(
     if prior.metric != evaluator.metric:
         logger.warning("the prior's metric %r differs from the evaluator's %r; warm starters "
                        "rank by the prior's", prior.metric, evaluator.metric)
+    if isinstance(tasks, StudyTask):
+        raise InputTypeError("tasks must be a list of StudyTask, got a StudyTask; pass [task]")
     tasks = list(tasks)
     if not tasks:
         raise InputError("tasks is empty; pass at least one StudyTask")
+    for i, t in enumerate(tasks):
+        if not isinstance(t, StudyTask):
+            raise InputTypeError(f"tasks[{i}] must be a StudyTask, got {type(t).__name__} "
+                                 f"{t!r:.80}")
     ids = [t.task_id for t in tasks]
     if len(set(ids)) != len(ids):
         raise InputError(f"tasks lists a task twice: {sorted({i for i in ids if ids.count(i) > 1})}")

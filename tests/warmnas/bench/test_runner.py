@@ -299,3 +299,22 @@ def test_an_interrupt_while_waiting_for_an_evaluation_child_kills_the_child(oboe
     pid = int(pidfile.read_text())
     with pytest.raises(ProcessLookupError):  # reaped: no such process
         os.kill(pid, 0)
+
+
+def test_wrong_types_of_tasks_db_and_prior_get_clear_errors(oboe, oboe_tasks, sqlite_url):
+    prior, ev = oboe
+    db = MetaDatabase(sqlite_url)
+    kw = {"budget": 2}
+    with pytest.raises(InputTypeError, match=r"db must be a warmnas.metadb.MetaDatabase, got str.*"
+                                             r"MetaDatabase\('sqlite:///"):
+        run_study(oboe_tasks, "random", ev, prior=prior, db=sqlite_url, **kw)
+    with pytest.raises(InputTypeError, match="db must be a warmnas.metadb.MetaDatabase, got NoneType"):
+        run_study(oboe_tasks, "random", ev, prior=prior, db=None, **kw)
+    with pytest.raises(InputTypeError, match=r"tasks must be a list of StudyTask, got a StudyTask; "
+                                             r"pass \[task\]"):
+        run_study(oboe_tasks[0], "random", ev, prior=prior, db=db, **kw)
+    with pytest.raises(InputTypeError, match=r"tasks\[0\] must be a StudyTask, got str 'openml/d/3'"):
+        run_study(["openml/d/3"], "random", ev, prior=prior, db=db, **kw)
+    with pytest.raises(InputTypeError, match=r"Prior.from_metadb\(db, metric"):
+        run_study(oboe_tasks, "random", ev, prior=MetaDatabase.default(), db=db, **kw)
+    assert db.tasks().empty
