@@ -380,6 +380,17 @@ class DARTSSearch:
             raise InputError(f"derive_exclude: {exc}") from None
         if self.callback is not None and not callable(self.callback):
             raise InputTypeError("callback must be a callable f(record, search)")
+        if self.nb201_table is not None and not callable(getattr(self.nb201_table, "lookup",
+                                                                 None)):
+            raise InputTypeError(f"nb201_table must be an NB201Table (NB201Table.load(data_dir)) "
+                                 f"or None, got {type(self.nb201_table).__name__}")
+        for name in ("augment", "deterministic"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise InputTypeError(f"{name} must be True or False, got "
+                                     f"{getattr(self, name)!r}")
+        if self.progress is not None and not isinstance(self.progress, (bool, np.bool_)):
+            raise InputTypeError(f"progress must be True, False or None (only on a terminal), "
+                                 f"got {self.progress!r}")
         device = resolve_device(self.device)
         cuda = device.type == "cuda"
 

@@ -193,3 +193,19 @@ def test_checkpoint_path_that_is_a_folder_fails_before_the_first_epoch(tmp_path)
     with pytest.raises(StorageError, match=r"search_state.pt is a folder.*another checkpoint_dir"):
         s.fit((X, y))
     assert epochs == []
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"nb201_table": "../shared/data"}, r"nb201_table must be an NB201Table .*got str"),
+    ({"augment": "no"}, r"augment must be True or False, got 'no'"),  # was read as True
+    ({"deterministic": "no"}, r"deterministic must be True or False, got 'no'"),
+    ({"progress": "yes"}, r"progress must be True, False or None"),
+])
+def test_bad_table_and_flags_before_any_work(kwargs: dict, match: str) -> None:
+    X, y = tiny_images()
+    epochs: list[int] = []
+    s = DARTSSearch("nb201", epochs=1, batch_size=8, C=4, layers=1, max_steps_per_epoch=1,
+                    callback=lambda rec, _: epochs.append(rec["epoch"]), **kwargs)
+    with pytest.raises(InputTypeError, match=match):
+        s.fit((X, y))
+    assert epochs == []
