@@ -220,6 +220,16 @@ def _check_run_args(budget: Any, batch_size: Any = 1, on_error: Any = "record",
                          f"{eval_timeout_s!r}")
 
 
+def _check_db(db: Any) -> None:
+    from warmnas.metadb import MetaDatabase
+
+    if not isinstance(db, MetaDatabase):
+        raise InputTypeError(
+            f"db must be a warmnas.metadb.MetaDatabase, got {type(db).__name__}; open one with "
+            "MetaDatabase('sqlite:///results.db') (it receives the evaluations)"
+        )
+
+
 class _Job:
     """The ask/tell state of one (task, method) search."""
 
@@ -410,13 +420,7 @@ def run_study(
             f"prior must be a warmnas.bench.Prior, got {type(prior).__name__}; build one from a "
             "meta-database with Prior.from_metadb(db, metric, space=...)"
         )
-    from warmnas.metadb import MetaDatabase
-
-    if not isinstance(db, MetaDatabase):
-        raise InputTypeError(
-            f"db must be a warmnas.metadb.MetaDatabase, got {type(db).__name__}; open one with "
-            "MetaDatabase('sqlite:///results.db') (it receives the evaluations)"
-        )
+    _check_db(db)
     if prior.space.name != evaluator.space.name:
         raise InputError(
             f"the prior's configurations are in space {prior.space.name!r} but the evaluator "

@@ -162,7 +162,7 @@ def openml_study(
         **kwargs: passed to :func:`~warmnas.bench.runner.run_study` (``batch_size``,
             ``source``, ``show_progress``, ``max_retries`` ...).
     """
-    from warmnas.bench.runner import _check_run_args, _methods
+    from warmnas.bench.runner import _check_db, _check_run_args, _methods
     from warmnas.metadb import MetaDatabase
     from warmnas.metadb.openml_cache import OpenMLCache
 
@@ -170,6 +170,7 @@ def openml_study(
     _check_run_args(budget, kwargs.get("batch_size", 1), kwargs.get("on_error", "record"),
                     eval_timeout_s)
     _methods(methods, kwargs.get("starter_params"))
+    _check_db(db)
     if prior is None:
         prior = Prior.from_metadb(MetaDatabase.default(), "balanced_error", space="oboe")
     elif isinstance(prior, MetaDatabase):
@@ -219,11 +220,12 @@ def surrogate_study(
             (:class:`~warmnas.bench.evaluators.SimulatedCost`).
         **kwargs: passed to :func:`~warmnas.bench.runner.run_study`.
     """
-    from warmnas.bench.runner import _check_run_args, _methods
+    from warmnas.bench.runner import _check_db, _check_run_args, _methods
     from warmnas.bench.surrogate import load_table, surrogate_tasks
 
     _check_run_args(budget, kwargs.get("batch_size", 1), kwargs.get("on_error", "record"),
                     kwargs.get("eval_timeout_s"))
+    _check_db(db)
     if isinstance(table, str):
         prior, lookup = load_table(table, data_dir, metric=metric)
         name = table

@@ -197,6 +197,8 @@ def test_openml_study_checks_its_arguments_before_loading_any_task(tmp_path):
         openml_study([1882], "random", budget=2, eval_timeout_s=-1.0, **kw)
     with pytest.raises(MissingDataError, match="cache folder not found"):
         openml_study([1882], "random", budget=2, **kw)
+    with pytest.raises(TypeError, match="db must be a warmnas.metadb.MetaDatabase, got str"):
+        openml_study([1882], "random", budget=2, db="sqlite:///x.db", cache_dir=kw["cache_dir"])
 
 
 def test_openml_study_bounds_each_evaluation_like_the_cli(openml_cache_dir, tmp_path, monkeypatch):
