@@ -873,7 +873,7 @@ class MetaDatabase:
         for t in ids:
             check_task_id(t, "without(tasks)")
         known = set(self._task_pk_map())
-        unknown = [t for t in ids if t not in known]
+        unknown = [t for t in ids if t not in known and t not in self._excluded]
         if unknown:
             raise UnknownIdError(f"without(): unknown task id(s) {unknown[:5]}; see db.tasks()")
         view = object.__new__(MetaDatabase)

@@ -464,3 +464,12 @@ def test_file_names_with_url_characters_open_that_file(tmp_path, name):
     ro = MetaDatabase(path, read_only=True)
     assert list(ro.tasks().index) == ["t/1"]
     ro.dispose()
+
+
+def test_without_of_a_view_may_repeat_a_left_out_task(db):
+    db.add_tasks([{"task": "t/1"}, {"task": "t/2"}, {"task": "t/3"}])
+    view = db.without("t/1")
+    again = view.without(["t/1", "t/2"])  # raised "unknown task id(s) ['t/1']"
+    assert list(again.tasks().index) == ["t/3"]
+    with pytest.raises(UnknownIdError, match=r"without\(\): unknown task id\(s\) \['t/9'\]"):
+        view.without("t/9")
