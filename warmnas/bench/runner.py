@@ -31,6 +31,9 @@ Failures
 * A lost worker (a killed process: ``BrokenProcessPool``, Dask ``KilledWorker``) is resubmitted
   up to ``max_retries`` times, then :class:`~warmnas.errors.ExecutionError`; everything finished
   before is stored, so a re-run resumes.
+* Whatever stops the study (Ctrl-C, ``on_error="raise"``, a lost worker too often, a failed
+  write), every evaluation that had finished - also those the driver had not collected yet -
+  is written before the error propagates.
 """
 
 from __future__ import annotations
