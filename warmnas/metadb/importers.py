@@ -308,6 +308,11 @@ def import_pmf_features(db: MetaDatabase, path: str | Path, *, view: str = "auto
     p = Path(path).expanduser()
     csv_path = p / "data_feats_featurized.csv" if p.is_dir() else p
     frame = _read_csv(_require(csv_path, "PMF meta-features"), index_col=0)
+    if frame.shape[1] == 0:
+        raise InputError(
+            f"{csv_path} holds no meta-feature columns (only {len(frame)} ids); expected "
+            "data_feats_featurized.csv: the OpenML dataset id, then one column per meta-feature"
+        )
     try:
         ids = [int(i) for i in frame.index]
     except (TypeError, ValueError) as exc:

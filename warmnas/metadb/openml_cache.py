@@ -129,6 +129,8 @@ class OpenMLCache:
         self.offline = bool(offline)
         if not self.offline:
             root.mkdir(parents=True, exist_ok=True)
+        if root.exists() and not root.is_dir():
+            raise InputError(f"{root} is a file; pass the OpenML cache folder (holding org/openml/...)")
         if not root.is_dir():
             raise MissingDataError(f"OpenML cache folder not found: {root}")
         present = [s for s in _SERVERS if (root / "org" / "openml" / s).is_dir()]

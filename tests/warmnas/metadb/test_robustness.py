@@ -473,3 +473,15 @@ def test_without_of_a_view_may_repeat_a_left_out_task(db):
     assert list(again.tasks().index) == ["t/3"]
     with pytest.raises(UnknownIdError, match=r"without\(\): unknown task id\(s\) \['t/9'\]"):
         view.without("t/9")
+
+
+@pytest.mark.shared_data
+def test_wrong_file_for_pmf_features_and_openml_cache(tmp_path, shared_data):
+    """`warmnas db import pmf-features .../ids_train.csv` created 413 bare tasks without a feature."""
+    db = MetaDatabase(tmp_path / "m.db")
+    with pytest.raises(InputError, match=r"ids_train.csv holds no meta-feature columns .* expected "
+                                         r"data_feats_featurized.csv"):
+        import_pmf_features(db, shared_data / "pmf-metafeatures" / "ids_train.csv")
+    with pytest.raises(InputError, match=r"ids_train.csv is a file; pass the OpenML cache folder"):
+        import_openml_cache(db, shared_data / "pmf-metafeatures" / "ids_train.csv")
+    assert db.tasks().empty
