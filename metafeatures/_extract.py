@@ -156,6 +156,11 @@ def extract_report(
     if wanted is not None:
         _check_feature_groups(wanted, names, group_list, registry)
 
+    if n_threads is not None and (not isinstance(n_threads, (int, np.integer))
+                                  or isinstance(n_threads, bool) or n_threads < 1):
+        raise ArgumentError(f"n_threads must be a positive integer or None; got {n_threads!r}")
+    n_threads = None if n_threads is None else int(n_threads)
+
     data = prepare(X, y, categorical=categorical, task=task)
 
     # which measures the request needs
@@ -185,8 +190,6 @@ def extract_report(
     skipped = _applicability(needed, data)
     _check_requests(needed, skipped, data, wanted, explicit_groups)
 
-    if n_threads is not None and (not isinstance(n_threads, int) or n_threads < 1):
-        raise ArgumentError(f"n_threads must be a positive integer or None; got {n_threads!r}")
     with threadpool_limits(limits=n_threads):
         values, failed, seconds = _compute(
             [m for m in needed if m.name not in skipped], data, config, on_error, progress,

@@ -206,6 +206,11 @@ def test_option_of_the_wrong_type_is_an_argument_error(iris) -> None:
         metafeatures.extract(X, y, categorical=True)
     with pytest.raises(ArgumentError, match=r"categorical must be .*; got 1.5"):
         metafeatures.extract(X, y, categorical=1.5)
+    # n_threads: numpy integers are integers (as for sample_sizes), booleans are not
+    assert metafeatures.extract(X, y, groups=["general"], n_threads=np.int64(2))["nr_inst"] == 150
+    with pytest.raises(ArgumentError, match="n_threads must be a positive integer or None; got "
+                                            "True"):
+        metafeatures.extract(X, y, n_threads=True)
 
 
 def test_group_without_names_in_the_view_is_an_error(iris) -> None:
