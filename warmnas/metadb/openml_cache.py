@@ -127,10 +127,10 @@ class OpenMLCache:
                  offline: bool = True) -> None:
         root = Path(path).expanduser()
         self.offline = bool(offline)
-        if not self.offline:
-            root.mkdir(parents=True, exist_ok=True)
         if root.exists() and not root.is_dir():
             raise InputError(f"{root} is a file; pass the OpenML cache folder (holding org/openml/...)")
+        if not self.offline:
+            root.mkdir(parents=True, exist_ok=True)
         if not root.is_dir():
             raise MissingDataError(f"OpenML cache folder not found: {root}")
         present = [s for s in _SERVERS if (root / "org" / "openml" / s).is_dir()]
