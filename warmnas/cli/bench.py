@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 from pathlib import Path
@@ -124,6 +125,10 @@ def _common(p: argparse.ArgumentParser) -> None:
 def _executor(args: argparse.Namespace) -> Any:
     from warmnas.bench.executors import make_executor
 
+    for option, value in (("--workers", args.workers), ("--dask-local", args.dask_local)):
+        if value is not None and value < 1:
+            raise InputError(f"{option} must be a positive number of processes, got {value}")
+
     if not getattr(args, "verbose", 0):
         # Dask sets its loggers to INFO; on the command line only -v should show that
         for handler in logging.getLogger().handlers:
@@ -216,6 +221,9 @@ def _openml(args: argparse.Namespace) -> int:
     ids = _task_ids(args.tasks)
     split_kw = parse_splits(args.splits)
     _check_out(args.out)
+    if not (math.isfinite(args.eval_timeout) and args.eval_timeout >= 0):
+        raise InputError(f"--eval-timeout must be seconds >= 0 (0 = no limit), got "
+                         f"{args.eval_timeout:g}")
     cache_dir = args.cache_dir
     if cache_dir is None:
         import openml

@@ -161,3 +161,22 @@ def test_cli_refuses_a_report_folder_that_is_a_file_before_the_study_runs(tmp_pa
     assert rc == 2
     assert "--out" in capsys.readouterr().err
     assert not (tmp_path / "s.db").exists()
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--workers", "0"], "--workers must be a positive number of processes, got 0"),
+    (["--dask-local", "-1"], "--dask-local must be a positive number of processes, got -1"),
+])
+def test_cli_names_the_option_of_a_bad_worker_count(tmp_path, capsys, extra, message):
+    rc = main(["bench", "surrogate", "--tasks", "2", "--budget", "1", "--db",
+               f"sqlite:///{tmp_path / 's.db'}", "--out", str(tmp_path / "o"), *extra])
+    assert rc == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_names_the_option_of_a_bad_timeout(tmp_path, capsys):
+    rc = main(["bench", "openml", "--tasks", "1882", "--budget", "1", "--db",
+               f"sqlite:///{tmp_path / 's.db'}", "--out", str(tmp_path / "o"),
+               "--cache-dir", str(tmp_path), "--eval-timeout", "nan"])
+    assert rc == 2
+    assert "--eval-timeout must be seconds >= 0 (0 = no limit), got nan" in capsys.readouterr().err
