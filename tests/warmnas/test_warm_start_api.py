@@ -285,6 +285,15 @@ def test_starter_params_errors_name_the_argument(db, oboe_features):
     assert len(warm_start(meta_features=feats, method=fitted, db=db, n_configs=2)) == 2
 
 
+def test_unknown_target_column_lists_the_columns_and_close_matches(db, anneal):
+    X, y = anneal
+    frame = pd.concat([X.iloc[:, :3], y], axis=1)
+    with pytest.raises(InputError, match="target column 'Class' is not in the DataFrame; did "
+                                         "you mean 'class'\\? Its columns: \\['family', "
+                                         "'product-type', 'steel', 'class'\\]\\.$"):
+        warm_start(frame, target="Class", db=db)
+
+
 def test_single_class_target(db, anneal):
     X, _ = anneal
     for y in (np.ones(len(X), dtype=int), pd.Series(["a"] * len(X))):
