@@ -24,6 +24,7 @@ import os
 import random
 import sqlite3
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -256,6 +257,8 @@ class MetaDatabase:
             read_only = self._embedded
         self.read_only = bool(read_only)
         self.backend = self._url.get_backend_name()
+        self._memory_lock = (threading.RLock()
+                             if self.backend == "sqlite" and self._sqlite_path is None else None)
         self._engine = self._make_engine()
         self._pid = os.getpid()
         self._metric_cache: dict[str, tuple[int, str]] = {}
@@ -452,9 +455,13 @@ class MetaDatabase:
                 raise StorageError(f"database {self.url} failed: {_orig(exc)}{self._hint(exc)}") from exc
             raise
 
+    def _serial(self) -> contextlib.AbstractContextManager[Any]:
+        """In memory (``sqlite://``) all threads share ONE connection: one call at a time."""
+        return self._memory_lock if self._memory_lock is not None else contextlib.nullcontext()
+
     @contextlib.contextmanager
     def _read(self) -> Iterator[Connection]:
-        with self._errors(), self._engine_for_process().connect() as conn:
+        with self._serial(), self._errors(), self._engine_for_process().connect() as conn:
             with conn.begin():
                 yield conn
 
@@ -469,7 +476,7 @@ class MetaDatabase:
         delay = 0.05
         for attempt in range(attempts):
             try:
-                with self._errors(), self._engine_for_process().connect() as conn:
+                with self._serial(), self._errors(), self._engine_for_process().connect() as conn:
                     conn.execution_options(warmnas_write=True)
                     with conn.begin():
                         if self.backend == "postgresql":
@@ -628,7 +635,7 @@ class MetaDatabase:
         up to ``busy_timeout`` seconds for other writers.
         """
         self._check_writable()
-        with self._errors(), self._engine_for_process().connect() as conn:
+        with self._serial(), self._errors(), self._engine_for_process().connect() as conn:
             conn.execution_options(warmnas_write=True)
             with conn.begin():
                 yield Writer(self, conn)

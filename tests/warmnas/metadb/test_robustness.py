@@ -485,3 +485,35 @@ def test_wrong_file_for_pmf_features_and_openml_cache(tmp_path, shared_data):
     with pytest.raises(InputError, match=r"ids_train.csv is a file; pass the OpenML cache folder"):
         import_openml_cache(db, shared_data / "pmf-metafeatures" / "ids_train.csv")
     assert db.tasks().empty
+
+
+def test_in_memory_database_shared_by_threads():
+    """'sqlite://' keeps ONE connection for all threads; concurrent calls failed with 'cannot start a
+    transaction within a transaction' and their writes were lost."""
+    db = MetaDatabase("sqlite://")
+    db.add_task("t/1")
+    errors: list[BaseException] = []
+
+    def write(k: int) -> None:
+        for i in range(20):
+            try:
+                db.add_evaluations([{"task": "t/1", "config": {"k": (k * 20 + i) % 100}, "value": 0.1,
+                                     "seed": k}], metric="error", space=SPACE)
+            except BaseException as exc:
+                errors.append(exc)
+
+    def read() -> None:
+        for _ in range(20):
+            try:
+                db.evaluations()
+                db.tasks()
+            except BaseException as exc:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(k,)) for k in range(3)] + [threading.Thread(target=read)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert len(db.evaluations()) == 60
