@@ -242,6 +242,8 @@ def _bench(args: argparse.Namespace) -> int:
         raise InputError(f"--method given twice: {methods}")
     if args.plot:
         _check_writable(args.plot, "--plot")
+    # every method is checked before the first runs: a long run must not end in an error
+    needs = [m for m in methods if make_starter(m).requires_meta_features]
     if args.loto:
         if any(getattr(args, a) for a in ("train_matrix", "test_matrix")):
             raise InputError("use either --loto MATRIX or --train-matrix/--test-matrix, not both")
@@ -255,6 +257,20 @@ def _bench(args: argparse.Namespace) -> int:
                 raise InputError(
                     "no task of the matrix has meta-features (check the ids in the first "
                     "column of both files), or pass --tasks all"
+                )
+        if needs:
+            if feats is None:
+                raise InputError(
+                    f"--method {needs[0]} needs meta-features: pass --meta-features F.csv"
+                )
+            described = set(feats.index[feats.notna().any(axis=1)])
+            lacking = [t for t in (matrix.index if tasks is None else tasks)
+                       if t not in described]
+            if lacking:
+                raise InputError(
+                    f"tasks {lacking[:5]}{' ...' if len(lacking) > 5 else ''} have no "
+                    f"meta-features; --method {needs[0]!r} needs them for every held-out "
+                    "task. Use --tasks with-meta-features (the others still train)."
                 )
         results = {
             m: leave_one_task_out(make_starter(m), matrix, feats, direction=args.direction,
@@ -276,6 +292,11 @@ def _bench(args: argparse.Namespace) -> int:
         test = _read_csv(args.test_matrix, "--test-matrix")
         tf = _read_csv(args.train_meta_features, "--train-meta-features")
         sf = _read_csv(args.test_meta_features, "--test-meta-features")
+        if needs and (tf is None or sf is None):
+            raise InputError(
+                f"--method {needs[0]} needs meta-features: pass --train-meta-features and "
+                "--test-meta-features"
+            )
         results = {
             m: evaluate(make_starter(m), train, test, train_meta_features=tf,
                         test_meta_features=sf, direction=args.direction, budget=args.budget,

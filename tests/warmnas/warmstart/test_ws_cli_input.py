@@ -161,3 +161,29 @@ def test_bench_cli_tasks_with_an_empty_meta_feature_row_stay_in_training(tmp_pat
                  "--json"]) == 0
     curves = json.loads(capsys.readouterr().out)["curves"]
     assert sorted(curves) == sorted(f"t{i}" for i in range(8) if i != 2)
+
+
+def test_bench_cli_checks_every_method_before_running_any(tmp_path, capsys, monkeypatch):
+    import warmnas.warmstart.evaluation as evaluation
+
+    runs = []
+    real = evaluation.leave_one_task_out
+
+    def counting(starter, *args, **kwargs):
+        runs.append(starter.name)
+        return real(starter, *args, **kwargs)
+
+    monkeypatch.setattr(evaluation, "leave_one_task_out", counting)
+    m, f = _matrices(tmp_path)
+    feats = pd.read_csv(f, index_col=0).iloc[:6]
+    feats.to_csv(f)
+    # portfolio would run fine; knn cannot (t6, t7 have no meta-features): fail before either
+    assert main(["bench", "warmstart", "--loto", m, "--meta-features", f, "--tasks", "all",
+                 "--method", "portfolio", "--method", "knn", "--budget", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "tasks ['t6', 't7'] have no meta-features" in err and "'knn'" in err
+    assert runs == []
+    # train/test without test meta-features
+    assert main(["bench", "warmstart", "--train-matrix", m, "--test-matrix", m,
+                 "--method", "portfolio", "--method", "knn"]) == 2
+    assert "--method knn needs meta-features" in capsys.readouterr().err
