@@ -93,6 +93,14 @@ def summarize(result: StudyResult, at: Sequence[int] = DEFAULT_AT) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
+def format_rate(value: float) -> str:
+    """Evaluations per second for humans: ``2343``, ``46.9``, ``0.0127`` (never ``2.34e+03``
+    or ``0.0``)."""
+    if not math.isfinite(value):
+        return str(value)
+    return f"{value:.0f}" if value >= 100 else f"{value:.3g}"
+
+
 def _markdown_table(frame: pd.DataFrame) -> str:
     def fmt(v: Any) -> str:
         if isinstance(v, float):
@@ -232,7 +240,7 @@ def write_report(result: StudyResult, out_dir: str | os.PathLike[str], *,
         f"meta-database, {result.n_failed} failed, {result.n_retried} resubmitted after a lost "
         "worker",
         f"- executor: {result.executor} ({result.n_workers} worker(s)); wall time "
-        f"{result.wall_s:.2f} s; throughput {result.throughput:.3g} evaluations/s; warm-starter "
+        f"{result.wall_s:.2f} s; throughput {format_rate(result.throughput)} evaluations/s; warm-starter "
         f"fits {result.fit_s:.2f} s",
         f"- meta-database: `{result.info.get('db')}` (source tag `{result.source}`)",
         "- regret: distance of the best value so far to the best known value of the task; "

@@ -199,7 +199,7 @@ def _interrupted(url: str) -> int:
 
 
 def _finish(result: Any, args: argparse.Namespace) -> int:
-    from warmnas.bench.report import summarize, write_report
+    from warmnas.bench.report import format_rate, summarize, write_report
 
     paths = write_report(result, args.out, plots=not args.no_plots)
     summary = summarize(result)
@@ -208,7 +208,7 @@ def _finish(result: Any, args: argparse.Namespace) -> int:
     print(show.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     print(f"\n{result.n_evaluated} evaluations run ({result.n_reused} reused from the "
           f"meta-database, {result.n_failed} failed) in {result.wall_s:.1f} s on "
-          f"{result.executor} x{result.n_workers}: {result.throughput:.3g} evaluations/s")
+          f"{result.executor} x{result.n_workers}: {format_rate(result.throughput)} evaluations/s")
     print(f"report: {paths['summary_md']}")
     return 0
 

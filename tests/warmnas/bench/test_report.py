@@ -180,3 +180,10 @@ def test_cli_names_the_option_of_a_bad_timeout(tmp_path, capsys):
                "--cache-dir", str(tmp_path), "--eval-timeout", "nan"])
     assert rc == 2
     assert "--eval-timeout must be seconds >= 0 (0 = no limit), got nan" in capsys.readouterr().err
+
+
+def test_throughput_is_printed_readably():
+    from warmnas.bench.report import format_rate
+
+    assert [format_rate(v) for v in (2343.4, 618.0, 46.94, 0.012669, float("nan"))] == \
+        ["2343", "618", "46.9", "0.0127", "nan"]
