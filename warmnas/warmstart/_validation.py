@@ -62,10 +62,19 @@ def _numeric_frame(frame: Any, arg: str, columns: str) -> pd.DataFrame:
     _str_index(frame.columns, columns, arg)  # duplicate names first: frame[c] is then a frame
     bad = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     if bad:
+        first = frame[bad[0]]
+        with np.errstate(all="ignore"):
+            unparsed = pd.to_numeric(first, errors="coerce").isna().to_numpy() & first.notna(
+            ).to_numpy()
+        cell = ""
+        if unparsed.any():
+            i = int(np.flatnonzero(unparsed)[0])
+            cell = f"; e.g. task {str(frame.index[i])!r} holds {first.iloc[i]!r} there"
         raise InputTypeError(
             f"{arg} must hold numbers only; columns {[str(c) for c in bad[:5]]} are not numeric "
-            f"(dtypes {[str(frame[c].dtype) for c in bad[:5]]}). Convert them with "
-            "pandas.to_numeric or drop them."
+            f"(dtypes {[str(frame[c].dtype) for c in bad[:5]]}){cell}. Convert them with "
+            "pandas.to_numeric (errors='coerce' turns such cells into missing values) or drop "
+            "them."
         )
     values = frame.to_numpy(dtype=np.float64)
     if np.isinf(values).any():

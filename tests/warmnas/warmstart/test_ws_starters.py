@@ -131,6 +131,15 @@ def test_performance_matrix_errors():
     assert make_starter("portfolio-rank", strategy="greedy").strategy == "greedy"
 
 
+def test_non_numeric_cell_is_located(planted_data):
+    perf, meta = planted_data
+    bad = perf.astype({"c3": object})
+    bad.loc["t7", "c3"] = "n/a"
+    with pytest.raises(InputTypeError, match="columns \\['c3'\\] are not numeric.*task 't7' "
+                                             "holds 'n/a'"):
+        KNNWarmStarter().fit(bad, meta)
+
+
 def test_duplicate_column_names_are_named(planted_data):
     perf, meta = planted_data
     with pytest.raises(InputError, match="performance has duplicate configuration ids "
