@@ -166,8 +166,8 @@ def numeric_column(frame: pd.DataFrame, column: str, *, required: bool, allow_mi
         values = pd.to_numeric(raw, errors="coerce")
     except OverflowError as exc:
         raise InputError(f"{column!r} holds a number too large for float64: {exc}") from exc
-    complex_ = [v for v in values if isinstance(v, (complex, np.complexfloating))]
-    if pd.api.types.is_complex_dtype(values) or complex_:
+    if pd.api.types.is_complex_dtype(values) or (
+            values.dtype == object and any(isinstance(v, (complex, np.complexfloating)) for v in values)):
         raise InputTypeError(f"{column!r} must hold real numbers, got complex values")
     try:
         arr = np.asarray(values, dtype=np.float64)
