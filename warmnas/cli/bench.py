@@ -13,10 +13,14 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import math
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -191,6 +195,24 @@ def _check_out(value: str) -> None:
                          "created if missing)")
 
 
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a batch scheduler's time limit, ``kill``) stops a study like Ctrl-C: what has
+    finished is written before the process ends, instead of being dropped."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _interrupted(url: str) -> int:
     """Ctrl-C: what is kept and how to go on, instead of a traceback (exit status 130)."""
     print(f"warmnas: interrupted; every evaluation that finished is stored in {url} - "
@@ -234,7 +256,7 @@ def _openml(args: argparse.Namespace) -> int:
                               "balanced_error", space="oboe")
     extra = {"source": args.source} if args.source else {}
     try:
-        with _executor(args) as executor:
+        with _sigterm_as_interrupt(), _executor(args) as executor:
             result = openml_study(
                 ids, args.methods, db=db, budget=args.budget, cache_dir=cache_dir,
                 server=args.server, offline=not args.online, prior=prior, metric=args.metric,
@@ -269,7 +291,7 @@ def _surrogate(args: argparse.Namespace) -> int:
     db = MetaDatabase(args.db)
     extra = {"source": args.source} if args.source else {}
     try:
-        with _executor(args) as executor:
+        with _sigterm_as_interrupt(), _executor(args) as executor:
             result = surrogate_study(
                 args.table, args.methods, db=db, budget=args.budget, data_dir=data_dir,
                 tasks=tasks, folds=args.folds, metric=args.metric, sleep_s=args.sleep,

@@ -185,3 +185,32 @@ def test_a_failed_write_stops_the_study_and_is_reported_once(oboe, oboe_tasks, s
             pytest.raises(StorageError, match="readonly database"):
         run_study(oboe_tasks[:2], "random", ev, prior=prior, db=db, budget=3)
     assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
+
+
+def test_sigterm_stops_the_cli_like_ctrl_c(tmp_path):
+    """A batch scheduler's SIGTERM (time limit, scancel): the study stops with every finished
+    evaluation stored, the same message as Ctrl-C and exit status 130."""
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    cmd = [sys.executable, "-m", "warmnas", *_cli(url, str(tmp_path / "r"), "--serial",
+                                                  "--sleep", "0.05")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if (tmp_path / "t.db").exists():
+                try:
+                    if MetaDatabase(url).info()["counts"]["evaluations"] >= 5:
+                        break
+                except Exception:  # schema being created by the child
+                    pass
+            time.sleep(0.05)
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err.decode()[-2000:]
+    assert b"interrupted; every evaluation that finished is stored" in err
+    keys = _keys(MetaDatabase(url))
+    assert len(keys) == len(set(keys)) >= 5
