@@ -375,6 +375,9 @@ class MetaNAS:
             raise InputTypeError("latency_penalty must be a callable f(ce_loss, alphas) -> loss")
         if self.callback is not None and not callable(self.callback):
             raise InputTypeError("callback must be a callable f(record, metanas)")
+        for name in ("learn_alpha", "adapt_alpha", "autocast"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise InputTypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
         device = resolve_device(self.device)
         par = self.parallel_tasks
         if par == "auto":

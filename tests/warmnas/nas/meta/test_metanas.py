@@ -380,3 +380,9 @@ def test_bad_database_fails_before_meta_training(synthetic_tasks, db, error, mat
     with pytest.raises(error or StorageError, match=match):
         m.fit(synthetic_tasks)
     assert calls == []  # refused before any meta-step
+
+
+@pytest.mark.parametrize("name", ["learn_alpha", "adapt_alpha", "autocast"])
+def test_boolean_flags_must_be_booleans(synthetic_tasks, name) -> None:
+    with pytest.raises(InputTypeError, match=rf"{name} must be True or False, got 'no'"):
+        MetaNAS("nb201", meta_steps=1, **{name: "no"}, **dict(TINY, layers=1)).fit(synthetic_tasks)
