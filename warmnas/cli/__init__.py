@@ -97,6 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # metafeatures is standalone, so its errors are not WarmnasErrors; report them the same way
         print(f"warmnas: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Ctrl-C: one line, not a traceback; commands that store work say what they kept first
+        print("warmnas: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # the reader went away (`warmnas ... | head`): not an error of ours; silence the final flush
         devnull = os.open(os.devnull, os.O_WRONLY)
