@@ -308,13 +308,14 @@ class MetaDatabase:
                     "or open your own with MetaDatabase('sqlite:///meta.db')"
                 )
             self._sqlite_path = path
-            return sa.make_url("sqlite:///" + str(path))
+            return sa.URL.create("sqlite", database=str(path))
         if isinstance(url, os.PathLike) or (isinstance(url, str) and "://" not in url):
             if isinstance(url, str) and not url:
                 raise InputError("url is empty; pass 'sqlite:///path.db', a path or 'postgresql://...'")
             path = Path(os.fspath(url)).expanduser()
             self._sqlite_path = path.resolve()
-            return sa.make_url("sqlite:///" + str(self._sqlite_path))
+            # built from parts, not parsed: '?', '#' or '%' in a file name stay part of the name
+            return sa.URL.create("sqlite", database=str(self._sqlite_path))
         if not isinstance(url, str):
             raise InputTypeError(f"url must be a string or path, got {type(url).__name__}")
         try:

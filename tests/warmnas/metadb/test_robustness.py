@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from warmnas.errors import (
     CorruptDatabaseError,
@@ -459,6 +460,8 @@ def test_file_names_with_url_characters_open_that_file(tmp_path, name):
     path = tmp_path / name
     db = MetaDatabase(path)
     db.add_task("t/1")
+    # db.url names that file ('a?b.db' showed '.../a'), and opens it again
+    assert sa.make_url(db.url).database == str(path.resolve())
     db.dispose()
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(("-wal", "-shm"))) == [name]
     ro = MetaDatabase(path, read_only=True)
