@@ -456,9 +456,27 @@ class MetaDatabase:
                 raise StorageError(f"database {self.url} failed: {_orig(exc)}{self._hint(exc)}") from exc
             raise
 
-    def _serial(self) -> contextlib.AbstractContextManager[Any]:
-        """In memory (``sqlite://``) all threads share ONE connection: one call at a time."""
-        return self._memory_lock if self._memory_lock is not None else contextlib.nullcontext()
+    @contextlib.contextmanager
+    def _serial(self) -> Iterator[None]:
+        """In memory (``sqlite://``) all threads share ONE connection: one call at a time. A
+        call waits up to ``busy_timeout`` seconds for another thread's (as a SQLite file's
+        writers do), then raises instead of hanging (e.g. a thread that waits for another
+        thread's call inside ``with db.transaction():``)."""
+        lock = self._memory_lock
+        if lock is None:
+            yield
+            return
+        if not lock.acquire(timeout=max(self.busy_timeout, 0.0)):
+            raise StorageError(
+                f"the in-memory database {self.url} stayed busy with another thread's call for "
+                f"{self.busy_timeout:g} s (busy_timeout); nothing was done. Its threads share one "
+                "connection: do not wait inside `with db.transaction():` for another thread that "
+                "uses the database, or use a SQLite file"
+            )
+        try:
+            yield
+        finally:
+            lock.release()
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Connection]:

@@ -541,3 +541,29 @@ def test_damaged_file_on_the_bulk_read_path(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(CorruptDatabaseError, match="is damaged or not a meta-database"):
         MetaDatabase(path, read_only=True).performance_matrix("error")
+
+
+def test_in_memory_database_waits_busy_timeout_for_another_thread_then_raises():
+    """A thread that used the in-memory database while another thread held a transaction and
+    waited for it blocked forever (deadlock); it now waits busy_timeout, then raises."""
+    db = MetaDatabase("sqlite://", busy_timeout=0.3)
+    db.add_task("t/1")
+    seen: list[BaseException | int] = []
+
+    def read() -> None:
+        try:
+            seen.append(len(db.tasks()))
+        except BaseException as exc:
+            seen.append(exc)
+
+    with db.transaction():
+        reader = threading.Thread(target=read)
+        reader.start()
+        reader.join(10)
+        assert not reader.is_alive()
+    assert len(seen) == 1 and isinstance(seen[0], StorageError)
+    assert re.search(r"in-memory database .* stayed busy .* 0\.3 s \(busy_timeout\)", str(seen[0]))
+    reader = threading.Thread(target=read)  # once the transaction is over, the thread reads
+    reader.start()
+    reader.join(10)
+    assert seen[1:] == [1]
