@@ -291,24 +291,28 @@ def _categorical_mask(categorical: Any, names: list[str], p: int,
     if len(values) == p and all(isinstance(v, (bool, np.bool_)) for v in values):
         return np.asarray(values, dtype=bool)
     mask = np.zeros(p, dtype=bool)
+    # one pass over the columns, then a dict look-up per value (a scan per value made a list
+    # of thousands of positions on a wide frame take seconds)
+    int_label_pos: dict[int, int] = {}
+    for j, c in enumerate(labels or ()):
+        if isinstance(c, (int, np.integer)) and not isinstance(c, (bool, np.bool_)):
+            int_label_pos.setdefault(int(c), j)
+    name_pos: dict[str, int] = {}
+    for j, name in enumerate(names):
+        name_pos.setdefault(name, j)
     for v in values:
         if isinstance(v, (bool, np.bool_)):
             raise ArgumentError(
                 f"categorical as a boolean mask needs one entry per column ({p}); got {len(values)}"
             )
-        int_labels = [] if labels is None else [
-            j for j, c in enumerate(labels)
-            if isinstance(c, (int, np.integer)) and not isinstance(c, (bool, np.bool_))
-            and isinstance(v, (int, np.integer)) and int(c) == int(v)
-        ]
-        if int_labels:
-            mask[int_labels[0]] = True
+        if isinstance(v, (int, np.integer)) and int(v) in int_label_pos:
+            mask[int_label_pos[int(v)]] = True
         elif isinstance(v, (int, np.integer)):
             if not -p <= int(v) < p:
                 raise ArgumentError(f"categorical column position {v} is out of range for {p} columns")
             mask[int(v)] = True
-        elif str(v) in names:
-            mask[names.index(str(v))] = True
+        elif str(v) in name_pos:
+            mask[name_pos[str(v)]] = True
         else:
             raise ArgumentError(
                 f"categorical names column {v!r}, which X does not have; columns are {names[:10]}"
