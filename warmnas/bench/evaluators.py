@@ -51,6 +51,25 @@ CLASSIFICATION_METRICS = {"balanced_error": "minimize", "error": "minimize"}
 _REGRESSION_METRICS = {"rmse": "minimize"}
 
 
+
+def check_seed(random_state: Any) -> int:
+    """The ``random_state`` of a study: a non-negative int (stored with the study to resume it).
+
+    Raises:
+        InputTypeError: not an int (a Generator or None cannot be stored and replayed).
+        InputError: a negative int.
+    """
+    if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)):
+        raise InputTypeError(
+            f"random_state must be a non-negative int seed (a study stores it so that a rerun "
+            f"replays the same searches), got {random_state!r} ({type(random_state).__name__}); "
+            "pass e.g. random_state=0"
+        )
+    if random_state < 0:
+        raise InputError(f"random_state must be a non-negative int seed, got {random_state}; "
+                         "pass e.g. random_state=0")
+    return int(random_state)
+
 @dataclass(frozen=True)
 class Evaluation:
     """The outcome of one evaluation.
@@ -328,7 +347,7 @@ class OpenMLCVEvaluator(Evaluator):
             repeats = sorted({int(r) for r in reps})
         self.splits = splits
         self.repeats = repeats
-        self.random_state = int(random_state)
+        self.random_state = check_seed(random_state)
 
     def _pairs(self, task: Any) -> list[tuple[int, int]]:
         if self.splits is not None:

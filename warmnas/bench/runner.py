@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from warmnas.bench.evaluators import Evaluation, Evaluator, run_evaluation
+from warmnas.bench.evaluators import Evaluation, Evaluator, check_seed, run_evaluation
 from warmnas.bench.executors import LOST, OK, Executor, SerialExecutor
 from warmnas.bench.prior import Prior
 from warmnas.errors import ExecutionError, InputError, InputTypeError
@@ -208,8 +208,9 @@ def _methods(methods: Any, params: Mapping[str, Mapping[str, Any]] | None) -> di
 
 
 def _check_run_args(budget: Any, batch_size: Any = 1, on_error: Any = "record",
-                    eval_timeout_s: Any = None) -> None:
+                    eval_timeout_s: Any = None, random_state: Any = 0) -> None:
     """The scalar arguments of :func:`run_study` (checked before any data is loaded)."""
+    check_seed(random_state)
     if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 1:
         raise InputError(f"budget must be a positive int (evaluations per search), got {budget!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
@@ -412,7 +413,8 @@ def run_study(
             raised with ``on_error="raise"``; what finished is stored.
     """
     t_setup = time.perf_counter()
-    _check_run_args(budget, batch_size, on_error, eval_timeout_s)
+    _check_run_args(budget, batch_size, on_error, eval_timeout_s, random_state)
+    random_state = int(random_state)
     if not isinstance(evaluator, Evaluator):
         raise InputTypeError(
             f"evaluator must be a warmnas.bench.Evaluator (wrap a function with "

@@ -168,7 +168,7 @@ def openml_study(
 
     # bad arguments fail before the tasks are loaded and their meta-features computed
     _check_run_args(budget, kwargs.get("batch_size", 1), kwargs.get("on_error", "record"),
-                    eval_timeout_s)
+                    eval_timeout_s, random_state)
     _methods(methods, kwargs.get("starter_params"))
     _check_db(db)
     if prior is None:
@@ -224,7 +224,7 @@ def surrogate_study(
     from warmnas.bench.surrogate import load_table, surrogate_tasks
 
     _check_run_args(budget, kwargs.get("batch_size", 1), kwargs.get("on_error", "record"),
-                    kwargs.get("eval_timeout_s"))
+                    kwargs.get("eval_timeout_s"), random_state)
     _check_db(db)
     if isinstance(table, str):
         prior, lookup = load_table(table, data_dir, metric=metric)

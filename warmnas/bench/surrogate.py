@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from warmnas.bench.evaluators import Evaluation, Evaluator
+from warmnas.bench.evaluators import Evaluation, Evaluator, check_seed
 from warmnas.bench.prior import Prior
 from warmnas.errors import InputError, MissingDataError, UnknownIdError
 from warmnas.space import Space, config_id
@@ -253,6 +253,7 @@ def surrogate_tasks(prior: Prior, evaluator: Evaluator, tasks: Any = None, *,
     """
     from warmnas.bench.runner import StudyTask
 
+    random_state = check_seed(random_state)
     index = list(prior.performance.index)
     if tasks is None:
         chosen = index
