@@ -198,9 +198,11 @@ def _float_array(frame: pd.DataFrame, what: str) -> np.ndarray:
         arr = frame.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError, OverflowError) as exc:
         raise InputTypeError(f"{what} must hold numbers: {exc}") from exc
-    if frame.dtypes.map(pd.api.types.is_object_dtype).any():
-        # object columns: a complex or datetime value among numbers would be cast silently
-        odd = [v for v in frame.to_numpy(dtype=object).ravel()
+    is_object = np.asarray(frame.dtypes.map(pd.api.types.is_object_dtype), dtype=bool)
+    if is_object.any():
+        # object columns (only those: a per-value loop over a whole float frame took seconds):
+        # a complex or datetime value among numbers would be cast silently
+        odd = [v for v in frame.iloc[:, np.flatnonzero(is_object)].to_numpy(dtype=object).ravel()
                if isinstance(v, (complex, np.complexfloating, np.datetime64, np.timedelta64))
                or hasattr(v, "isoformat")]
         if odd:

@@ -229,6 +229,10 @@ R = {"task": "t/1", "config": {"k": 1}, "value": 0.5}
     (lambda db: db.add_meta_features(pd.DataFrame({"a": [pd.Timestamp("2024-01-01")]}, index=["t/1"]),
                                      view="v"),
      InputTypeError, r"must hold real numbers, got datetime64.* in column 'a'"),
+    # only the object columns are scanned value by value: one beside a float column
+    (lambda db: db.add_meta_features(pd.DataFrame({"a": [1.0], "b": pd.Series(
+        [np.timedelta64(5, "s")], index=["t/1"], dtype=object)}, index=["t/1"]), view="v"),
+     InputTypeError, r"meta-feature values must hold real numbers, got np.timedelta64\(5,'s'\)"),
     (lambda db: db.add_meta_features({"t/1": {"a": 10**400}}, view="v"), InputTypeError,
      r"meta-feature values must hold numbers: int too large"),
     (lambda db: db.add_meta_features({"t/1": 5}, view="v"), InputTypeError,
