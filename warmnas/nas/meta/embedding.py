@@ -105,7 +105,8 @@ def _probe_fisher(x: torch.Tensor, y: torch.Tensor, n_classes: int, gen: torch.G
     feats_mean, feats_std = raw.mean(0), raw.std(0).clamp_min(1e-6)
     feats = (raw - feats_mean) / feats_std
     # linear head by a few full-batch steps of L-BFGS (ridge penalty), probe frozen
-    head = nn.Linear(feats.shape[1], n_classes)
+    # skip_init: no draw from torch's global generator (the weights are zeroed anyway)
+    head = torch.nn.utils.skip_init(nn.Linear, feats.shape[1], n_classes)
     with torch.no_grad():
         head.weight.zero_()
         head.bias.zero_()
