@@ -227,6 +227,9 @@ def _finish(result: Any, args: argparse.Namespace) -> int:
     summary = summarize(result)
     cols = [c for c in summary.columns if c.startswith("regret@")][:4]
     show = summary[["method", *cols, "final_value", "mean_rank", "evaluated", "stored", "failed"]]
+    # "stored" in the summary = taken from the meta-database (stored before this run); printed
+    # right after a run that wrote everything into --db, that name read as "nothing was written"
+    show = show.rename(columns={"stored": "reused"})
     print(show.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     print(f"\n{result.n_evaluated} evaluations run ({result.n_reused} reused from the "
           f"meta-database, {result.n_failed} failed) in {result.wall_s:.1f} s on "

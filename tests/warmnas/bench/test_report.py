@@ -80,11 +80,20 @@ def test_cli_surrogate_study_and_resume(tmp_path, capsys):
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "evaluations/s" in out and "portfolio" in out
-    assert out.splitlines()[0].split()[-1] == "failed"
+    header = out.splitlines()[0].split()
+    assert header[-1] == "failed"
+    # the column counts what was taken from the meta-database, so it is not called "stored"
+    # (everything this run evaluated was stored into --db)
+    assert "reused" in header and "stored" not in header
+    reused = [int(line.split()[header.index("reused")]) for line in out.splitlines()[1:3]]
+    assert reused == [0, 0]
     n = MetaDatabase(url).info()["counts"]["evaluations"]
     assert 0 < n <= 3 * 2 * 4
     assert main(args) == 0
-    assert "0 evaluations run" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "0 evaluations run" in out
+    reused = [int(line.split()[header.index("reused")]) for line in out.splitlines()[1:3]]
+    assert sum(reused) >= n and min(reused) > 0
     assert MetaDatabase(url).info()["counts"]["evaluations"] == n
     assert (tmp_path / "out" / "summary.md").exists()
 
