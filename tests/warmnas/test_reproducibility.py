@@ -190,3 +190,15 @@ def test_junk_seeds_are_refused(name: str, bad: Any) -> None:
     with pytest.raises(InputTypeError, match=r"random_state must be None, a non-negative int or "
                                              r"a numpy\.random\.Generator, got"):
         ENTRY_POINTS[name](bad)
+
+
+def test_cli_nas_search_negative_seed_is_a_clear_error(tmp_path, capsys) -> None:
+    """``--subset`` drew with the seed before any check: a numpy traceback."""
+    from warmnas.cli import main
+
+    X, y = _tiny_images(12)
+    np.savez(tmp_path / "t.npz", X=X[..., None].repeat(3, -1), y=y)
+    code = main(["nas", "search", "--data", str(tmp_path / "t.npz"), "--subset", "8",
+                 "--seed", "-1", "--no-progress"])
+    assert code == 2
+    assert "--seed must be a non-negative int, got -1" in capsys.readouterr().err
