@@ -647,6 +647,16 @@ def _check_observed(observed: Any) -> None:
         )
 
 
+def _task_kind(task_type: Any) -> str | None:
+    """``"classification"`` / ``"regression"`` for a stored task type, None when it is neither."""
+    text = str(task_type).lower()
+    if "regress" in text:
+        return "regression"
+    if "classif" in text or text in ("binary", "multiclass"):
+        return "classification"
+    return None
+
+
 def _check_task_type(y: Any, database: Any, perf: pd.DataFrame, metric: str) -> None:
     """Raise if ``y``'s task type (as metafeatures infers it) is not one of the database's, or
     if a classification target has a single class."""
@@ -657,9 +667,14 @@ def _check_task_type(y: Any, database: Any, perf: pd.DataFrame, metric: str) -> 
         return
     try:
         tasks = getter()
-        types = set(tasks.loc[tasks.index.intersection(perf.index), "task_type"].dropna())
+        rated = perf.index[perf.notna().any(axis=1)]  # tasks with a value for this metric
+        stored = set(tasks.loc[tasks.index.intersection(rated), "task_type"].dropna())
     except (KeyError, AttributeError):  # a database without task types: nothing to check
         return
+    # importers spell task types their own way ('binary', 'multiclass', OpenML's 'Supervised
+    # Classification', ...): compare the kind; unknown spellings ('image') say nothing
+    kinds = {t: _task_kind(t) for t in stored}
+    types = {k for k in kinds.values() if k is not None}
     if not types:
         return
     n = len(y) if hasattr(y, "__len__") else 0
@@ -681,7 +696,8 @@ def _check_task_type(y: Any, database: Any, perf: pd.DataFrame, metric: str) -> 
             "otherwise use" if kind == "regression" else " Use")
     raise InputError(
         f"y looks like a {kind} target, but the meta-database's tasks for metric {metric!r} "
-        f"are {' / '.join(sorted(types))} tasks, so their configurations do not apply to "
+        f"are {' / '.join(sorted(t for t, k in kinds.items() if k))} tasks, so their "
+        "configurations do not apply to "
         f"this dataset.{hint} a metric (metric=...) or meta-database (db=...) of {kind} "
         "tasks."
     )

@@ -391,3 +391,37 @@ def test_warm_start_nas_hook_and_bad_method(db):
         warm_start(space="nb201", method="knn", db=db)
     with pytest.raises(InputError, match="n_configs=20000 is larger than the configuration space"):
         warm_start(space="nb201", n_configs=20000, db=db)
+
+
+def test_task_types_as_the_importers_spell_them():
+    """auto-sklearn / TabRepo imports store 'binary' and 'multiclass', OpenML caches 'Supervised
+    Classification': a classification y against those tasks was refused as if they were of
+    another type ('... tasks for metric 'balanced_error' are binary / regression tasks')."""
+    from warmnas.api import _check_task_type
+    from warmnas.metadb import MetaDatabase
+    from warmnas.space import ConfigSpace, Integer
+
+    space = ConfigSpace("tiny", [Integer("k", 1, 9)])
+    mem = MetaDatabase("sqlite://")
+    mem.add_tasks([{"task": "bin", "task_type": "binary"},
+                   {"task": "oml", "task_type": "Supervised Classification"},
+                   {"task": "reg", "task_type": "Supervised Regression"},
+                   {"task": "img", "task_type": "image"}])
+    rows = [{"task": t, "config": {"k": 1}, "value": 0.2} for t in ("bin", "oml", "img")]
+    mem.add_evaluations(rows, metric="balanced_error", direction="minimize", space=space)
+    mem.add_evaluations([{"task": "reg", "config": {"k": 1}, "value": 3.0}], metric="rmse",
+                        direction="minimize", space=space)
+    labels = np.arange(40) % 2
+    continuous = np.linspace(0.0, 1.0, 40)
+    _check_task_type(labels, mem, mem.performance_matrix("balanced_error"), "balanced_error")
+    _check_task_type(continuous, mem, mem.performance_matrix("rmse"), "rmse")
+    with pytest.raises(InputError, match=r"y looks like a regression target, but the meta-database's "
+                                         r"tasks for metric 'balanced_error' are Supervised "
+                                         r"Classification / binary tasks"):
+        _check_task_type(continuous, mem, mem.performance_matrix("balanced_error"), "balanced_error")
+    with pytest.raises(InputError, match=r"y looks like a classification target.* for metric "
+                                         r"'rmse' are Supervised Regression tasks"):
+        _check_task_type(labels, mem, mem.performance_matrix("rmse"), "rmse")
+    with pytest.raises(InputError, match=r"y has a single class"):
+        _check_task_type(np.zeros(40, dtype=int), mem, mem.performance_matrix("balanced_error"),
+                         "balanced_error")
