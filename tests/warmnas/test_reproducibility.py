@@ -202,3 +202,29 @@ def test_cli_nas_search_negative_seed_is_a_clear_error(tmp_path, capsys) -> None
                  "--seed", "-1", "--no-progress"])
     assert code == 2
     assert "--seed must be a non-negative int, got -1" in capsys.readouterr().err
+
+
+def test_lock_contention_retries_leave_pythons_random_state_alone(tmp_path, caplog) -> None:
+    """The retry back-off's jitter drew from Python's global ``random``: a user's seeded
+    stream then depended on whether another writer held the lock."""
+    import logging
+    import sqlite3
+    import threading
+
+    from warmnas import MetaDatabase
+
+    path = tmp_path / "locked.db"
+    db = MetaDatabase(f"sqlite:///{path}", busy_timeout=0.01, retries=50)
+    db.add_task("t0")
+    holder = sqlite3.connect(path, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    timer = threading.Timer(0.3, holder.rollback)
+    timer.start()
+    try:
+        with caplog.at_level(logging.DEBUG, logger="warmnas.metadb.database"):
+            _assert_globals_untouched(lambda: db.add_task("t1", name="x"))
+    finally:
+        timer.join()
+        holder.close()
+    assert any("lock contention" in r.getMessage() for r in caplog.records)  # it did retry
+    assert db.tasks().loc["t1", "name"] == "x"

@@ -516,7 +516,8 @@ class MetaDatabase:
                     raise StorageError(f"write to {self.url} failed; nothing was written: {_orig(exc)}"
                                        f"{self._hint(exc)}") from exc
                 logger.debug("write to %s hit lock contention (%s); retrying", self.url, _orig(exc))
-                time.sleep(delay * (1 + random.random()))
+                # jitter from a private generator: never draw from Python's global random state
+                time.sleep(delay * (1 + random.Random().random()))
                 delay = min(delay * 2, 2.0)
         raise AssertionError("unreachable")  # pragma: no cover
 
