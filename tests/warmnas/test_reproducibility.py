@@ -140,6 +140,14 @@ def _leave_one_device_out(rs: Any) -> Any:
                                 random_state=rs)
 
 
+def _warm_start_nas(rs: Any) -> Any:
+    import warmnas
+
+    X, y = _tiny_images()
+    ws = warmnas.warm_start(X, y, space="nb201", n_configs=3, random_state=rs)
+    return ws.config_ids, ws.alpha_prior
+
+
 ENTRY_POINTS: dict[str, Callable[[Any], Any]] = {
     "metafeatures.extract": _metafeatures,
     "image_meta_features": _image_meta_features,
@@ -148,6 +156,7 @@ ENTRY_POINTS: dict[str, Callable[[Any], Any]] = {
     "MetaNAS.fit/evaluate": _metanas,
     "warm_search": _warm_search,
     "warm_start/optimize": _warm_start,
+    "warm_start (NAS space, image data)": _warm_start_nas,
     "constrained_search": _constrained_search,
     "leave_one_device_out": _leave_one_device_out,
 }
@@ -228,3 +237,22 @@ def test_lock_contention_retries_leave_pythons_random_state_alone(tmp_path, capl
         holder.close()
     assert any("lock contention" in r.getMessage() for r in caplog.records)  # it did retry
     assert db.tasks().loc["t1", "name"] == "x"
+
+
+@pytest.mark.parametrize("method", ["drnas", "gdas"])
+def test_stopped_and_resumed_search_leaves_the_global_states_alone(tmp_path, method) -> None:
+    """The noise draws (Dirichlet / Gumbel) and the restore from a checkpoint use the search's
+    own generators; the resumed search equals the uninterrupted one."""
+    from warmnas.nas.search import DARTSSearch
+
+    X, y = _tiny_images()
+    data = (X[..., None].repeat(3, -1), y)
+    kw: dict[str, Any] = dict(method=method, epochs=2, batch_size=6, C=4, layers=1,
+                              max_steps_per_epoch=1, random_state=1, progress=False)
+    full = _assert_globals_untouched(lambda: DARTSSearch("nb201", **kw).fit(data))
+    first = _assert_globals_untouched(
+        lambda: DARTSSearch("nb201", max_time_s=1e-9, checkpoint_dir=tmp_path, **kw).fit(data))
+    assert not first.finished_
+    rest = _assert_globals_untouched(
+        lambda: DARTSSearch("nb201", checkpoint_dir=tmp_path, **kw).fit(data))
+    assert rest.finished_ and torch.equal(rest.alphas_["cell"], full.alphas_["cell"])
