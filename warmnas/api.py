@@ -66,6 +66,7 @@ def estimators(config: Mapping[str, Any], random_state: int | None = 0, *,
 
     Raises:
         ConfigSpaceError: not an Oboe configuration.
+        InputTypeError: ``random_state`` is not None or an int in [0, 2**32).
     """
     from warmnas.warmstart.estimators import make_classifier, make_estimator
 
@@ -604,6 +605,8 @@ def warm_start(
                 "method='portfolio' or add meta-features."
             )
     starter = _fitted_starter(method, perf, feats, direction, starter_params)
+    if query is not None and policy == "ignore" and meta_features is None:
+        query = _known_names_only(query, starter)
     sugg = starter.suggest(
         query if needs_features or (query is not None and starter.meta_features_ is not None)
         else None,
@@ -617,6 +620,32 @@ def warm_start(
     if alpha_prior_hook is not None:
         ws.alpha_prior = alpha_prior_hook(database, sugg.neighbors, query)
     return ws
+
+
+def _known_names_only(query: pd.Series, starter: WarmStarter) -> pd.Series:
+    """Meta-features computed by ``warm_start`` itself, restricted to the names the fitted
+    starter's database holds: a database may store fewer of the auto-sklearn meta-features
+    (auto-sklearn's own meta-data has 37 of the 46, no landmarkers or PCA), and the rest cannot
+    enter the distance. User-given meta-features are not restricted (unknown names are an
+    error there)."""
+    table = starter.meta_features_
+    if table is None:
+        return query
+    known = set(map(str, table.columns))
+    unknown = [str(n) for n in query.index if str(n) not in known]
+    if not unknown:
+        return query
+    kept = query.drop(index=[n for n in query.index if str(n) not in known])
+    if kept.empty:
+        raise InputError(
+            f"none of the meta-features computed for the dataset is in the meta-database "
+            f"(it holds {sorted(known)[:6]}{' ...' if len(known) > 6 else ''}); store "
+            "auto-sklearn-named meta-features (view 'autosklearn') for its tasks, or use "
+            "method='portfolio'."
+        )
+    logger.info("meta-features the meta-database does not hold (left out of the distance): %s",
+                unknown)
+    return kept
 
 
 def _query_series(meta_features: Any) -> pd.Series:

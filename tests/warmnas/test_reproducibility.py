@@ -256,3 +256,26 @@ def test_stopped_and_resumed_search_leaves_the_global_states_alone(tmp_path, met
     rest = _assert_globals_untouched(
         lambda: DARTSSearch("nb201", checkpoint_dir=tmp_path, **kw).fit(data))
     assert rest.finished_ and torch.equal(rest.alphas_["cell"], full.alphas_["cell"])
+
+
+@pytest.mark.parametrize("bad", ["abc", 1.5, True, -1, 2**32, np.random.default_rng(0)])
+def test_estimators_refuse_junk_seeds_when_built_not_when_fitted(bad: Any) -> None:
+    """scikit-learn checked the seed only in fit(), with its own message (and a negative one
+    was refused there too); a seed scikit-learn cannot take is refused at once."""
+    from warmnas.api import estimators
+
+    cfg = {"algorithm": "ExtraTrees", "ExtraTrees:criterion": "gini"}
+    with pytest.raises(InputTypeError, match=r"random_state must be None or an int seed in "
+                                             r"\[0, 2\*\*32\), got"):
+        estimators(cfg, bad)
+    with pytest.raises(InputTypeError, match="random_state must be None or an int seed"):
+        estimators({"algorithm": "KNN"}, bad, preprocessing=True)
+
+
+def test_estimators_take_numpy_int_seeds() -> None:
+    from warmnas.api import estimators
+
+    cfg = {"algorithm": "ExtraTrees", "ExtraTrees:criterion": "gini"}
+    est = estimators(cfg, np.int64(7))
+    assert est.get_params()["random_state"] == 7 and type(est.get_params()["random_state"]) is int
+    assert estimators(cfg, None).get_params()["random_state"] is None

@@ -16,6 +16,8 @@ import inspect
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from warmnas.errors import ConfigSpaceError, InputTypeError
 
 __all__ = ["OBOE_ALGORITHMS", "make_estimator", "make_classifier", "preprocessor"]
@@ -73,6 +75,19 @@ def _split(config: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     return algo, hp
 
 
+def _check_seed(random_state: Any) -> int | None:
+    """A seed scikit-learn takes: None or an int in [0, 2**32) (checked now, not in ``fit``)."""
+    if random_state is None:
+        return None
+    if (isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer))
+            or not 0 <= random_state < 2**32):
+        raise InputTypeError(
+            f"random_state must be None or an int seed in [0, 2**32), got {random_state!r} "
+            f"({type(random_state).__name__}); pass e.g. random_state=0"
+        )
+    return int(random_state)
+
+
 def make_classifier(config: Mapping[str, Any], random_state: int | None = 0) -> Any:
     """The unfitted scikit-learn classifier of one Oboe configuration (no preprocessing).
 
@@ -86,7 +101,9 @@ def make_classifier(config: Mapping[str, Any], random_state: int | None = 0) -> 
 
     Raises:
         ConfigSpaceError: unknown algorithm or a hyperparameter the class does not take.
+        InputTypeError: ``random_state`` is not None or an int in [0, 2**32).
     """
+    random_state = _check_seed(random_state)
     algo, hp = _split(config)
     cls = _import(OBOE_ALGORITHMS[algo])
     params = inspect.signature(cls).parameters
