@@ -425,3 +425,35 @@ def test_task_types_as_the_importers_spell_them():
     with pytest.raises(InputError, match=r"y has a single class"):
         _check_task_type(np.zeros(40, dtype=int), mem, mem.performance_matrix("balanced_error"),
                          "balanced_error")
+
+
+def test_computed_meta_features_are_restricted_to_the_databases_names(anneal):
+    """A database may hold fewer auto-sklearn meta-features than warm_start computes (auto-sklearn's
+    own meta-data: 37 of 46, no landmarkers or PCA). warm_start(X, y) failed on such a database
+    with 'meta_features has names the meta-database does not know'; the extra computed names
+    are left out of the distance. User-given unknown names stay an error."""
+    from warmnas.metadb import MetaDatabase
+    from warmnas.space import ConfigSpace, Integer
+
+    names = ["ClassEntropy", "NumberOfClasses", "LogNumberOfInstances", "LogNumberOfFeatures",
+             "PercentageOfMissingValues"]
+    rng = np.random.default_rng(0)
+    tasks = [f"t{i}" for i in range(8)]
+    mem = MetaDatabase("sqlite://")
+    space = ConfigSpace("tiny", [Integer("k", 1, 9)])
+    rows = [{"task": t, "config": {"k": k}, "value": float(rng.uniform())}
+            for t in tasks for k in range(1, 6)]
+    mem.add_evaluations(rows, metric="balanced_error", direction="minimize", space=space,
+                        create_tasks=True)
+    mem.add_meta_features(pd.DataFrame(rng.uniform(size=(8, len(names))), index=tasks,
+                                       columns=names), view="autosklearn")
+    X, y = anneal
+    ws = warm_start(X, y, db=mem, n_configs=3)
+    assert set(ws.meta_features.index) <= set(names)
+    assert len(ws.meta_features) >= 4  # PercentageOfMissingValues etc. are defined for anneal
+    # the same suggestions as from those meta-features given directly
+    again = warm_start(meta_features=ws.meta_features, db=mem, n_configs=3)
+    assert again.config_ids == ws.config_ids
+    with pytest.raises(UnknownIdError, match=r"names the meta-database does not know"):
+        warm_start(meta_features={**ws.meta_features.to_dict(), "Landmark1NN": 0.5}, db=mem,
+                   n_configs=3)
