@@ -63,3 +63,14 @@ def test_study_seed_accepts_numpy_ints(tmp_path):
     cols = ["task", "method", "step", "config_id", "value"]
     assert a.curves[cols].equals(b.curves[cols])
     assert a.info["random_state"] == 2 and type(a.info["random_state"]) is int
+
+
+def test_surrogate_study_in_a_process_pool_equals_the_serial_one(tmp_path):
+    from warmnas.bench import PoolExecutor
+
+    serial = _study(tmp_path, "serial.db", 4, folds=2)
+    with PoolExecutor(2) as pool:
+        pooled = _study(tmp_path, "pool.db", 4, folds=2, executor=pool)
+    assert pooled.executor != serial.executor
+    cols = ["task", "method", "step", "config_id", "value", "best"]
+    assert pooled.curves[cols].equals(serial.curves[cols])
