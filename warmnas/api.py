@@ -442,8 +442,8 @@ def _open_db(db: Any) -> MetaDatabase:
         if path is not None and not path.exists():
             raise MissingDataError(
                 f"db: no meta-database at {path}; warm_start reads a meta-database and does "
-                "not create one. Check the path, build one (e.g. 'warmnas db import-oboe'), or "
-                "pass db=None for the embedded default."
+                "not create one. Check the path, build one (e.g. 'warmnas db import oboe "
+                "OBOE_FOLDER --db URL'), or pass db=None for the embedded default."
             )
         return MetaDatabase(db)
     if isinstance(db, MetaDatabase) or hasattr(db, "performance_matrix"):
@@ -539,7 +539,8 @@ def warm_start(
     if not metrics and not nas:  # a NAS space may hold architecture records only
         raise InputError(
             "the meta-database is empty (no metric, no evaluation); import a matrix first "
-            "(e.g. 'warmnas db import-oboe') or use the embedded default (db=None)."
+            "(e.g. 'warmnas db import oboe OBOE_FOLDER --db URL') or use the embedded default "
+            "(db=None)."
         )
     if metric is not None and metric not in metrics:
         raise UnknownIdError(

@@ -216,6 +216,23 @@ def test_db_path_that_does_not_exist_is_not_created(oboe_features, tmp_path, mon
         warm_start(meta_features=feats, db=path)
 
 
+def test_the_command_suggested_for_a_missing_or_empty_db_exists(oboe_features, tmp_path, capsys):
+    # both messages suggested 'warmnas db import-oboe', which is not a command
+    from warmnas.cli import main
+    from warmnas.errors import MissingDataError
+
+    feats = oboe_features.iloc[0]
+    suggestion = r"'warmnas db import oboe OBOE_FOLDER --db URL'"
+    with pytest.raises(MissingDataError, match=suggestion):
+        warm_start(meta_features=feats, db=tmp_path / "missing.db")
+    empty = warmnas.MetaDatabase(f"sqlite:///{tmp_path / 'empty.db'}")
+    with pytest.raises(InputError, match=suggestion):
+        warm_start(meta_features=feats, db=empty)
+    with pytest.raises(SystemExit) as stop:
+        main(["db", "import", "oboe", "--help"])
+    assert stop.value.code == 0 and "--db" in capsys.readouterr().out
+
+
 def test_openml_dataset_from_the_cache(shared_data, db):
     ws = warm_start("openml:2", openml_cache=shared_data / "openml-cache", n_configs=3, db=db)
     assert len(ws) == 3 and ws.meta_features["NumberOfInstances"] == 898
