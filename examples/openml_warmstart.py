@@ -4,7 +4,10 @@ Each method (kNN over meta-features, the greedy portfolio, random search) propos
 pipelines learnt from the embedded meta-database (Oboe's 358 datasets); each proposal is
 cross-validated on the task's own OpenML splits (repeat 0: 10 folds) in a local process pool,
 written into ``<out>/results.db`` as it finishes, and the anytime curves go to ``<out>/``.
-Run it twice: the second run evaluates nothing (everything is stored) and gives the same curves.
+Run it twice: the second run evaluates only what failed the first time and gives the same
+curves. A failed evaluation is not stored, so it runs again: the greedy portfolio's second pick,
+Oboe's polynomial-kernel SVM (C=4, coef0=10), does not finish on anneal and costs the full
+``--timeout`` (120 s) on every run.
 
     python examples/openml_warmstart.py [--data-dir ../shared/data] [--budget 5] [--out openml-report]
 """
