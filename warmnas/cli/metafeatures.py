@@ -16,6 +16,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from warmnas.cli._common import separator
 from warmnas.errors import InputError, MissingDataError
 
 SKLEARN_DATASETS = ("iris", "wine", "breast_cancer", "digits", "diabetes")
@@ -47,7 +48,7 @@ def register(commands: Any) -> None:
                         help="pymfe view: summaries of multi-valued measures (default: mean sd)")
     parser.add_argument("--categorical", nargs="+", metavar="COLUMN",
                         help="columns to treat as categorical besides the string columns")
-    parser.add_argument("--sep", default=",",
+    parser.add_argument("--sep", default=",", type=separator,
                         help="field separator of the file (default ','; e.g. ';' or '\\t')")
     parser.add_argument("--na-values", nargs="+", metavar="TEXT",
                         help="CSV cells that mark a missing value besides empty ones (e.g. '?')")

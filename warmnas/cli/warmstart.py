@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from warmnas.cli._common import separator
 from warmnas.errors import InputError, MissingDataError
 
 logger = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ def register(commands: Any) -> None:
                    help="meta-database URL (default: the embedded one)")
     p.add_argument("--metric", default=None, help="database metric (default: its default)")
     p.add_argument("--seed", type=int, default=0, help="random seed (0)")
-    p.add_argument("--sep", default=None,
+    p.add_argument("--sep", default=None, type=separator,
                    help="column separator of the CSV file (default: guessed from the header "
                         "line among , ; tab |)")
     p.add_argument("--encoding", default="utf-8", help="text encoding of the file (utf-8)")
