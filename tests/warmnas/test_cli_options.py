@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import warmnas.cli as cli
@@ -25,3 +27,17 @@ def test_sep_tab_spellings(sep: str) -> None:
     parser = cli.build_parser()
     for command in (["metafeatures", "d.csv"], ["warm-start", "d.csv", "--target", "y"]):
         assert parser.parse_args([*command, "--sep", sep]).sep == "\t"
+
+
+def test_bench_openml_missing_prior_is_not_created(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # --prior is read; a mistyped path created an empty database file there, then failed
+    # with "unknown metric 'balanced_error'; this database has no metrics yet"
+    prior = tmp_path / "typo.db"
+    status = cli.main(["bench", "openml", "--tasks", "1882", "--budget", "1", "--serial",
+                       "--cache-dir", str(tmp_path), "--prior", str(prior),
+                       "--db", str(tmp_path / "out.db"), "--out", str(tmp_path / "report")])
+    assert status == 2
+    assert not prior.exists() and not (tmp_path / "out.db").exists()
+    err = capsys.readouterr().err
+    assert "no meta-database at" in err and str(prior) in err

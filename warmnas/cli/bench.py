@@ -254,9 +254,11 @@ def _openml(args: argparse.Namespace) -> int:
         import openml
 
         cache_dir = str(openml.config._root_cache_directory)
-    db = MetaDatabase(args.db)
-    prior = Prior.from_metadb(MetaDatabase(args.prior) if args.prior else MetaDatabase.default(),
+    # the prior is only read: a mistyped path must not become an empty database file
+    prior = Prior.from_metadb(MetaDatabase(args.prior, read_only=True) if args.prior
+                              else MetaDatabase.default(),
                               "balanced_error", space="oboe")
+    db = MetaDatabase(args.db)
     extra = {"source": args.source} if args.source else {}
     try:
         with _sigterm_as_interrupt(), _executor(args) as executor:
