@@ -41,3 +41,16 @@ def test_bench_openml_missing_prior_is_not_created(tmp_path: Path,
     assert not prior.exists() and not (tmp_path / "out.db").exists()
     err = capsys.readouterr().err
     assert "no meta-database at" in err and str(prior) in err
+
+
+@pytest.mark.parametrize("command", [["nas", "meta-train", "--out", "ckpt"],
+                                     ["nas", "adapt", "ckpt"]])
+def test_metanas_unknown_device(command: list[str], tmp_path: Path,
+                                monkeypatch: pytest.MonkeyPatch,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    # was a RuntimeError traceback from torch.device (exit 1)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main([*command, "--device", "bogus", "--data-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("warmnas: error: device 'bogus' is not a torch device")
+    assert not (tmp_path / "ckpt").exists()

@@ -87,9 +87,17 @@ def _tasks(args: argparse.Namespace, split: str, k_shot: int | None = None) -> A
                          q_query=args.q_query, cache_dir=args.cache_dir, device=args.device)
 
 
+def _check_device(device: str) -> None:
+    """An unknown or unavailable --device is an InputError before any data is read."""
+    from warmnas.nas.data import resolve_device
+
+    resolve_device(device)
+
+
 def _meta_train(args: argparse.Namespace) -> int:
     from warmnas.nas.meta.metanas import MetaNAS
 
+    _check_device(args.device)
     train, test = _tasks(args, "train", args.train_shots), _tasks(args, "test")
     model = MetaNAS(args.space, algorithm=args.algorithm, C=args.channels, layers=args.layers,
                     meta_steps=args.meta_steps, meta_batch_size=args.meta_batch_size,
@@ -115,6 +123,7 @@ def _meta_train(args: argparse.Namespace) -> int:
 def _adapt(args: argparse.Namespace) -> int:
     from warmnas.nas.meta.metanas import MetaNAS
 
+    _check_device(args.device)
     model = MetaNAS.load(args.checkpoint, device=args.device)
     test = _tasks(args, "test")
     res = model.evaluate(test, n_tasks=args.tasks, steps=args.steps,
