@@ -234,7 +234,8 @@ def linear_latency_function(model: AdditiveLatencyModel) -> Callable[[torch.Tens
     """
     if not isinstance(model, AdditiveLatencyModel):
         raise InputTypeError(f"model must be an AdditiveLatencyModel, got {type(model).__name__} "
-                             "(use table.additive_model() for a published table)")
+                             "(for a MeasuredLatencyTable or a PublishedLatencyTable pass "
+                             "table.additive_model())")
     flat = np.concatenate([model.costs[k].ravel() for k in sorted(model.costs)])
     intercept, scale = model.intercept, model.scale
 

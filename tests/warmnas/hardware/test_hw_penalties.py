@@ -128,3 +128,15 @@ def test_acquisition_penalty_with_botorch() -> None:
         f(torch.zeros(2, 7))
     with pytest.raises(InputTypeError, match="AcquisitionFunction"):
         latency_penalized_acquisition(object(), f, 8.0)
+
+
+def test_linear_latency_function_says_how_to_get_an_additive_model_from_a_table() -> None:
+    # a MeasuredLatencyTable (docs/hardware.md's example) has additive_model() too; the message
+    # named published tables only
+    from warmnas.hardware import MeasuredLatencyTable
+
+    with pytest.raises(InputTypeError, match=r"got MeasuredLatencyTable .*MeasuredLatencyTable "
+                                             r"or a PublishedLatencyTable pass table\.additive_model"):
+        linear_latency_function(MeasuredLatencyTable.__new__(MeasuredLatencyTable))
+    f = linear_latency_function(_model())
+    assert float(f(torch.zeros(1, 30, dtype=torch.float64))) == pytest.approx(2.0)
