@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -54,3 +56,40 @@ def test_metanas_unknown_device(command: list[str], tmp_path: Path,
     err = capsys.readouterr().err
     assert err.startswith("warmnas: error: device 'bogus' is not a torch device")
     assert not (tmp_path / "ckpt").exists()
+
+
+@pytest.mark.parametrize("argv, level", [
+    (["db", "info", "--json"], logging.WARNING),
+    (["db", "info", "--json", "-v"], logging.INFO),
+    (["-v", "db", "info", "--json", "-v"], logging.DEBUG),
+    (["db", "info", "-vv", "--json"], logging.DEBUG),
+])
+def test_verbose_after_the_subcommand(argv: list[str], level: int,
+                                      monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    seen: dict[str, int] = {}
+    monkeypatch.setattr(logging, "basicConfig", lambda **kw: seen.update(level=kw["level"]))
+    assert cli.main(argv) == 0
+    assert seen["level"] == level
+    json.loads(capsys.readouterr().out)
+
+
+def test_multi_line_error_prints_on_one_line(monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from warmnas.errors import StorageError
+
+    def bad(args: argparse.Namespace) -> int:
+        raise StorageError("connection failed: refused\n\tIs the server running?")
+
+    def build() -> argparse.ArgumentParser:
+        parser = argparse.ArgumentParser(prog="warmnas")
+        parser.add_argument("-v", "--verbose", action="count", default=0)
+        parser.set_defaults(handler=bad)
+        return parser
+
+    monkeypatch.setattr(cli, "build_parser", build)
+    assert cli.main([]) == 2
+    err = capsys.readouterr().err
+    assert err == "warmnas: error: connection failed: refused Is the server running?\n"

@@ -52,6 +52,9 @@ class Commands:
             target = self._groups[group]
         parser = target.add_parser(name, help=help, description=description or help)
         parser.set_defaults(handler=handler)
+        # -v also after the command (`warmnas db info -v`); counted apart, added to the top one
+        parser.add_argument("-v", "--verbose", action="count", default=0, dest="command_verbose",
+                            help="more log output (-v info, -vv debug)")
         return parser
 
 
@@ -86,16 +89,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``warmnas`` console script. Returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.verbose += getattr(args, "command_verbose", 0)
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.handler(args))
     except WarmnasError as exc:
-        print(f"warmnas: error: {exc}", file=sys.stderr)
+        print(f"warmnas: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except _user_errors() as exc:
         # metafeatures is standalone, so its errors are not WarmnasErrors; report them the same way
-        print(f"warmnas: error: {exc}", file=sys.stderr)
+        print(f"warmnas: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         # Ctrl-C: one line, not a traceback; commands that store work say what they kept first
@@ -106,6 +110,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message on one line: some carry a driver's or torch's multi-line text."""
+    return " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
