@@ -93,3 +93,13 @@ def test_multi_line_error_prints_on_one_line(monkeypatch: pytest.MonkeyPatch,
     assert cli.main([]) == 2
     err = capsys.readouterr().err
     assert err == "warmnas: error: connection failed: refused Is the server running?\n"
+
+
+@pytest.mark.parametrize("command", [["metafeatures", "d.csv"],
+                                     ["nas", "meta-train", "--out", "x"],
+                                     ["nas", "adapt", "ckpt"]])
+def test_seed_is_an_alias_of_random_state(command: list[str]) -> None:
+    # every other subcommand spells the seed --seed
+    parser = cli.build_parser()
+    assert parser.parse_args([*command, "--seed", "7"]).random_state == 7
+    assert parser.parse_args([*command, "--random-state", "8"]).random_state == 8

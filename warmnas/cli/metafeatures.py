@@ -57,7 +57,8 @@ def register(commands: Any) -> None:
     parser.add_argument("--on-error", choices=("raise", "warn", "ignore"), default="warn",
                         help="a meta-feature that cannot be computed: fail, or NaN with a "
                              "warning (default) or silently")
-    parser.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
+    parser.add_argument("--seed", "--random-state", type=int, default=0, dest="random_state",
+                        help="random seed (default 0)")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object {name: value}, NaN and infinite values "
                              "as null")

@@ -69,7 +69,8 @@ def _task_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--q-query", type=int, default=5)
     p.add_argument("--size", type=int, default=28, help="Omniglot image side (default 28)")
     p.add_argument("--device", default="cpu")
-    p.add_argument("--random-state", type=int, default=0)
+    p.add_argument("--seed", "--random-state", type=int, default=0, dest="random_state",
+                   help="random seed (default 0)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
