@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 from pathlib import Path
@@ -103,3 +104,25 @@ def test_seed_is_an_alias_of_random_state(command: list[str]) -> None:
     parser = cli.build_parser()
     assert parser.parse_args([*command, "--seed", "7"]).random_state == 7
     assert parser.parse_args([*command, "--random-state", "8"]).random_state == 8
+
+
+def _subparsers(parser: argparse.ArgumentParser, name: str = "warmnas"):  # type: ignore[no-untyped-def]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub, subparser in action.choices.items():
+                yield f"{name} {sub}", subparser
+                yield from _subparsers(subparser, f"{name} {sub}")
+
+
+def test_every_option_shows_its_default() -> None:
+    missing = []
+    for name, parser in _subparsers(cli.build_parser()):
+        for action in parser._actions:
+            default = action.default
+            if not action.option_strings or default in (None, False, argparse.SUPPRESS):
+                continue
+            values = default if isinstance(default, list) else [default]
+            shown = [f"{v:g}" if isinstance(v, float) else str(v) for v in values]
+            if not all(v in (action.help or "") for v in shown):
+                missing.append(f"{name} {action.option_strings[0]} (default {default!r})")
+    assert not missing, "options whose --help does not show the default: " + ", ".join(missing)

@@ -32,6 +32,7 @@ class Commands:
     def __init__(self, parser: argparse.ArgumentParser) -> None:
         self._top = parser.add_subparsers(dest="command", metavar="COMMAND")
         self._groups: dict[str, argparse._SubParsersAction] = {}
+        self._parsers: list[argparse.ArgumentParser] = []
 
     def group(self, name: str, help: str) -> None:
         """Declare a command group (``warmnas NAME SUBCOMMAND``); declaring twice is harmless."""
@@ -55,7 +56,16 @@ class Commands:
         # -v also after the command (`warmnas db info -v`); counted apart, added to the top one
         parser.add_argument("-v", "--verbose", action="count", default=0, dest="command_verbose",
                             help="more log output (-v info, -vv debug)")
+        self._parsers.append(parser)
         return parser
+
+    def show_defaults(self) -> None:
+        """Give every option that has no help text but a default a ``default: VALUE`` help."""
+        for parser in self._parsers:
+            for action in parser._actions:
+                if (action.help is None and action.option_strings
+                        and action.default not in (None, False, argparse.SUPPRESS)):
+                    action.help = f"default: {action.default}"
 
 
 def _usage(parser: argparse.ArgumentParser) -> Handler:
@@ -82,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         module.register(commands)
+    commands.show_defaults()
     return parser
 
 

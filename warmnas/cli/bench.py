@@ -103,7 +103,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--methods", default="knn,portfolio,random",
                    help="comma-separated warm starters: random, portfolio, knn, pmf "
                         "(default knn,portfolio,random)")
-    p.add_argument("--budget", type=int, default=10, help="evaluations per task and method")
+    p.add_argument("--budget", type=int, default=10, help="evaluations per task and method (default 10)")
     p.add_argument("--db", required=True, metavar="URL",
                    help="meta-database receiving the evaluations (sqlite:///file.db, "
                         "postgresql://...); read first to resume")

@@ -39,7 +39,7 @@ def register(commands: Any) -> None:
     p.add_argument("--epochs", type=int, default=50)
     p.add_argument("--warmup-epochs", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--C", type=int, default=16, help="supernet initial channels")
+    p.add_argument("--C", type=int, default=16, help="supernet initial channels (default 16)")
     p.add_argument("--layers", type=int, default=None,
                    help="DARTS: cells (8); NB201: cells per stage (5)")
     p.add_argument("--lr", type=float, default=0.025)

@@ -78,8 +78,8 @@ def register(commands: Any) -> None:
     b.add_argument("--folds", type=int, default=None,
                    help="with --loto: grouped K-fold over tasks instead of one fit per task")
     b.add_argument("--tasks", choices=["all", "with-meta-features"], default="with-meta-features",
-                   help="with --loto: which tasks to hold out (default: those with "
-                        "meta-features; the others always stay in training)")
+                   help="with --loto: which tasks to hold out (default with-meta-features: "
+                        "those with meta-features; the others always stay in training)")
     b.add_argument("--method", action="append",
                    choices=["random", "portfolio", "portfolio-rank", "knn", "pmf"],
                    help="method (repeat for several; default knn); portfolio-rank is the "
@@ -88,7 +88,8 @@ def register(commands: Any) -> None:
     b.add_argument("--direction", choices=["minimize", "maximize"], default="minimize",
                    help="direction of the matrix values (default minimize)")
     b.add_argument("--normalize", choices=["none", "range"], default="none",
-                   help="regret scale: raw units, or divided by each task's best-to-worst range")
+                   help="regret scale: raw units, or divided by each task's best-to-worst range "
+                        "(default none)")
     b.add_argument("--seed", type=int, default=0, help="random seed (0)")
     b.add_argument("--plot", metavar="PNG", help="write mean regret vs evaluations here")
     b.add_argument("--json", action="store_true", help="print the curves as JSON")
