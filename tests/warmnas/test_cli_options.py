@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -126,3 +128,29 @@ def test_every_option_shows_its_default() -> None:
             if not all(v in (action.help or "") for v in shown):
                 missing.append(f"{name} {action.option_strings[0]} (default {default!r})")
     assert not missing, "options whose --help does not show the default: " + ", ".join(missing)
+
+
+def test_help_imports_neither_torch_nor_the_numeric_stack() -> None:
+    code = (
+        "import sys, warmnas.cli as c\n"
+        "for argv in ([], ['metafeatures'], ['nas', 'search'], ['bench', 'openml'],"
+        " ['hardware', 'measure'], ['db', 'import'], ['warm-start']):\n"
+        "    try:\n"
+        "        c.main([*argv, '--help'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(sorted(m for m in ('torch', 'numpy', 'pandas', 'scipy', 'sklearn')"
+        " if m in sys.modules), file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert proc.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_metafeatures_choices_match_the_package() -> None:
+    # the CLI lists groups and views literally so that --help does not import the package
+    import metafeatures
+    from warmnas.cli import metafeatures as mf_cli
+
+    assert mf_cli.GROUPS == metafeatures.GROUPS
+    assert mf_cli.VIEW_NAMES == metafeatures.VIEW_NAMES

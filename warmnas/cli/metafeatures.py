@@ -20,12 +20,14 @@ from warmnas.cli._common import separator
 from warmnas.errors import InputError, MissingDataError
 
 SKLEARN_DATASETS = ("iris", "wine", "breast_cancer", "digits", "diabetes")
+#: metafeatures.GROUPS and metafeatures.VIEW_NAMES, written out so that building the parser
+#: (every `warmnas ... --help`) does not import numpy, scipy and pandas; a test keeps them equal
+GROUPS = ("general", "statistical", "info-theory", "landmarking", "model-based", "complexity")
+VIEW_NAMES = ("pymfe", "autosklearn", "openml")
 
 
 def register(commands: Any) -> None:
     """Add the ``metafeatures`` command."""
-    import metafeatures
-
     parser = commands.add(
         "metafeatures",
         help="compute the meta-features of a dataset",
@@ -41,8 +43,8 @@ def register(commands: Any) -> None:
     parser.add_argument("--target", help="target column of the CSV (omit for unsupervised "
                                          "measures only; sklearn datasets bring their target)")
     parser.add_argument("--groups", nargs="+", default=["default"], metavar="GROUP",
-                        help="'default', 'all' or groups from: " + ", ".join(metafeatures.GROUPS))
-    parser.add_argument("--names", choices=metafeatures.VIEW_NAMES, default="pymfe",
+                        help="'default', 'all' or groups from: " + ", ".join(GROUPS))
+    parser.add_argument("--names", choices=VIEW_NAMES, default="pymfe",
                         help="naming view (default: pymfe)")
     parser.add_argument("--summary", nargs="+", metavar="SUMMARY",
                         help="pymfe view: summaries of multi-valued measures (default: mean sd)")
