@@ -368,17 +368,23 @@ def _int_or_none(text: str) -> int | None:
 
 
 def import_openml_cache(db: MetaDatabase, path: str | Path, *, datasets: Sequence[int] | None = None,
-                        tasks: Sequence[int] | None = None, view: str = "openml") -> Any:
+                        tasks: Sequence[int] | None = None, view: str = "openml",
+                        server: str | None = None) -> Any:
     """Import the datasets and tasks of an OpenML cache as tasks with their qualities.
 
     Datasets become ``openml/d/<id>`` (name, ``openml_dataset_id``), tasks ``openml/t/<id>``
-    (``openml_task_id``, ``openml_dataset_id``, task type); the dataset's OpenML qualities are
+    (``openml_task_id``, ``openml_dataset_id``, task type); a cache of the test server gives
+    ``openml-test/d/<id>`` and ``openml-test/t/<id>`` (source ``openml-test``), as
+    ``warmnas bench openml --server test`` names its tasks: the test server's ids name other
+    datasets and tasks than the production server's, so they must not share ids; the dataset's OpenML qualities are
     stored under ``view`` for both (when the dataset's ``qualities.xml`` is cached). Only the
     descriptions are read (no data loading); a task needs just its ``task.xml``.
 
     Args:
         datasets, tasks: these ids (a missing one raises MissingDataError); default: every
             complete entry of the cache (incomplete ones are skipped and counted).
+        server: ``"www"`` or ``"test"``: which server's subtree of the cache to import; default
+            as :class:`OpenMLCache` (the one the cache holds).
 
     Returns:
         An :class:`~warmnas.metadb.importers.ImportReport`.
@@ -386,7 +392,7 @@ def import_openml_cache(db: MetaDatabase, path: str | Path, *, datasets: Sequenc
 
     from warmnas.metadb.importers import ImportReport, _run
 
-    cache = OpenMLCache(path, copy=False)
+    cache = OpenMLCache(path, server=server, copy=False)
     ns = "{http://openml.org/openml}"
     skipped = 0
     if datasets is None:
@@ -403,27 +409,29 @@ def import_openml_cache(db: MetaDatabase, path: str | Path, *, datasets: Sequenc
     tasks = [_entry_id(t, "tasks[...]") for t in tasks]
     rows: list[dict[str, Any]] = []
     features: dict[str, dict[str, float]] = {}
+    # the production server's ids are openml/..., another server's openml-<server>/...
+    source = "openml" if cache.server == "www" else f"openml-{cache.server}"
     for did in datasets:
         missing = cache._missing_dataset_files(int(did))
         if missing:
             raise MissingDataError(f"OpenML dataset {did}: missing {missing[0]}")
         desc = _parse_xml(cache._src / "datasets" / str(did) / "description.xml")
-        rows.append({"task": f"openml/d/{did}", "name": desc.findtext(f"{ns}name"), "source": "openml",
-                     "openml_dataset_id": int(did)})
+        rows.append({"task": f"{source}/d/{did}", "name": desc.findtext(f"{ns}name"),
+                     "source": source, "openml_dataset_id": int(did)})
         q = cache.qualities(int(did))
         if q:
-            features[f"openml/d/{did}"] = q
+            features[f"{source}/d/{did}"] = q
     for tid in tasks:
         task_xml = cache._src / "tasks" / str(tid) / "task.xml"
         if not task_xml.exists():
             raise MissingDataError(f"OpenML task {tid}: missing {task_xml}")
         root = _parse_xml(task_xml)
         did = cache._task_dataset_id(int(tid))
-        rows.append({"task": f"openml/t/{tid}", "source": "openml", "openml_task_id": int(tid),
+        rows.append({"task": f"{source}/t/{tid}", "source": source, "openml_task_id": int(tid),
                      "openml_dataset_id": did, "task_type": root.findtext(f"{ns}task_type")})
         q = cache.qualities(did)
         if q:
-            features[f"openml/t/{tid}"] = q
+            features[f"{source}/t/{tid}"] = q
 
     def fn(w: Writer, report: ImportReport) -> None:
         w.add_tasks(rows)

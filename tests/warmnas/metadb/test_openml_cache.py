@@ -68,9 +68,17 @@ def test_import_openml_cache(tmp_path, shared_data):
     db = MetaDatabase(tmp_path / "m.db")
     report = import_openml_cache(db, shared_data / "openml-cache")
     tasks = db.tasks()
-    assert {"openml/d/2", "openml/t/1882"} <= set(tasks.index)
-    assert tasks.loc["openml/t/1882", "openml_dataset_id"] == 2
+    # the shared cache is the test server's: its ids name other datasets and tasks than the
+    # production server's (openml/...), so they get their own prefix, as in 'bench openml'
+    assert {"openml-test/d/2", "openml-test/t/1882"} <= set(tasks.index)
+    assert not any(t.startswith("openml/") for t in tasks.index)
+    assert set(tasks["source"]) == {"openml-test"}
+    assert tasks.loc["openml-test/t/1882", "openml_dataset_id"] == 2
     mf = db.meta_features("openml")
-    assert mf.loc["openml/d/2", "NumberOfInstances"] == 898
-    assert mf.loc["openml/t/1882", "ClassCount"] == 6
+    assert mf.loc["openml-test/d/2", "NumberOfInstances"] == 898
+    assert mf.loc["openml-test/t/1882", "ClassCount"] == 6
+    from warmnas.bench.study import openml_task_id
+    assert openml_task_id(1882, server="test") == "openml-test/t/1882"
+    with pytest.raises(MissingDataError, match="holds no cache for the 'www' server"):
+        import_openml_cache(db, shared_data / "openml-cache", server="www")
     assert report.meta_features > 100
