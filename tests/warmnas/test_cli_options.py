@@ -154,3 +154,19 @@ def test_metafeatures_choices_match_the_package() -> None:
 
     assert mf_cli.GROUPS == metafeatures.GROUPS
     assert mf_cli.VIEW_NAMES == metafeatures.VIEW_NAMES
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["warm-start", "{d}", "--target", "class"], "dataset {d} is a folder; pass the path of a CSV"),
+    (["bench", "warmstart", "--loto", "{d}", "--meta-features", "{d}"],
+     "--loto matrix {d} is a folder; pass the path of a CSV"),
+    (["hardware", "fit-latency", "--samples", "{d}", "--reference-dir", "{r}", "--out", "x.csv"],
+     "--samples {d} is a folder; pass the JSON file"),
+])
+def test_folder_where_a_file_is_expected(argv: list[str], said: str, tmp_path: Path,
+                                         shared_data: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    # was "... file not found: DIR", which sends the user looking for a missing file
+    ref = shared_data / "nasbench201" / "latency"
+    assert cli.main([a.format(d=tmp_path, r=ref) for a in argv]) == 2
+    assert said.format(d=tmp_path) in capsys.readouterr().err

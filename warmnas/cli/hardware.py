@@ -186,6 +186,8 @@ def _read_samples(path: str, n_archs: int) -> tuple[list[int], list[float]]:
     from warmnas.errors import InputError, MissingDataError
 
     p = Path(path)
+    if p.is_dir():
+        raise InputError(f"--samples {p} is a folder; pass the JSON file {{\"arch index\": ms}}")
     if not p.is_file():
         raise MissingDataError(f"samples file {p} not found")
     try:

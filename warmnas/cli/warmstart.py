@@ -129,6 +129,8 @@ def _read_table(path: str, what: str, *, index_col: int | None = None, sep: str 
     import pandas as pd
 
     p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{what} {p} is a folder; pass the path of a CSV file")
     if not p.is_file():
         raise MissingDataError(f"{what} file not found: {p}")
     try:
