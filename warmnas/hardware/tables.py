@@ -146,14 +146,23 @@ def load_pt(path: str | os.PathLike[str]) -> Any:
         CorruptDatabaseError: not a torch archive, or it holds objects other than plain data.
     """
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; pass the path of a .pt latency file")
     if not path.is_file():
         raise MissingDataError(f"latency file {path} not found")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises several unrelated types for bad archives
+        # torch's own text spans many lines and, for objects, advises weights_only=False,
+        # which would run code from the file: not repeated
+        if "weights only load failed" in str(exc).lower():
+            detail = ("it holds objects other than plain numbers and containers, which are not "
+                      "loaded: that could run code from the file")
+        else:
+            detail = f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0][:200]}"
         raise CorruptDatabaseError(
-            f"{path} is not a readable torch file of plain data ({type(exc).__name__}: {exc}); "
-            "expected a .pt list of latencies as in HELP's data"
+            f"{path} is not a readable torch file of plain data ({detail}); expected a .pt "
+            "list of latencies as in HELP's data"
         ) from exc
 
 

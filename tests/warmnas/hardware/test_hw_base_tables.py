@@ -198,8 +198,19 @@ def test_latency_file_errors(tmp_path: Path) -> None:
         load_latency_vector(tmp_path / "nope.pt")
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a torch file")
-    with pytest.raises(CorruptDatabaseError, match="not a readable torch file"):
+    with pytest.raises(CorruptDatabaseError, match="not a readable torch file") as info:
         load_latency_vector(bad)
+    assert "\n" not in str(info.value)
+    pickled = tmp_path / "object.pt"
+    torch.save({"x": Path("a")}, pickled)  # an object: refused by weights_only=True
+    with pytest.raises(CorruptDatabaseError, match="holds objects other than plain") as info:
+        load_latency_vector(pickled)
+    # torch's text (many lines, terminal escapes, advice to load with weights_only set to
+    # False, which would run code from the file) is not passed on
+    assert "\n" not in str(info.value) and "\x1b" not in str(info.value)
+    assert "False" not in str(info.value)
+    with pytest.raises(InputError, match="is a folder"):
+        load_latency_vector(tmp_path)
     short = tmp_path / "short.pt"
     torch.save([1.0, 2.0], short)
     with pytest.raises(CorruptDatabaseError, match="expected 15625"):
