@@ -3,8 +3,35 @@
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 
-__all__ = ["separator"]
+__all__ = ["check_output_file", "separator"]
+
+
+def check_output_file(path: str, option: str, example: str) -> None:
+    """Refuse an output file path that is a folder or cannot be written, before the work whose
+    result it is meant to hold (its folder is created if missing).
+
+    Args:
+        path: the path given.
+        option: the option's name for the message (``"--plot"``).
+        example: a file name to suggest inside a folder given by mistake (``"regret.png"``).
+
+    Raises:
+        InputError: a folder, a folder that cannot be created, or no permission to write.
+    """
+    from warmnas.errors import InputError
+
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{option} {p} is a folder; give a file name, e.g. {p / example}")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{option} {p} cannot be written: {exc}") from None
+    if not os.access(p.parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise InputError(f"{option} {p} cannot be written: permission denied")
 
 
 def separator(value: str) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from warmnas._io import atomic_write
+from warmnas.cli._common import check_output_file
 
 logger = logging.getLogger(__name__)
 
@@ -109,25 +110,10 @@ def _data_dir(arg: str | None) -> Path:
     return Path(arg) if arg else default_data_dir()
 
 
-def _check_out(path: str, flag: str, example: str) -> None:
-    """Refuse an output path that is a folder or whose folder cannot be created, before the work
-    whose result it is meant to hold."""
-    from warmnas.errors import StorageError
-
-    out = Path(path)
-    if out.is_dir():
-        raise StorageError(f"{flag} {out} is a folder; pass a file path such as {out / example}")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StorageError(f"{flag} {out}: cannot create its folder ({exc}); pass a writable "
-                           "file path") from exc
-
-
 def run_measure(args: argparse.Namespace) -> int:
     from warmnas.hardware.measure import MeasuredLatencyTable
 
-    _check_out(args.out, "--out", "latency_table.json")  # before measuring
+    check_output_file(args.out, "--out", "latency_table.json")  # before measuring
     config = {"C": args.C, "layers": args.layers, "input_size": args.input_size,
               "batch_size": args.batch_size}
     table = MeasuredLatencyTable.measure(
@@ -223,7 +209,7 @@ def run_fit_latency(args: argparse.Namespace) -> int:
         op_index_matrix,
     )
 
-    _check_out(args.out, "--out", "predictions.csv")
+    check_output_file(args.out, "--out", "predictions.csv")
     n_archs = BENCHMARKS[args.benchmark]["n_archs"]
     ref_dir = Path(args.reference_dir)
     if not ref_dir.is_dir():
@@ -258,7 +244,7 @@ def run_constrained_search(args: argparse.Namespace) -> int:
     from warmnas.nas.nb201 import NB201Table
 
     if args.plot:
-        _check_out(args.plot, "--plot", "pareto.png")
+        check_output_file(args.plot, "--plot", "pareto.png")
     table = NB201Table.load(_data_dir(args.data_dir))
     latency = PublishedLatencyTable.from_file(args.latency_file, "nb201", archs=table.archs)
     result, arch = nb201_constrained_search(

@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from warmnas.cli._common import separator
+from warmnas.cli._common import check_output_file, separator
 from warmnas.errors import InputError, MissingDataError
 
 logger = logging.getLogger(__name__)
@@ -245,7 +245,7 @@ def _bench(args: argparse.Namespace) -> int:
     if len(set(methods)) != len(methods):
         raise InputError(f"--method given twice: {methods}")
     if args.plot:
-        _check_writable(args.plot, "--plot")
+        check_output_file(args.plot, "--plot", "regret.png")
     # every method is checked before the first runs: a long run must not end in an error
     needs = [m for m in methods if make_starter(m).requires_meta_features]
     if args.loto:
@@ -335,16 +335,3 @@ def _bench(args: argparse.Namespace) -> int:
                 "complete, only the plot is missing"
             ) from None
     return 0
-
-
-def _check_writable(path: str, option: str) -> None:
-    """Fail before a long run if ``path`` cannot be written (a folder, no such parent, ...)."""
-    p = Path(path)
-    if p.is_dir():
-        raise InputError(f"{option} {p} is a folder; give a file name, e.g. {p / 'regret.png'}")
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"{option} {p} cannot be written: {exc}") from None
-    if not os.access(p.parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
-        raise InputError(f"{option} {p} cannot be written: permission denied")
