@@ -722,7 +722,8 @@ def _check_task_type(y: Any, database: Any, perf: pd.DataFrame, metric: str) -> 
             )
     if kind is None or kind in types:
         return
-    hint = (" If y holds class labels, convert them to strings (e.g. y.astype(str)); "
+    hint = (" If y holds class labels, convert them to strings (e.g. y.astype(str); "
+            "'warmnas warm-start ... --task classification' on the command line); "
             "otherwise use" if kind == "regression" else " Use")
     raise InputError(
         f"y looks like a {kind} target, but the meta-database's tasks for metric {metric!r} "

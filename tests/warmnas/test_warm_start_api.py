@@ -347,6 +347,28 @@ def test_cli_warm_start_json_and_table(capsys):
     assert "dataset file not found" in capsys.readouterr().err
 
 
+def test_cli_task_classification_for_many_integer_labels(tmp_path, capsys):
+    """Integer class labels with more than 100 values read as a regression target, refused
+    against the classification database; the CLI had no way to say they are classes."""
+    rng = np.random.default_rng(0)
+    n = 600
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                          "label": np.arange(n) % 150})
+    frame.loc[3, "a"] = np.nan
+    path = tmp_path / "many.csv"
+    frame.to_csv(path, index=False)
+    assert main(["warm-start", str(path), "--target", "label", "--n-configs", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "looks like a regression target" in err and "--task classification" in err
+    assert main(["warm-start", str(path), "--target", "label", "--n-configs", "2",
+                 "--task", "classification", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["configs"]) == 2
+    # the same suggestions as the API with the labels as text
+    ws = warm_start(frame.assign(label=frame["label"].astype(str)), target="label", n_configs=2)
+    assert [c["config_id"] for c in out["configs"]] == ws.config_ids
+
+
 # --------------------------------------------------------------------------- NAS spaces
 def test_warm_start_nb201_proposes_a_portfolio_and_an_alpha_prior(db):
     ws = warm_start(space="nb201", n_configs=3, db=db)

@@ -55,6 +55,10 @@ def register(commands: Any) -> None:
                    help="meta-database URL (default: the embedded one)")
     p.add_argument("--metric", default=None, help="database metric (default: its default)")
     p.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    p.add_argument("--task", choices=["auto", "classification"], default="auto",
+                   help="'classification': the target column holds class labels, however many "
+                   "(integer labels with more than 100 distinct values are otherwise read as a "
+                   "regression target); default: auto")
     p.add_argument("--sep", default=None, type=separator,
                    help="column separator of the CSV file (default: guessed from the header "
                         "line among , ; tab |)")
@@ -201,6 +205,9 @@ def _warm_start(args: argparse.Namespace) -> int:
     sep = "\t" if args.sep in ("\\t", "tab") else args.sep
     data = _read_table(args.data, "dataset", sep=sep, encoding=args.encoding,
                        encoding_hint="pass its encoding with --encoding (e.g. latin-1)")
+    if args.task == "classification" and args.target in data.columns:
+        col = data[args.target]  # labels as text (missing cells stay missing)
+        data[args.target] = col.astype(object).where(col.isna(), col.astype(str))
     ws = warm_start(data, target=args.target, method=args.method, n_configs=args.n_configs,
                     db=args.db, metric=args.metric, random_state=args.seed)
     if args.json:
