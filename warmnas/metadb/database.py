@@ -329,6 +329,15 @@ class MetaDatabase:
             if parsed.drivername in ("postgresql", "postgres"):
                 parsed = parsed.set(drivername="postgresql+psycopg")
         elif backend == "sqlite":
+            if parsed.query:
+                # the engine is built from the file's path, so options would be dropped without
+                # a word: '?mode=ro' would open the file writable
+                raise InputError(
+                    f"SQLite URL options are not used by MetaDatabase, got "
+                    f"{sorted(parsed.query)} in {url!r}; drop them and pass "
+                    "read_only=True to open the file read-only, or busy_timeout=SECONDS for "
+                    "the lock timeout"
+                )
             if parsed.database and parsed.database != ":memory:":
                 self._sqlite_path = Path(parsed.database).expanduser().resolve()
         else:

@@ -571,3 +571,17 @@ def test_in_memory_database_waits_busy_timeout_for_another_thread_then_raises():
     reader.start()
     reader.join(10)
     assert seen[1:] == [1]
+
+
+def test_sqlite_url_options_are_refused_not_dropped(tmp_path):
+    """The engine is built from the file's path, so URL options were dropped silently:
+    'sqlite:///x.db?mode=ro' opened the file writable."""
+    path = tmp_path / "x.db"
+    MetaDatabase(f"sqlite:///{path}").add_task("t1")
+    for opts in ("mode=ro", "timeout=5", "mode=ro&uri=true"):
+        with pytest.raises(InputError, match=r"SQLite URL options are not used .*read_only=True"):
+            MetaDatabase(f"sqlite:///{path}?{opts}")
+    ro = MetaDatabase(f"sqlite:///{path}", read_only=True)
+    assert list(ro.tasks().index) == ["t1"]
+    with pytest.raises(StorageError, match="read-only"):
+        ro.add_task("t2")
