@@ -52,22 +52,32 @@ def register(commands: Any) -> None:
         help="adapt a MetaNAS checkpoint to new tasks and report query accuracy",
         description="Load a MetaNAS checkpoint, adapt it to tasks of the meta-test split and "
                     "print the mean query accuracy (with a 95% interval) and genotypes.")
-    _task_args(p)
+    _task_args(p, from_checkpoint=True)
     p.add_argument("checkpoint", help="folder written by 'warmnas nas meta-train'")
     p.add_argument("--tasks", type=int, default=100, help="tasks to adapt to (default 100)")
     p.add_argument("--steps", type=int, default=None, help="adaptation steps (default: the "
                                                            "checkpoint's adapt_steps)")
 
 
-def _task_args(p: argparse.ArgumentParser) -> None:
+def _task_args(p: argparse.ArgumentParser, from_checkpoint: bool = False) -> None:
+    """Task options; with ``from_checkpoint`` (adapt), --n-way and --size default to the
+    checkpoint's."""
     p.add_argument("--dataset", choices=("omniglot", "cifar10"), default="omniglot")
     p.add_argument("--data-dir", default=None,
                    help="shared data folder (default: $WARMNAS_SHARED_DATA or ../shared/data)")
     p.add_argument("--cache-dir", default=None, help="decoded-image cache folder")
-    p.add_argument("--n-way", type=int, default=5)
+    if from_checkpoint:
+        p.add_argument("--n-way", type=int, default=None,
+                       help="classes per task (default: the checkpoint's)")
+    else:
+        p.add_argument("--n-way", type=int, default=5, help="classes per task (default 5)")
     p.add_argument("--k-shot", type=int, default=1)
     p.add_argument("--q-query", type=int, default=5)
-    p.add_argument("--size", type=int, default=28, help="Omniglot image side (default 28)")
+    if from_checkpoint:
+        p.add_argument("--size", type=int, default=None,
+                       help="Omniglot image side (default: the checkpoint's)")
+    else:
+        p.add_argument("--size", type=int, default=28, help="Omniglot image side (default 28)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", "--random-state", type=int, default=0, dest="random_state",
                    help="random seed (default 0)")
@@ -126,6 +136,10 @@ def _adapt(args: argparse.Namespace) -> int:
 
     _check_device(args.device)
     model = MetaNAS.load(args.checkpoint, device=args.device)
+    if args.n_way is None:
+        args.n_way = model.n_way_
+    if args.size is None:
+        args.size = model.image_shape_[-1]
     test = _tasks(args, "test")
     res = model.evaluate(test, n_tasks=args.tasks, steps=args.steps,
                          random_state=args.random_state)

@@ -34,6 +34,13 @@ def test_meta_train_then_adapt(shared_data, tmp_path, capsys) -> None:
     assert rc == 0
     res = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(c))
     assert res["n_tasks"] == 1 and res["ci95"] is None
+    # --n-way and --size default to the checkpoint's (3-way, 8 px), not to 5 and 28
+    data = ["--data-dir", str(shared_data), "--cache-dir", str(tmp_path / "cache"),
+            "--k-shot", "1", "--q-query", "1"]
+    with one_thread():
+        rc = main(["nas", "adapt", str(out), *data, "--tasks", "1", "--json"])
+    assert rc == 0, capsys.readouterr().err
+    assert json.loads(capsys.readouterr().out)["n_tasks"] == 1
     from warmnas.metadb import MetaDatabase
 
     recs = MetaDatabase(f"sqlite:///{tmp_path / 'meta.db'}").nas_records(space="darts")
