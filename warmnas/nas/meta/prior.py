@@ -276,8 +276,8 @@ def alpha_prior(dataset_or_features: Any = None, *, space: str = "darts", db: An
 
 
 def alpha_prior_hook(space: str, *, dataset: Any = None, k: int = 3, metanas: Any = None,
-                     view: str = IMAGE_VIEW, strength: float = 1.0
-                     ) -> Any:
+                     view: str = IMAGE_VIEW, strength: float = 1.0,
+                     random_state: RandomState = 0) -> Any:
     """A hook for ``warmnas.warm_start(..., alpha_prior_hook=...)`` that fills
     ``WarmStart.alpha_prior`` for a NAS space.
 
@@ -286,6 +286,9 @@ def alpha_prior_hook(space: str, *, dataset: Any = None, k: int = 3, metanas: An
     ``space``, their records are mixed with inverse-distance weights (the ``k`` nearest such
     tasks); otherwise :func:`find_alpha_prior` runs on ``dataset`` (image meta-features) or, if
     ``metanas`` is given, returns its meta-learned alphas.
+
+    ``random_state`` seeds that fall-back's image meta-features (as in :func:`find_alpha_prior`;
+    the hook is made before ``warm_start`` runs, so give it the seed passed to ``warm_start``).
 
     Returns:
         ``hook(db, neighbors, meta_features) -> {key: (n_edges, n_ops) logits}``.
@@ -308,7 +311,8 @@ def alpha_prior_hook(space: str, *, dataset: Any = None, k: int = 3, metanas: An
         if dataset is None and meta_features is not None and hasattr(meta_features, "items"):
             feats = {str(n): float(v) for n, v in meta_features.items()}
         return find_alpha_prior(dataset, space=sp.name, db=db, k=k, metanas=metanas,
-                                meta_features=feats, view=view, strength=strength).alphas
+                                meta_features=feats, view=view, strength=strength,
+                                random_state=random_state).alphas
 
     return hook
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -197,6 +198,31 @@ def test_alpha_prior_hook_for_warm_start() -> None:
     fallback = hook(db, pd.Series({"openml/d/3": 0.1}), None)
     mean = find_alpha_prior(space="nb201", db=db).alphas
     assert torch.allclose(fallback["cell"], mean["cell"])
+
+
+
+def test_alpha_prior_hook_passes_its_seed_to_the_fall_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fall-back's image meta-features are seeded by the hook's random_state (it always used
+    find_alpha_prior's default 0, whatever seed the user gave)."""
+    import pandas as pd
+
+    import warmnas.nas.meta.prior as prior_mod
+    from warmnas.metadb import MetaDatabase
+
+    seen: list[Any] = []
+    real = prior_mod.find_alpha_prior
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs.get("random_state"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(prior_mod, "find_alpha_prior", spy)
+    db = MetaDatabase.default()
+    for seed in (7, None):
+        prior_mod.alpha_prior_hook("nb201", random_state=seed)(db, pd.Series({"openml/d/3": 0.1}),
+                                                                None)
+    prior_mod.alpha_prior_hook("nb201")(db, None, None)
+    assert seen == [7, None, 0]
 
 
 def test_warm_search_prototype_head_is_nearest_class_mean(models) -> None:
