@@ -526,7 +526,7 @@ def test_in_memory_database_shared_by_threads():
     assert len(db.evaluations()) == 60
 
 
-def test_damaged_file_on_the_bulk_read_path(tmp_path):
+def test_damaged_file_on_the_bulk_read_path(tmp_path, damage_sqlite_pages):
     """performance_matrix reads through the driver's raw cursor: damage still reads as
     CorruptDatabaseError."""
     path = tmp_path / "dam.db"
@@ -535,14 +535,7 @@ def test_damaged_file_on_the_bulk_read_path(tmp_path):
                         for i in range(60) for j in range(100)], metric="error", space=SPACE,
                        create_tasks=True)
     db.dispose()
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.execute("PRAGMA journal_mode = DELETE")
-    con.close()
-    data = bytearray(path.read_bytes())
-    for start in range(8 * 4096, len(data), 4096):
-        data[start:start + 64] = b"\xff" * 64
-    path.write_bytes(bytes(data))
+    damage_sqlite_pages(path, 8)
     with pytest.raises(CorruptDatabaseError, match="is damaged or not a meta-database"):
         MetaDatabase(path, read_only=True).performance_matrix("error")
 

@@ -80,20 +80,12 @@ def test_not_a_sqlite_file(tmp_path):
     assert path.read_bytes().startswith(b"PK")
 
 
-def test_damaged_sqlite_file(tmp_path):
+def test_damaged_sqlite_file(tmp_path, damage_sqlite_pages):
     path = tmp_path / "dam.db"
     db = MetaDatabase(path)
     db.add_tasks([{"task": f"t/{i}", "name": "x" * 200} for i in range(2000)])
     db.dispose()
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.execute("PRAGMA journal_mode = DELETE")
-    con.close()
-    data = bytearray(path.read_bytes())
-    page = 4096
-    for start in range(2 * page, len(data), page):  # smash every page after the schema page
-        data[start:start + 64] = b"\xff" * 64
-    path.write_bytes(bytes(data))
+    damage_sqlite_pages(path, 2)  # every page after the schema page
     with pytest.raises(CorruptDatabaseError, match="damaged"):
         MetaDatabase(path).tasks()
 
