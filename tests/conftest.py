@@ -71,6 +71,20 @@ def pg_url(postgres_url: str) -> Iterator[str]:
         engine.dispose()
 
 
+@pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """One intra-op torch thread during the test: tiny networks gain nothing from more, and the
+    CPU is shared by the xdist workers."""
+    import torch
+
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved)
+
+
 @pytest.fixture(scope="session")
 def cuda_device() -> str:
     torch = pytest.importorskip("torch")

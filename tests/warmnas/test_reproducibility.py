@@ -9,7 +9,7 @@ their own same-seed tests next to them, here only their global-state hygiene is 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -27,14 +27,7 @@ def _tiny_images(n: int = 24, k: int = 3, seed: int = 0) -> tuple[np.ndarray, np
     return X, y
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(saved)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _global_states() -> tuple[Any, Any, torch.Tensor]:

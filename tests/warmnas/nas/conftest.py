@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
-import torch
 
 
 def tiny_images(n: int = 48, k: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -19,10 +16,5 @@ def tiny_images(n: int = 48, k: int = 3, seed: int = 0) -> tuple[np.ndarray, np.
 
 
 @pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(saved)
+def _one_torch_thread(one_torch_thread: None) -> None:
+    """Every NAS test runs with one intra-op thread (``one_torch_thread`` of tests/conftest.py)."""
