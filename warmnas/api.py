@@ -633,10 +633,10 @@ def _known_names_only(query: pd.Series, starter: WarmStarter) -> pd.Series:
     if table is None:
         return query
     known = set(map(str, table.columns))
-    unknown = [str(n) for n in query.index if str(n) not in known]
-    if not unknown:
+    held = np.array([str(n) in known for n in query.index], dtype=bool)
+    if held.all():
         return query
-    kept = query.drop(index=[n for n in query.index if str(n) not in known])
+    kept, unknown = query[held], [str(n) for n in query.index[~held]]
     if kept.empty:
         raise InputError(
             f"none of the meta-features computed for the dataset is in the meta-database "
