@@ -60,6 +60,7 @@ from warmnas.errors import (
     StorageError,
 )
 from warmnas.nas._optim import GraphSafeAdam, GraphSafeSGD, clip_grad_norm
+from warmnas.nas._penalty import LatencyPenalty, apply_latency_penalty
 from warmnas.nas.data import BatchLoader, ImageData, resolve_device, search_split
 from warmnas.nas.genotype import Genotype, architecture_to_dict, derive_architecture
 from warmnas.nas.spaces import get_space
@@ -70,7 +71,6 @@ __all__ = ["CHECKPOINT_NAME", "DARTSSearch", "LatencyPenalty", "METHODS", "alpha
 
 logger = logging.getLogger(__name__)
 
-LatencyPenalty = Callable[[torch.Tensor, Mapping[str, torch.Tensor]], torch.Tensor]
 METHODS = ("darts", "drnas", "gdas")
 CHECKPOINT_NAME = "search_state.pt"
 CHECKPOINT_FORMAT = "warmnas.nas.search_state"
@@ -629,7 +629,7 @@ class DARTSSearch:
             with amp():
                 logits = net(static["xv"], w)
             ce = F.cross_entropy(logits.float(), static["yv"])
-            loss = ce if self.latency_penalty is None else self.latency_penalty(ce, alphas)
+            loss = apply_latency_penalty(self.latency_penalty, ce, alphas)
             loss.backward(inputs=arch_params)
             adam.step()
             with torch.no_grad():
@@ -763,7 +763,7 @@ class DARTSSearch:
         alphas = net.alpha_dict()
         logits = functional_call(net, unrolled, (xv,), {"weights": net.softmax_weights()})
         ce = F.cross_entropy(logits, yv)
-        loss = ce if self.latency_penalty is None else self.latency_penalty(ce, alphas)
+        loss = apply_latency_penalty(self.latency_penalty, ce, alphas)
         all_grads = torch.autograd.grad(loss, arch + [unrolled[n] for n in names])
         dalpha, dw = all_grads[:len(arch)], all_grads[len(arch):]
         r = 1e-2 / torch.sqrt(sum((g * g).sum() for g in dw))  # type: ignore[arg-type]

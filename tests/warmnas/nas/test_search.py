@@ -209,3 +209,27 @@ def test_bad_table_and_flags_before_any_work(kwargs: dict, match: str) -> None:
     with pytest.raises(InputTypeError, match=match):
         s.fit((X, y))
     assert epochs == []
+
+
+@pytest.mark.parametrize("order", [1, 2])
+@pytest.mark.parametrize("penalty,match", [
+    (lambda ce, a: ce * torch.ones(3), r"latency_penalty must return a scalar.*shape \(3,\)"),
+    (lambda ce, a: 0.5, r"latency_penalty must return a torch.Tensor.*float"),
+    (lambda ce, a: ce.detach() + 1.0, r"latency_penalty.*no gradient.*alphas"),
+    (lambda ce, a: (ce > 0).long(), r"latency_penalty must return a floating.*torch.int64"),
+])
+def test_bad_latency_penalty_result_is_named(penalty, match: str, order: int) -> None:  # type: ignore[no-untyped-def]
+    X, y = tiny_images()
+    s = DARTSSearch("nb201", epochs=1, batch_size=8, C=4, layers=1, max_steps_per_epoch=1,
+                    latency_penalty=penalty, order=order, random_state=0, progress=False)
+    with pytest.raises(InputError, match=match):
+        s.fit((X, y))
+
+
+def test_latency_penalty_may_return_a_one_element_tensor() -> None:
+    X, y = tiny_images()
+    s = DARTSSearch("nb201", epochs=1, batch_size=8, C=4, layers=1, max_steps_per_epoch=1,
+                    latency_penalty=lambda ce, a: (ce + a["cell"].sum() * 0.0).reshape(1),
+                    random_state=0, progress=False)
+    s.fit((X, y))
+    assert torch.isfinite(s.alphas_["cell"]).all()

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from warmnas.errors import InputError, InputTypeError
+from warmnas.nas._penalty import LatencyPenalty, apply_latency_penalty
 
 __all__ = [
     "Params",
@@ -52,7 +53,6 @@ __all__ = [
 ]
 
 Params = dict[str, torch.Tensor]
-LatencyPenalty = Callable[[torch.Tensor, Mapping[str, torch.Tensor]], torch.Tensor]
 
 
 def conv4(in_channels: int = 1, num_classes: int = 5, hidden: int = 64) -> nn.Module:
@@ -375,7 +375,7 @@ def _penalised_alpha_grad(ce_fn: Callable[..., torch.Tensor], penalty: LatencyPe
         with torch.enable_grad():
             a = {k: v.detach().requires_grad_(True) for k, v in alphas.items()}
             ce = torch.func.vmap(ce_fn, in_dims=in_dims, randomness="different")(a, weights, x, y)
-            total = sum(penalty(ce[t], {k: v[t] for k, v in a.items()})
+            total = sum(apply_latency_penalty(penalty, ce[t], {k: v[t] for k, v in a.items()})
                         for t in range(ce.shape[0]))
             grads = torch.autograd.grad(total, list(a.values()))  # type: ignore[arg-type]
         return dict(zip(a.keys(), grads))

@@ -386,3 +386,10 @@ def test_bad_database_fails_before_meta_training(synthetic_tasks, db, error, mat
 def test_boolean_flags_must_be_booleans(synthetic_tasks, name) -> None:
     with pytest.raises(InputTypeError, match=rf"{name} must be True or False, got 'no'"):
         MetaNAS("nb201", meta_steps=1, **{name: "no"}, **dict(TINY, layers=1)).fit(synthetic_tasks)
+
+
+def test_bad_latency_penalty_result_is_named_in_the_inner_loop(synthetic_tasks) -> None:
+    kw = dict(TINY, layers=1, meta_steps=1, random_state=0)
+    m = MetaNAS("nb201", latency_penalty=lambda ce, a: ce * torch.ones(2), **kw)
+    with pytest.raises(InputError, match=r"latency_penalty must return a scalar.*shape \(2,\)"):
+        m.fit(synthetic_tasks)
