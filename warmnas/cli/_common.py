@@ -4,9 +4,43 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["check_output_file", "separator"]
+__all__ = ["add_out", "check_output_file", "separator"]
+
+
+def add_out(parser: argparse.ArgumentParser, positional: str, *, help: str,
+            metavar: str = "OUT") -> None:
+    """Give a command whose output used to be a positional argument the ``--out`` option of
+    every other command, keeping the positional as its older form (scripts keep working).
+
+    After parsing, ``args.<positional>`` holds the output whichever form was used, so the
+    command's handler is unchanged. Giving both forms, or neither, is a usage error (exit 2).
+
+    Args:
+        parser: the command's parser (its ``handler`` default is wrapped).
+        positional: the positional argument's name (``"out"``, ``"destination"``).
+        help: what the output is (the ``--out`` help text).
+        metavar: how the value is shown in the usage line.
+    """
+    option_dest = f"{positional}_option"
+    parser.add_argument(positional, nargs="?", default=None, metavar=metavar,
+                        help=f"older form of --out (still accepted): {help}")
+    parser.add_argument("--out", dest=option_dest, default=None, metavar=metavar, help=help)
+    handler: Callable[[argparse.Namespace], int] = parser.get_default("handler")
+
+    def resolved(args: argparse.Namespace) -> int:
+        old, new = getattr(args, positional), getattr(args, option_dest)
+        if old is not None and new is not None:
+            parser.error(f"argument --out: not allowed with the positional {metavar} (its older "
+                         f"form), got both {new!r} and {old!r}; give --out {metavar} only")
+        if old is None and new is None:
+            parser.error("the following arguments are required: --out")
+        setattr(args, positional, old if new is None else new)
+        return handler(args)
+
+    parser.set_defaults(handler=resolved)
 
 
 def check_output_file(path: str, option: str, example: str) -> None:

@@ -2,8 +2,10 @@
 
     warmnas db import {oboe,tabrepo,aslib,autosklearn,nb201,nb201-records,fbnet,pmf-features,openml} PATH --db URL
     warmnas db info [--db URL] [--json]
-    warmnas db export {evaluations,matrix,meta-features,aslib} OUT [--db URL] [--metric M] ...
-    warmnas db copy DESTINATION_URL [--db SOURCE_URL]
+    warmnas db export {evaluations,matrix,meta-features,aslib} --out OUT [--db URL] [--metric M] ...
+    warmnas db copy --out DESTINATION_URL [--db SOURCE_URL]
+
+(``export`` and ``copy`` still accept the output as a positional argument, their older form.)
 
 ``--db`` takes a SQLAlchemy URL (``sqlite:///meta.db``, ``postgresql://...``) or a file path;
 ``info``, ``export`` and ``copy`` default to the embedded default database.
@@ -14,11 +16,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
+
+from warmnas.cli._common import add_out
+from warmnas.errors import InputError
 
 SOURCES = ("oboe", "tabrepo", "aslib", "autosklearn", "nb201", "nb201-records", "fbnet",
            "pmf-features", "openml")
 EXPORTS = ("evaluations", "matrix", "meta-features", "aslib")
+#: file name suffix -> export format (as warmnas.metadb.exporters reads them)
+_FORMAT_OF_SUFFIX = {"pq": "parquet", "parquet": "parquet", "csv": "csv"}
 
 
 def register(commands: Any) -> None:
@@ -51,18 +59,22 @@ def register(commands: Any) -> None:
     exp = commands.add("export", group="db", handler=run_export,
                        help="export evaluations, a matrix, meta-features (Parquet/CSV) or an ASlib scenario")
     exp.add_argument("what", choices=EXPORTS)
-    exp.add_argument("out", help="output file (.parquet/.csv) or, for aslib, a new folder")
+    add_out(exp, "out", help="output file (.parquet/.csv) or, for aslib, a new folder")
     exp.add_argument("--db", help="database URL or file (default: the embedded default)")
     exp.add_argument("--metric", help="metric (default: the database's default metric)")
     exp.add_argument("--space", help="only configurations of this space")
     exp.add_argument("--view", default="autosklearn", help="meta-feature view (default autosklearn)")
     exp.add_argument("--normalize", choices=("rank", "quantile"), help="matrix: normalisation")
     exp.add_argument("--format", choices=("parquet", "csv"), help="default: from the file name")
+    exp.add_argument("--json", action="store_true",
+                     help="print {what, out, format, db} as JSON (the file or folder written)")
 
     cp = commands.add("copy", group="db", handler=run_copy,
                       help="copy a meta-database (default: the embedded one) into another")
-    cp.add_argument("destination", help="target database URL or SQLite file path")
+    add_out(cp, "destination", metavar="URL", help="target database URL or SQLite file path")
     cp.add_argument("--db", help="source database URL or file (default: the embedded default)")
+    cp.add_argument("--json", action="store_true",
+                    help="print {source, destination, counts} as JSON (counts: the destination's)")
 
 
 def _open(url: str | None, *, read_only: bool) -> Any:
@@ -126,18 +138,29 @@ def run_info(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from warmnas.metadb import exporters
 
+    fmt = args.format
+    if fmt is None and args.what != "aslib":
+        # checked here so that the message names the options (the library's names `format=`)
+        fmt = _FORMAT_OF_SUFFIX.get(Path(args.out).suffix.lower().lstrip("."))
+        if fmt is None:
+            raise InputError(f"cannot tell the format of --out {args.out!r}; use a .parquet or "
+                             ".csv name or pass --format parquet|csv")
     db = _open(args.db, read_only=True)
     if args.what == "evaluations":
-        out = exporters.export_evaluations(db, args.out, format=args.format, metric=args.metric,
+        out = exporters.export_evaluations(db, args.out, format=fmt, metric=args.metric,
                                            space=args.space)
     elif args.what == "matrix":
-        out = exporters.export_matrix(db, args.out, metric=args.metric, format=args.format,
+        out = exporters.export_matrix(db, args.out, metric=args.metric, format=fmt,
                                       space=args.space, normalize=args.normalize)
     elif args.what == "meta-features":
-        out = exporters.export_meta_features(db, args.out, view=args.view, format=args.format)
+        out = exporters.export_meta_features(db, args.out, view=args.view, format=fmt)
     else:
         out = exporters.export_aslib(db, args.out, metric=args.metric, space=args.space, view=args.view)
-    print(f"wrote {out}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"what": args.what, "out": str(out), "format": fmt or "aslib",
+                          "db": db.url}))
+    else:
+        print(f"wrote {out}", file=sys.stderr)
     return 0
 
 
@@ -147,6 +170,9 @@ def run_copy(args: argparse.Namespace) -> int:
     source = _open(args.db, read_only=True)
     target = MetaDatabase(args.destination).copy_from(source)
     counts = target.info()["counts"]
+    if args.json:
+        print(json.dumps({"source": source.url, "destination": target.url, "counts": counts}))
+        return 0
     print(f"copied {source.url} into {target.url}: {counts['tasks']} tasks, "
           f"{counts['evaluations']} evaluations")
     return 0

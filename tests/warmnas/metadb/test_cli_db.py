@@ -49,3 +49,60 @@ def test_copy_default(tmp_path, capsys):
     assert main(["db", "copy", str(dest)]) == 0
     assert "125277 evaluations" in capsys.readouterr().out
     assert MetaDatabase(dest).performance_matrix().shape == (358, 219)
+
+
+def _small_db(path) -> str:
+    url = f"sqlite:///{path}"
+    db = MetaDatabase(url)
+    db.add_task("t1", meta_features={"NumberOfInstances": 10.0})
+    db.add_task("t2", meta_features={"NumberOfInstances": 20.0})
+    db.dispose()
+    return url
+
+
+def test_export_and_copy_take_out_and_print_json(tmp_path, capsys):
+    # --out like every other command; --json: one JSON document on stdout, nothing else there
+    src = _small_db(tmp_path / "src.db")
+    out = tmp_path / "features.csv"
+    assert main(["db", "export", "meta-features", "--out", str(out), "--db", src, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == {"what": "meta-features", "out": str(out), "format": "csv", "db": src}
+    assert pd.read_csv(out, index_col=0)["NumberOfInstances"].to_dict() == {"t1": 10.0, "t2": 20.0}
+    dest = tmp_path / "copy.db"
+    assert main(["db", "copy", "--out", str(dest), "--db", src, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["source"] == src and printed["destination"] == f"sqlite:///{dest}"
+    assert printed["counts"]["tasks"] == 2 == MetaDatabase(dest).info()["counts"]["tasks"]
+
+
+def test_export_and_copy_still_take_the_positional_output(tmp_path, capsys):
+    src = _small_db(tmp_path / "src.db")
+    out = tmp_path / "features.parquet"
+    assert main(["db", "export", "meta-features", str(out), "--db", src]) == 0
+    assert f"wrote {out}" in capsys.readouterr().err
+    assert pd.read_parquet(out).shape == (2, 1)
+    assert main(["db", "copy", str(tmp_path / "copy.db"), "--db", src]) == 0
+    assert "2 tasks" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", [["db", "export", "matrix"], ["db", "copy"]])
+def test_output_given_twice_or_not_at_all(command, tmp_path, capsys):
+    old, new = str(tmp_path / "old.csv"), str(tmp_path / "new.csv")
+    with pytest.raises(SystemExit) as exc:
+        main([*command, old, "--out", new])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --out: not allowed with the positional" in err and old in err and new in err
+    with pytest.raises(SystemExit) as exc:
+        main(command)
+    assert exc.value.code == 2
+    assert "the following arguments are required: --out" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_format_error_names_the_options(tmp_path, capsys):
+    # the library says format='parquet'|'csv' (its argument); the command names its options
+    assert main(["db", "export", "matrix", "--out", str(tmp_path / "m.txt")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot tell the format of --out" in err and "--format parquet|csv" in err
+    assert "format=" not in err
