@@ -2,9 +2,9 @@
 hardware-aware search.
 
     warmnas hardware measure --space {darts,nb201} [--device cpu|cuda] --out TABLE.json
-    warmnas hardware predict --table TABLE.json (--arch NB201_STRING | --genotype GENOTYPE.json)
+    warmnas hardware predict --table TABLE.json (--arch NB201_STRING | --genotype GENOTYPE.json) [--json]
     warmnas hardware devices [--benchmark nb201|fbnet] [--data-dir DIR]
-    warmnas hardware fit-latency --benchmark nb201 --samples SAMPLES.json --reference-dir DIR --out PRED.csv
+    warmnas hardware fit-latency --benchmark nb201 --samples SAMPLES.json --reference-dir DIR --out PRED.csv [--json]
     warmnas nas constrained-search --benchmark nb201 --dataset cifar10 --latency-file DEVICE.pt \\
         --max-latency MS --budget 100 --seed 0 --json
 """
@@ -60,6 +60,8 @@ def register(commands: Any) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--arch", help="an NB201 arch string")
     src.add_argument("--genotype", help="a DARTS genotype JSON file (Genotype.to_json)")
+    p.add_argument("--json", action="store_true",
+                   help="print {latency_ms, space, device, table} as JSON")
 
     d = commands.add("devices", group="hardware", handler=run_devices,
                      help="list the published latency tables (HELP: NB201 and FBNet, 20 settings)")
@@ -80,6 +82,9 @@ def register(commands: Any) -> None:
     f.add_argument("--out", required=True, help="output CSV (index,latency_ms)")
     f.add_argument("--method", default="ensemble", choices=("ensemble", "reference", "op-prior"))
     f.add_argument("--data-dir", help="shared data folder, for the architectures (op-prior part)")
+    f.add_argument("--json", action="store_true",
+                   help="print a JSON summary {out, predictions, method, reference_devices, "
+                        "samples} (the predictions are in --out)")
 
     commands.group("nas", help="neural architecture search: DARTS-style search, benchmarks, hardware-aware search")
     c = commands.add(
@@ -151,7 +156,12 @@ def run_predict(args: argparse.Namespace) -> int:
             arch = Genotype.from_json(Path(args.genotype).read_text())
         except OSError as exc:
             raise InputError(f"cannot read the genotype file {args.genotype}: {exc}") from exc
-    print(f"{table.predict(arch):.4f}")
+    latency = float(table.predict(arch))
+    if args.json:
+        print(json.dumps({"latency_ms": latency, "space": table.space,
+                          "device": table.device.description, "table": str(args.table)}))
+    else:
+        print(f"{latency:.4f}")
     return 0
 
 
@@ -233,6 +243,11 @@ def run_fit_latency(args: argparse.Namespace) -> int:
     lines = ["index,latency_ms"] + [f"{i},{v:.6g}" for i, v in enumerate(pred)]
     text = "\n".join(lines) + "\n"
     atomic_write(args.out, lambda fh: fh.write(text), binary=False)
+    if args.json:
+        print(json.dumps({"out": str(args.out), "predictions": len(pred),
+                          "method": model.method_, "reference_devices": len(files),
+                          "samples": len(idx)}))
+        return 0
     print(f"wrote {len(pred)} predictions to {args.out} (method {model.method_}, "
           f"{len(files)} reference devices, {len(idx)} samples)")
     return 0

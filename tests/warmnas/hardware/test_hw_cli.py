@@ -22,6 +22,12 @@ def test_measure_and_predict_cli(tmp_path, capsys) -> None:
     rc = main(["hardware", "predict", "--table", str(out), "--arch",
                "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"])
     assert rc == 0 and float(capsys.readouterr().out) > 0
+    rc = main(["hardware", "predict", "--table", str(out), "--json", "--arch",
+               "|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"])
+    assert rc == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["latency_ms"] > 0 and printed["space"] == "nb201"
+    assert printed["table"] == str(out) and printed["device"] == summary["device"]
     rc = main(["hardware", "predict", "--table", str(out), "--arch", "|bad|"])
     assert rc == 2 and "malformed NB201 arch string" in capsys.readouterr().err
     rc = main(["hardware", "predict", "--table", str(tmp_path / "none.json"), "--arch", "x"])
@@ -65,8 +71,12 @@ def test_fit_latency_cli(shared_data, nb201_latency, tmp_path, capsys) -> None:
     samples.write_text(json.dumps({str(i): float(truth[i]) for i in idx}))
     out = tmp_path / "pred.csv"
     rc = main(["hardware", "fit-latency", "--benchmark", "nb201", "--samples", str(samples),
-               "--reference-dir", str(ref), "--out", str(out), "--data-dir", str(shared_data)])
+               "--reference-dir", str(ref), "--out", str(out), "--data-dir", str(shared_data),
+               "--json"])
     assert rc == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "out": str(out), "predictions": 15625, "method": "ensemble", "reference_devices": 19,
+        "samples": 10}
     with open(out) as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["index", "latency_ms"] and len(rows) == 15625
