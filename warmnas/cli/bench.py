@@ -109,6 +109,9 @@ def _common(p: argparse.ArgumentParser) -> None:
                         "postgresql://...); read first to resume")
     p.add_argument("--out", required=True, metavar="DIR",
                    help="report folder (curves.csv, summary.csv/.md, PNG plots)")
+    p.add_argument("--json", action="store_true",
+                   help="print the study (study.json's counts and settings), the summary rows "
+                        "and the report's paths as one JSON document instead of the table")
     ex = p.add_mutually_exclusive_group()
     ex.add_argument("--workers", type=int, default=None, metavar="N",
                     help="local process pool of N workers (default: the CPUs available)")
@@ -220,10 +223,29 @@ def _interrupted(url: str) -> int:
     return 130
 
 
+def _print_json(paths: dict[str, Any]) -> int:
+    """--json: study.json's content, the summary rows and the report's paths, NaN as null."""
+    import json
+
+    import pandas as pd
+
+    from warmnas.cli.nas import json_safe
+
+    out = json.loads(Path(paths["study"]).read_text())
+    summary = pd.read_csv(paths["summary_csv"])
+    out["summary"] = summary.astype(object).where(summary.notna(), None).to_dict("records")
+    out["report"] = {k: [str(p) for p in v] if isinstance(v, list) else str(v)
+                     for k, v in paths.items()}
+    print(json.dumps(json_safe(out), allow_nan=False, default=str))
+    return 0
+
+
 def _finish(result: Any, args: argparse.Namespace) -> int:
     from warmnas.bench.report import format_rate, summarize, write_report
 
     paths = write_report(result, args.out, plots=not args.no_plots)
+    if args.json:
+        return _print_json(paths)
     summary = summarize(result)
     cols = [c for c in summary.columns if c.startswith("regret@")][:4]
     show = summary[["method", *cols, "final_value", "mean_rank", "evaluated", "stored", "failed"]]

@@ -6,6 +6,7 @@ Golden values are OpenML's own qualities (the cached qualities.xml).
 
 from __future__ import annotations
 
+import json
 import time
 
 import numpy as np
@@ -173,6 +174,10 @@ def test_cli_bench_openml_runs_resumes_and_reports(openml_cache_dir, tmp_path, c
     assert 2 <= len(ev) <= 4 and np.allclose(ev["fidelity"], 0.01)
     assert main(args) == 0
     assert "0 evaluations run (" in capsys.readouterr().out
+    assert main([*args, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["evaluated"] == 0 and printed["reused"] == len(ev)
+    assert {row["method"] for row in printed["summary"]} == {"portfolio", "random"}
     assert len(db.evaluations(task="openml-test/t/1882")) == len(ev)
     for name in ("summary.md", "summary.csv", "curves.csv", "regret_vs_evaluations.png"):
         assert (tmp_path / "out" / name).exists()

@@ -96,6 +96,13 @@ def test_cli_surrogate_study_and_resume(tmp_path, capsys):
     assert sum(reused) >= n and min(reused) > 0
     assert MetaDatabase(url).info()["counts"]["evaluations"] == n
     assert (tmp_path / "out" / "summary.md").exists()
+    # --json: one JSON document on stdout (the table is not printed), with the same counts
+    assert main([*args, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["evaluated"] == 0 and printed["reused"] >= n and printed["failed"] == 0
+    assert [row["method"] for row in printed["summary"]] == ["portfolio", "random"]
+    assert printed["methods"] == ["portfolio", "random"] and len(printed["tasks"]) == 3
+    assert printed["report"]["summary_md"] == str(tmp_path / "out" / "summary.md")
 
 
 def test_cli_errors_are_clear(tmp_path, capsys):
