@@ -30,6 +30,15 @@ EVALUATION_COLUMNS = (
     "cost_s", "latency_ms", "device", "source", "timestamp",
 )
 
+#: fields of a failure record (:meth:`MetaDatabase.add_failures`)
+FAILURE_COLUMNS = (
+    "task", "config", "config_id", "space", "metric", "direction", "fidelity", "seed", "device",
+    "source", "timestamp", "error_type", "message", "error", "elapsed_s", "attempts",
+)
+#: a stored failure message is one line of at most this many characters
+MAX_MESSAGE = 1000
+ERROR_TYPE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,199}")
+
 #: the shapes of the architecture weights of the known NAS spaces
 ALPHA_SHAPES: dict[str, dict[str, tuple[int, ...]]] = {
     "nb201": {"cell": (6, 5)},
@@ -332,3 +341,40 @@ def decode_alpha(text: str) -> dict[str, np.ndarray]:
         raw = base64.b64decode(item["data"])
         out[name] = np.frombuffer(raw, dtype="<f8").reshape(item["shape"]).astype(np.float64)
     return out
+
+
+def split_error(error: Any, what: str) -> tuple[str, str]:
+    """``"ValueError: cannot fit"`` (or an exception object) -> ``("ValueError", "cannot fit")``."""
+    if isinstance(error, BaseException):
+        return type(error).__name__, str(error)
+    if not isinstance(error, str):
+        raise InputTypeError(f"{what} must be 'Type: message' text or an exception, got "
+                             f"{type(error).__name__} {error!r:.80}")
+    kind, sep, message = error.partition(":")
+    if not sep or not ERROR_TYPE_RE.fullmatch(kind.strip()):
+        raise InputError(f"{what} must be 'Type: message' (e.g. 'ValueError: cannot fit'), got "
+                         f"{error!r:.80}; or pass error_type= and message= fields")
+    return kind.strip(), message.strip()
+
+
+def check_error_type(value: Any, what: str) -> str:
+    """An exception name: ``ValueError``, ``TimeoutError``, ``mylib.FitError``."""
+    if not isinstance(value, str):
+        raise InputTypeError(f"{what} must be a string (an exception name), got "
+                             f"{type(value).__name__} {value!r:.80}")
+    if not ERROR_TYPE_RE.fullmatch(value):
+        raise InputError(f"{what} must be an exception name of 1-200 letters, digits, '_' and "
+                         f"'.' (e.g. 'ValueError'), got {value!r:.80}")
+    return value
+
+
+def one_line(message: Any, what: str) -> str:
+    """A failure message as stored: whitespace runs (newlines included) become one space, and
+    text past :data:`MAX_MESSAGE` characters is cut (ending in ``...``)."""
+    if not isinstance(message, str):
+        raise InputTypeError(f"{what} must be a string, got {type(message).__name__} {message!r:.80}")
+    text = " ".join(message.split())
+    if len(text) > MAX_MESSAGE:
+        text = text[:MAX_MESSAGE - 3] + "..."
+    check_text(text, what)
+    return text

@@ -8,6 +8,9 @@ Schema history:
 
 - v1: meta, tasks, spaces, configs, metrics, meta_features, evaluations.
 - v2: + ``warmnas_nas_records`` (genotypes and architecture weights per task).
+- v3: + ``warmnas_evaluation_failures`` (evaluations that failed: error type, message, elapsed
+  time, attempts), keyed like ``warmnas_evaluations``. A v2 database opened read-only is still
+  read (:data:`READ_COMPATIBLE`): the new table reads as empty.
 
 A migration is a function ``(connection) -> None`` in :data:`MIGRATIONS`, keyed by the version it
 upgrades from; all pending steps run in one transaction together with the version update.
@@ -20,7 +23,10 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+#: older versions a read-only open serves as they are (what they lack reads as empty); older
+#: ones must be opened writable once, which upgrades them
+READ_COMPATIBLE = frozenset({2})
 PREFIX = "warmnas_"
 
 metadata = sa.MetaData()
@@ -111,10 +117,35 @@ nas_records = sa.Table(
     sa.Index(f"{PREFIX}nas_records_task", "task_id"),
 )
 
+# Evaluations that failed (an exception, a timeout, a non-finite value), keyed like
+# warmnas_evaluations. Small (one row per failing key, ``attempts`` counts the failures), so the
+# references are foreign keys. A stored evaluation of the same key supersedes the row: storing
+# a success deletes it, and reads leave out any row that has one.
+evaluation_failures = sa.Table(
+    f"{PREFIX}evaluation_failures", metadata,
+    sa.Column("metric_id", sa.Integer, sa.ForeignKey(f"{PREFIX}metrics.id"), primary_key=True),
+    sa.Column("task_id", sa.Integer, sa.ForeignKey(f"{PREFIX}tasks.id"), primary_key=True),
+    sa.Column("config_id", sa.Integer, sa.ForeignKey(f"{PREFIX}configs.id"), primary_key=True),
+    sa.Column("device", sa.String(100), primary_key=True, server_default=""),
+    sa.Column("fidelity", sa.Double, primary_key=True, server_default="1.0"),
+    sa.Column("seed", sa.Integer, primary_key=True, server_default="0"),
+    sa.Column("error_type", sa.String(200), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),  # one line
+    sa.Column("elapsed_s", sa.Double),  # seconds the last failed attempt ran (NULL = unknown)
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("source", sa.String(200)),
+    sa.Column("timestamp", sa.Double, nullable=False),  # the last failure, epoch seconds UTC
+    sa.CheckConstraint("attempts >= 1", name=f"{PREFIX}evaluation_failures_attempts"),
+    sa.Index(f"{PREFIX}evaluation_failures_task", "task_id"),
+    sqlite_with_rowid=False,
+)
+
 #: tables of each schema version (in creation order)
 TABLES_BY_VERSION: dict[int, tuple[sa.Table, ...]] = {
     1: (meta, tasks, spaces, configs, metrics, meta_features, evaluations),
     2: (meta, tasks, spaces, configs, metrics, meta_features, evaluations, nas_records),
+    3: (meta, tasks, spaces, configs, metrics, meta_features, evaluations, nas_records,
+        evaluation_failures),
 }
 ALL_TABLES = TABLES_BY_VERSION[SCHEMA_VERSION]
 
@@ -123,5 +154,9 @@ def _v1_to_v2(conn: Connection) -> None:
     nas_records.create(conn, checkfirst=True)
 
 
+def _v2_to_v3(conn: Connection) -> None:
+    evaluation_failures.create(conn, checkfirst=True)
+
+
 #: version -> function upgrading a database from that version to the next
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}

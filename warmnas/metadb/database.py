@@ -50,9 +50,11 @@ from warmnas.errors import (
 from warmnas.metadb import _schema as S
 from warmnas.metadb._records import (
     EVALUATION_COLUMNS,
+    FAILURE_COLUMNS,
     NASRecord,
     check_alpha,
     check_direction,
+    check_error_type,
     check_json_object,
     check_name,
     check_task_id,
@@ -61,7 +63,9 @@ from warmnas.metadb._records import (
     encode_alpha,
     now,
     numeric_column,
+    one_line,
     records_frame,
+    split_error,
     string_column,
     to_epoch_seconds,
 )
@@ -185,6 +189,10 @@ def _sorted_unique_rows(arrays: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     ))
 
 
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
 def _float_array(frame: pd.DataFrame, what: str) -> np.ndarray:
     """The frame as float64 (None -> NaN); InputTypeError naming ``what`` for non-numbers."""
     for col, dtype in frame.dtypes.items():
@@ -264,6 +272,8 @@ class MetaDatabase:
         self._engine = self._make_engine()
         self._pid = os.getpid()
         self._metric_cache: dict[str, tuple[int, str]] = {}
+        self._tables: tuple[sa.Table, ...] = S.ALL_TABLES  # those of the opened version
+        self._has_failures_table = True
         try:
             self._open()
         except BaseException:
@@ -554,12 +564,17 @@ class MetaDatabase:
                 f"({S.SCHEMA_VERSION}); upgrade warmnas (pip install -U warmnas)"
             )
         if version < S.SCHEMA_VERSION:
-            if self.read_only:
+            if self.read_only and version not in S.READ_COMPATIBLE:
                 raise SchemaVersionError(
                     f"{self.url} has schema version {version} (current {S.SCHEMA_VERSION}); open it "
                     "writable once to upgrade it"
                 )
-            self._transaction(self._migrate, schema_change=True)
+            if not self.read_only:
+                self._transaction(self._migrate, schema_change=True)
+                version = S.SCHEMA_VERSION
+        # a read-only open of a compatible older version reads what it has (failures: none)
+        self._tables = S.TABLES_BY_VERSION[version]
+        self._has_failures_table = S.evaluation_failures in self._tables
         self._check_tables()
 
     def _read_version(self) -> int | None:
@@ -615,7 +630,7 @@ class MetaDatabase:
     def _check_tables(self) -> None:
         with self._read() as conn:
             names = set(sa.inspect(conn).get_table_names())
-        missing = [t.name for t in S.ALL_TABLES if t.name not in names]
+        missing = [t.name for t in self._tables if t.name not in names]
         if missing:
             raise CorruptDatabaseError(f"{self.url} lacks the tables {missing}; it is damaged")
 
@@ -790,6 +805,48 @@ class MetaDatabase:
             create_tasks=create_tasks, on_conflict=on_conflict, show_progress=show_progress,
             on_progress=on_progress))
 
+    def add_failures(self, records: pd.DataFrame | Iterable[Mapping[str, Any]] | Mapping[str, Any],
+                     *, metric: str | None = None, direction: str | None = None,
+                     space: Space | str | None = None, source: str | None = None,
+                     device: str | None = None, create_tasks: bool = False) -> int:
+        """Store failed evaluations in one atomic batch (an exception, a timeout, a NaN result).
+
+        A failure is keyed like an evaluation: (task, config, metric, device, fidelity, seed).
+        Failures never appear in :meth:`performance_matrix`, :meth:`evaluations` or
+        :meth:`top_k`; read them with :meth:`failures`. A stored evaluation of the same key wins:
+        a failure of a key that has one is not stored, and storing an evaluation deletes the
+        failure of its key.
+
+        Args:
+            records: a DataFrame or dicts with keys ``task``, ``config`` (a dict of ``space``) or
+                ``config_id``, ``error_type`` (an exception name, e.g. ``"TimeoutError"``) and
+                ``message`` - or instead of those two ``error`` (``"Type: message"`` text or an
+                exception object) - and optionally ``metric``, ``direction``, ``space``,
+                ``fidelity`` (1.0), ``seed`` (0), ``device`` (""), ``elapsed_s`` (seconds the
+                failed attempt ran), ``attempts`` (1), ``source``, ``timestamp`` (now). Messages
+                are stored as one line (whitespace runs become one space) of at most 1,000
+                characters.
+            metric, direction, space, source, device, create_tasks: as in :meth:`add_evaluations`.
+
+        Idempotent per failure: a record whose key is stored with the same ``timestamp`` is
+        the same failure again and changes nothing; a different timestamp is another attempt:
+        ``attempts`` grows by the record's, and the fields of the later failure are kept.
+
+        Returns:
+            The number of distinct failure keys stored (keys with a stored evaluation excluded).
+
+        Raises:
+            UnknownIdError: an unknown task (without ``create_tasks``), config id or space.
+            InputError / InputTypeError: a missing or malformed error type or message, negative
+                or infinite ``elapsed_s``, ``attempts`` < 1, unknown fields, bad keys (as
+                :meth:`add_evaluations`).
+            ConfigSpaceError: a config outside its space.
+            StorageError: read-only database, or it stayed locked; nothing was written.
+        """
+        return self._write(lambda w: w.add_failures(
+            records, metric=metric, direction=direction, space=space, source=source, device=device,
+            create_tasks=create_tasks))
+
     def add_matrix(self, values: pd.DataFrame, *, metric: str, direction: str | None = None,
                    cost: pd.DataFrame | None = None, latency: pd.DataFrame | None = None,
                    device: str = "", fidelity: float = 1.0, seed: int = 0,
@@ -853,7 +910,8 @@ class MetaDatabase:
 
     def copy_from(self, other: MetaDatabase, *, show_progress: bool | None = None) -> MetaDatabase:
         """Copy everything ``other`` holds (respecting ``other.without(...)``) into this database,
-        in one transaction (upsert). Returns ``self``.
+        in one transaction (upsert; failures are added to the attempts stored here unless
+        already copied, see :meth:`add_failures`). Returns ``self``.
 
         Example: ``MetaDatabase("sqlite:///mine.db").copy_from(MetaDatabase.default())``.
         """
@@ -863,6 +921,7 @@ class MetaDatabase:
         features = {view: other.meta_features(view) for view in other.meta_feature_views()}
         spaces = [other.space(name) for name in other.spaces()]
         evals = other.evaluations()
+        failures = other.failures()
         records = other.nas_records()
         default_metric = other._get_meta("default_metric")
         configs: dict[str, tuple[str, dict[str, Any]]] = {}
@@ -887,6 +946,8 @@ class MetaDatabase:
             for rec in records:
                 w.add_nas_record(rec.task, rec.space, rec.genotype, rec.alpha, source=rec.source,
                                  meta=rec.meta)
+            if len(failures):
+                w.add_failures(failures)
             if default_metric is not None:
                 w.set_meta("default_metric", default_metric)
             return self
@@ -1344,6 +1405,69 @@ class MetaDatabase:
         frame["seed"] = frame["seed"].astype(np.int64)
         return frame
 
+    def failures(self, task: str | Iterable[str] | None = None, *, metric: str | None = None,
+                 space: str | Space | None = None) -> pd.DataFrame:
+        """Failed evaluations (see :meth:`add_failures`), one row per key that failed and has no
+        stored evaluation.
+
+        Args:
+            task: a task id or several (default: all).
+            metric: only this metric. space: only configurations of this space.
+
+        Returns:
+            DataFrame with columns ``task``, ``config_id``, ``metric``, ``fidelity``, ``seed``,
+            ``device``, ``error_type``, ``message`` (one line), ``elapsed_s`` (float64, NaN =
+            unknown), ``attempts`` (int64), ``source``, ``timestamp`` (the last failure, epoch
+            seconds UTC), sorted by task, config, metric (insertion order). Empty for a
+            schema-2 database opened read-only (that version has no failures table).
+
+        Raises:
+            UnknownIdError: unknown metric or space.
+        """
+        columns = ["task", "config_id", "metric", "fidelity", "seed", "device", "error_type",
+                   "message", "elapsed_s", "attempts", "source", "timestamp"]
+        f, e, t, c, m = S.evaluation_failures, S.evaluations, S.tasks, S.configs, S.metrics
+        metric_pk = self._metric(metric)[0] if metric is not None else None
+        ids: list[str] | None = None
+        if task is not None:
+            ids = [task] if isinstance(task, str) else list(task)
+            for tid in ids:
+                check_task_id(tid, "task")
+        rows: list[Any] = []
+        with self._read() as conn:
+            space_pk = self._space_pk(conn, space) if space is not None else None
+            if self._has_failures_table:
+                succeeded = e.select().where(
+                    e.c.metric_id == f.c.metric_id, e.c.task_id == f.c.task_id,
+                    e.c.config_id == f.c.config_id, e.c.device == f.c.device,
+                    e.c.fidelity == f.c.fidelity, e.c.seed == f.c.seed).exists()
+                query = (sa.select(t.c.task_id, c.c.config_id, m.c.name, f.c.fidelity, f.c.seed,
+                                   f.c.device, f.c.error_type, f.c.message, f.c.elapsed_s,
+                                   f.c.attempts, f.c.source, f.c.timestamp)
+                         .select_from(f.join(t, t.c.id == f.c.task_id)
+                                      .join(c, c.c.id == f.c.config_id)
+                                      .join(m, m.c.id == f.c.metric_id))
+                         .where(~succeeded)
+                         .order_by(f.c.task_id, f.c.config_id, f.c.metric_id, f.c.device,
+                                   f.c.fidelity, f.c.seed))
+                if metric_pk is not None:
+                    query = query.where(f.c.metric_id == metric_pk)
+                if space_pk is not None:
+                    query = query.where(c.c.space_id == space_pk)
+                if ids is not None:
+                    query = query.where(t.c.task_id.in_(ids))
+                rows = list(conn.execute(query).all())
+        frame = pd.DataFrame([tuple(r) for r in rows], columns=columns)
+        if self._excluded and len(frame):
+            frame = frame[~frame["task"].isin(self._excluded)].reset_index(drop=True)
+        for col in ("fidelity", "elapsed_s", "timestamp"):
+            frame[col] = frame[col].astype(np.float64)
+        for col in ("seed", "attempts"):
+            frame[col] = frame[col].astype(np.int64)
+        for col in ("task", "config_id", "metric", "device", "error_type", "message", "source"):
+            frame[col] = frame[col].astype(object)
+        return frame
+
     def nas_records(self, space: str | None = None, task: str | None = None) -> list[NASRecord]:
         """NAS records, optionally of one space and/or task (insertion order)."""
         r, t = S.nas_records, S.tasks
@@ -1372,6 +1496,9 @@ class MetaDatabase:
                                     ("evaluations", S.evaluations), ("meta_features", S.meta_features),
                                     ("nas_records", S.nas_records), ("spaces", S.spaces))
             }
+            counts["failures"] = int(conn.execute(
+                sa.select(sa.func.count()).select_from(S.evaluation_failures)).scalar_one()) \
+                if self._has_failures_table else 0
             per_metric = conn.execute(
                 sa.select(S.metrics.c.name, S.metrics.c.direction, sa.func.count(S.evaluations.c.value))
                 .select_from(S.metrics.outerjoin(S.evaluations, S.evaluations.c.metric_id == S.metrics.c.id))
@@ -1408,7 +1535,7 @@ class MetaDatabase:
         and for checking that a failed import changed nothing."""
         h = hashlib.sha256()
         with self._read() as conn:
-            for table in S.ALL_TABLES:
+            for table in self._tables:
                 rows = conn.execute(sa.select(*table.columns).order_by(*table.primary_key.columns)).all()
                 h.update(table.name.encode())
                 for row in rows:
@@ -1604,7 +1731,10 @@ class Writer:
         pks = list(self.task_pks(ids).values())
         if self._pg:  # wait for writers that reference these tasks (they hold FOR KEY SHARE)
             self.conn.execute(sa.select(S.tasks.c.id).where(S.tasks.c.id.in_(pks)).with_for_update())
-        for table in (S.evaluations, S.meta_features, S.nas_records):
+        tables = [S.evaluations, S.meta_features, S.nas_records]
+        if self.db._has_failures_table:
+            tables.append(S.evaluation_failures)
+        for table in tables:
             self.conn.execute(table.delete().where(table.c.task_id.in_(pks)))
         self.conn.execute(S.tasks.delete().where(S.tasks.c.id.in_(pks)))
         return len(pks)
@@ -1706,15 +1836,28 @@ class Writer:
         frame = records_frame(records, "records")
         if frame.empty:
             return 0
-        extra = sorted(set(map(str, frame.columns)) - set(EVALUATION_COLUMNS))
+        # ---- validation (nothing written yet) ----
+        keys = self._check_keys(frame, EVALUATION_COLUMNS, metric=metric, direction=direction,
+                                device=device, source=source)
+        value = numeric_column(frame, "value", required=True, allow_missing=False)
+        cost = numeric_column(frame, "cost_s", required=False, allow_missing=True, nonnegative=True)
+        latency = numeric_column(frame, "latency_ms", required=False, allow_missing=True, nonnegative=True)
+        arrays = self._resolve_keys(frame, keys, space=space, source=source, create_tasks=create_tasks)
+        arrays.update(value=value, cost_s=cost, latency_ms=latency)
+        return self.upsert_evaluations(arrays, on_conflict=on_conflict, show_progress=show_progress,
+                                       on_progress=on_progress)
+
+    def _check_keys(self, frame: pd.DataFrame, allowed: Sequence[str], *, metric: str | None,
+                    direction: str | None, device: str | None, source: str | None) -> dict[str, Any]:
+        """Validate the key fields of evaluation/failure records (no database access)."""
+        extra = sorted(set(map(str, frame.columns)) - set(allowed))
         if extra:
-            raise InputError(f"records have unknown fields {extra}; allowed: {list(EVALUATION_COLUMNS)}")
+            raise InputError(f"records have unknown fields {extra}; allowed: {list(allowed)}")
         if "task" not in frame.columns:
             raise InputError("records need a 'task' field (the task id)")
         if "config" not in frame.columns and "config_id" not in frame.columns:
             raise InputError("records need a 'config' (dict) or 'config_id' (stored id) field")
         n = len(frame)
-        # ---- validation (nothing written yet) ----
         tasks = string_column(frame, "task", None)
         if frame["task"].isna().any():
             raise InputError(f"records: 'task' is missing at row {int(np.flatnonzero(frame['task'].isna())[0])}")
@@ -1736,7 +1879,6 @@ class Writer:
                 raise InputError(f"records give metric {m!r} both directions {prev!r} and {d!r}")
             if prev is None:
                 metric_dirs[m] = d
-        value = numeric_column(frame, "value", required=True, allow_missing=False)
         fidelity = numeric_column(frame, "fidelity", required=False, allow_missing=True, positive=True)
         fidelity = np.where(np.isnan(fidelity), 1.0, fidelity)
         seed_f = numeric_column(frame, "seed", required=False, allow_missing=True)
@@ -1744,8 +1886,6 @@ class Writer:
         if not np.all(seed_f == np.round(seed_f)) or np.abs(seed_f).max(initial=0) > 2**31 - 1:
             raise InputError("'seed' must hold integers (32-bit)")
         seed = seed_f.astype(np.int64)
-        cost = numeric_column(frame, "cost_s", required=False, allow_missing=True, nonnegative=True)
-        latency = numeric_column(frame, "latency_ms", required=False, allow_missing=True, nonnegative=True)
         devices = string_column(frame, "device", device if device is not None else "")
         for d in set(devices.tolist()):
             if d:
@@ -1761,7 +1901,17 @@ class Writer:
                               else to_epoch_seconds(v) for v in frame["timestamp"].tolist()])
         else:
             stamp = np.full(n, now())
-        # ---- configurations ----
+        return {"tasks": tasks, "task_codes": task_codes, "uniq_tasks": uniq_tasks,
+                "metrics": metrics, "metric_dirs": metric_dirs, "fidelity": fidelity,
+                "seed": seed, "device": devices, "source": sources, "timestamp": stamp}
+
+    def _resolve_keys(self, frame: pd.DataFrame, keys: Mapping[str, Any], *,
+                      space: Space | str | None, source: str | None,
+                      create_tasks: bool) -> dict[str, Any]:
+        """Validate the records' configurations and resolve metrics, tasks and configs to their
+        primary keys (storing new configs): the key columns of ``upsert_evaluations``."""
+        n = len(frame)
+        tasks = keys["tasks"]
         cfg_ids: np.ndarray
         new_configs: dict[str, tuple[Space, list[tuple[str, str]]]] = {}
         if "config" in frame.columns:
@@ -1808,22 +1958,21 @@ class Writer:
             if any(c is None for c in cfg_ids):
                 raise InputError("records: 'config_id' is missing in some rows")
         # ---- database ----
-        metric_pk = {m: self.metric_pk(m, d) for m, d in metric_dirs.items()}
+        metric_pk = {m: self.metric_pk(m, d) for m, d in keys["metric_dirs"].items()}
+        uniq_tasks = keys["uniq_tasks"]
         task_pk = self.task_pks(uniq_tasks, create=create_tasks, source=source)
         for sp, items in new_configs.values():
             self.insert_configs(sp, items)
         cfg_codes, cfg_uniques = pd.factorize(cfg_ids)
         cfg_pk = self.config_pks([str(c) for c in cfg_uniques])
-        metric_codes, metric_uniques = pd.factorize(metrics)
-        arrays = {
+        metric_codes, metric_uniques = pd.factorize(keys["metrics"])
+        return {
             "metric_id": np.array([metric_pk[m] for m in metric_uniques], dtype=np.int64)[metric_codes],
-            "task_id": np.array([task_pk[t] for t in uniq_tasks], dtype=np.int64)[task_codes],
+            "task_id": np.array([task_pk[t] for t in uniq_tasks], dtype=np.int64)[keys["task_codes"]],
             "config_id": np.array([cfg_pk[c] for c in cfg_uniques], dtype=np.int64)[cfg_codes],
-            "device": devices, "fidelity": fidelity, "seed": seed, "value": value,
-            "cost_s": cost, "latency_ms": latency, "source": sources, "timestamp": stamp,
+            "device": keys["device"], "fidelity": keys["fidelity"], "seed": keys["seed"],
+            "source": keys["source"], "timestamp": keys["timestamp"],
         }
-        return self.upsert_evaluations(arrays, on_conflict=on_conflict, show_progress=show_progress,
-                                       on_progress=on_progress)
 
     def upsert_evaluations(self, arrays: Mapping[str, np.ndarray], *, on_conflict: str = "update",
                            show_progress: bool | None = None,
@@ -1871,7 +2020,113 @@ class Writer:
         finally:
             if bar is not None:
                 bar.close()
+        if total:
+            self.drop_superseded_failures(np.unique(np.asarray(arrays["task_id"], dtype=np.int64)).tolist())
         return total
+
+    def drop_superseded_failures(self, task_pks: Sequence[int]) -> int:
+        """Delete the failures of these tasks whose key now has a stored evaluation (a later
+        success replaces the failure). Returns the number deleted."""
+        if not self.db._has_failures_table:
+            return 0
+        f, e = S.evaluation_failures, S.evaluations
+        if self.conn.execute(sa.select(f.c.task_id).limit(1)).first() is None:
+            return 0  # the common case (imports, studies without failures): one cheap query
+        done = e.select().where(
+            e.c.metric_id == f.c.metric_id, e.c.task_id == f.c.task_id,
+            e.c.config_id == f.c.config_id, e.c.device == f.c.device,
+            e.c.fidelity == f.c.fidelity, e.c.seed == f.c.seed).exists()
+        deleted = 0
+        pks = [int(p) for p in task_pks]
+        for start in range(0, len(pks), 500):
+            result = self.conn.execute(
+                f.delete().where(f.c.task_id.in_(pks[start:start + 500]), done))
+            deleted += int(result.rowcount or 0)
+        return deleted
+
+    # -- failures --
+    def add_failures(self, records: Any, *, metric: str | None = None, direction: str | None = None,
+                     space: Space | str | None = None, source: str | None = None,
+                     device: str | None = None, create_tasks: bool = False) -> int:
+        frame = records_frame(records, "records")
+        if frame.empty:
+            return 0
+        # ---- validation (nothing written yet) ----
+        keys = self._check_keys(frame, FAILURE_COLUMNS, metric=metric, direction=direction,
+                                device=device, source=source)
+        n = len(frame)
+        has_error = "error" in frame.columns
+        types: list[str] = []
+        messages: list[str] = []
+        for i, rec in enumerate(frame.to_dict("records")):
+            kind = rec.get("error_type")
+            msg = rec.get("message")
+            err = rec.get("error") if has_error else None
+            if _missing(kind) and _missing(msg) and not _missing(err):
+                kind, msg = split_error(err, f"records row {i}: 'error'")
+            if _missing(kind):
+                raise InputError(f"records row {i}: failures need an 'error_type' (e.g. "
+                                 "'ValueError') and a 'message', or an 'error' ('Type: message')")
+            if _missing(msg):
+                raise InputError(f"records row {i}: failures need a 'message' (the error's text)")
+            types.append(check_error_type(kind, f"records row {i}: error_type"))
+            messages.append(one_line(msg, f"records row {i}: message"))
+        elapsed = numeric_column(frame, "elapsed_s", required=False, allow_missing=True, nonnegative=True)
+        att_f = numeric_column(frame, "attempts", required=False, allow_missing=True)
+        att_f = np.where(np.isnan(att_f), 1.0, att_f)
+        if not np.all(att_f == np.round(att_f)) or (att_f < 1).any() or att_f.max(initial=1) > 2**31 - 1:
+            bad = att_f[(att_f != np.round(att_f)) | (att_f < 1) | (att_f > 2**31 - 1)][0]
+            raise InputError(f"'attempts' must hold integers >= 1 (failures counted), got {bad!r}")
+        arrays = self._resolve_keys(frame, keys, space=space, source=source, create_tasks=create_tasks)
+        # ---- one row per key: rows of one key with distinct timestamps are distinct attempts ----
+        key_cols = ("metric_id", "task_id", "config_id", "device", "fidelity", "seed")
+        rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+        seen: set[tuple[Any, ...]] = set()
+        for i in range(n):
+            key = tuple(arrays[c][i].item() if hasattr(arrays[c][i], "item") else arrays[c][i]
+                        for c in key_cols)
+            stamp = float(arrays["timestamp"][i])
+            row = {"error_type": types[i], "message": messages[i],
+                   "elapsed_s": None if math.isnan(elapsed[i]) else float(elapsed[i]),
+                   "attempts": int(att_f[i]), "source": arrays["source"][i], "timestamp": stamp}
+            if (key, stamp) in seen:  # the same failure twice in the batch: the last wins
+                if rows[key]["timestamp"] == stamp:
+                    rows[key].update({k: v for k, v in row.items() if k != "attempts"})
+                continue
+            seen.add((key, stamp))
+            prev = rows.get(key)
+            if prev is None:
+                rows[key] = row
+            else:
+                newer = row if stamp >= prev["timestamp"] else prev
+                rows[key] = {**newer, "attempts": prev["attempts"] + row["attempts"]}
+        # ---- a stored success wins: its failures are not stored ----
+        e = S.evaluations
+        task_pks = sorted({k[1] for k in rows})
+        done: set[tuple[Any, ...]] = set()
+        for start in range(0, len(task_pks), 500):
+            done.update(tuple(r) for r in self.conn.execute(
+                sa.select(*(e.c[c] for c in key_cols))
+                .where(e.c.task_id.in_(task_pks[start:start + 500]))
+                .where(e.c.metric_id.in_(sorted({k[0] for k in rows})))))
+        values = [{**dict(zip(key_cols, k)), **r} for k, r in rows.items() if k not in done]
+        if not values:
+            return 0
+        f = S.evaluation_failures
+        stmt = self._insert(f)
+        ex = stmt.excluded
+        later = ex.timestamp > f.c.timestamp
+        set_: dict[str, Any] = {
+            c: sa.case((later, getattr(ex, c)), else_=getattr(f.c, c))
+            for c in ("error_type", "message", "elapsed_s", "source", "timestamp")
+        }
+        set_["attempts"] = f.c.attempts + ex.attempts
+        # a failure already stored with the same timestamp is a replay: nothing changes
+        stmt = stmt.on_conflict_do_update(index_elements=list(key_cols), set_=set_,
+                                          where=ex.timestamp != f.c.timestamp)
+        for start in range(0, len(values), 5000):
+            self.conn.execute(stmt, values[start:start + 5000])
+        return len(values)
 
     def _pg_upsert(self, rows: list[tuple[Any, ...]], cols: str, keys: str, action: str, bar: Any,
                    on_progress: Callable[[int, int], None] | None, total: int) -> None:

@@ -43,7 +43,7 @@ def test_empty_database_reads(db):
     assert list(db.tasks().columns) == ["name", "source", "task_type", "openml_dataset_id",
                                         "openml_task_id", "info"]
     info = db.info()
-    assert info["counts"]["evaluations"] == 0 and info["schema_version"] == db.schema_version() == 2
+    assert info["counts"]["evaluations"] == 0 and info["schema_version"] == db.schema_version() == 3
     with pytest.raises(InputError, match="metric is required"):
         db.performance_matrix()
     with pytest.raises(UnknownIdError, match="unknown metric 'nope'"):

@@ -37,7 +37,7 @@ def _make_v1(url: str) -> None:
     engine.dispose()
 
 
-def test_migration_v1_to_v2(db_url):
+def test_migration_v1_to_current(db_url):
     _make_v1(db_url)
     engine = sa.create_engine(db_url)
     assert S.nas_records.name not in sa.inspect(engine).get_table_names()
@@ -46,14 +46,15 @@ def test_migration_v1_to_v2(db_url):
         with pytest.raises(SchemaVersionError, match="schema version 1 .*open it writable once to upgrade"):
             MetaDatabase(db_url, read_only=True)
     db = MetaDatabase(db_url)
-    assert db.schema_version() == 2
+    assert db.schema_version() == S.SCHEMA_VERSION == 3  # v1 -> v2 -> v3 in one transaction
     m = db.performance_matrix("error")
     assert m.loc["t/1"].iloc[0] == 0.25 and m.loc["t/2"].iloc[0] == 0.5
     db.add_nas_record("t/1", "nb201", {"arch": NB201Space.arch_string(["none"] * 6)},
                       {"cell": np.zeros((6, 5))})
     assert len(db.nas_records()) == 1
+    assert db.failures().empty
     db.dispose()
-    assert MetaDatabase(db_url).schema_version() == 2  # opening again changes nothing
+    assert MetaDatabase(db_url).schema_version() == 3  # opening again changes nothing
 
 
 def test_newer_schema_is_refused_and_untouched(tmp_path):
