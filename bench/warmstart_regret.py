@@ -27,7 +27,12 @@ tasks with meta-features (kNN needs them); tasks without meta-features always st
 same tasks under the same protocol.
 
 Methods: random search, the global-rank portfolio (mean rank over tasks), the greedy portfolio
-(auto-sklearn 2.0 / TabRepo), kNN (auto-sklearn v1) and PMF (Fusi et al. 2018).
+(auto-sklearn 2.0 / TabRepo), kNN (auto-sklearn v1) and PMF (Fusi et al. 2018). Peers: Syne
+Tune's transfer-learning methods ``st-zeroshot`` (ZeroShotTransfer), ``st-quantile`` (the
+quantile-based surrogate, Salinas et al. 2020) and ``st-boundingbox`` (BoundingBox around random
+search), adapted in ``bench/_syne_tune_peers.py``; they need ``pip install warmnas[bench]``
+(syne-tune) and are skipped with a message without it. For each peer the script prints PMF / peer
+and kNN / peer at 1/3/5/10/25 evaluations with paired bootstrap 95 % intervals.
 
 Prints the mean regret at 1/3/5/10/25 evaluations per method and matrix, the PMF/kNN ratio, PMF's
 fit time on the full Oboe matrix and its per-suggestion time (with the 1-minute load average; the
@@ -49,6 +54,7 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 METHODS = ("random", "portfolio-rank", "portfolio", "knn", "pmf")
+PEERS = ("st-zeroshot", "st-quantile", "st-boundingbox")
 AT = (1, 3, 5, 10, 25)
 
 
@@ -155,6 +161,23 @@ def run(args: argparse.Namespace) -> int:
     protocol = "leave-one-task-out" if args.folds is None else f"grouped {args.folds}-fold"
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in METHODS + PEERS]
+    if unknown:
+        print(f"unknown --methods {unknown}; known: {', '.join(METHODS + PEERS)}",
+              file=sys.stderr)
+        return 2
+    if any(m in PEERS for m in methods):
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import _syne_tune_peers
+
+        if _syne_tune_peers.syne_tune_available():
+            _syne_tune_peers.quiet_syne_tune()
+        else:
+            skipped = [m for m in methods if m in PEERS]
+            print(f"syne-tune is not installed: skipping {', '.join(skipped)} "
+                  "(pip install 'warmnas[bench]' to run Syne Tune's transfer learning)",
+                  flush=True)
+            methods = [m for m in methods if m not in PEERS]
     panels = {}
     summary: dict = {"protocol": protocol, "budget": args.budget, "seed": args.seed,
                      "datasets": {}}
@@ -173,18 +196,35 @@ def run(args: argparse.Namespace) -> int:
             if path.exists() and not args.force:
                 res_json = json.loads(path.read_text())
                 print(f"  {method}: reusing {path}", flush=True)
+                if res_json.get("protocol", protocol) != protocol:
+                    print(f"  WARNING: {path} was computed under {res_json['protocol']}, "
+                          f"not {protocol}; rerun with --force to compare like with like",
+                          flush=True)
             else:
+                starter = (_syne_tune_peers.make_peer(method, args.seed) if method in PEERS
+                           else make_starter(method))
                 t0 = time.perf_counter()
-                res = leave_one_task_out(make_starter(method), perf, feats,
+                load0 = os.getloadavg()[0]
+                res = leave_one_task_out(starter, perf, feats,
                                          direction=data["direction"], budget=args.budget,
                                          folds=args.folds, tasks=tasks, random_state=args.seed)
                 res_json = res.to_json()
+                res_json["protocol"] = protocol
                 res_json["wall_seconds"] = time.perf_counter() - t0
+                res_json["load_average"] = [load0, os.getloadavg()[0]]
                 res_json["load_average_end"] = os.getloadavg()[0]
+                if method in PEERS:
+                    res_json["adapter_stats"] = dict(starter.stats)
                 path.write_text(json.dumps(res_json))
                 print(f"  {method}: {res_json['wall_seconds']:.0f} s, "
                       f"fit mean {np.mean(res_json['fit_seconds']):.2f} s, "
-                      f"load {os.getloadavg()[0]:.1f}", flush=True)
+                      f"load {load0:.1f} -> {os.getloadavg()[0]:.1f}", flush=True)
+            if "adapter_stats" in res_json:
+                st = res_json["adapter_stats"]
+                print(f"    {method}: {st['suggestions']} proposals, {st['retries']} re-asks "
+                      f"(Syne Tune proposed an evaluated configuration), {st['fallbacks']} "
+                      f"fall-backs, {st.get('outside_box', 0)} after the bounding box was "
+                      "exhausted (see bench/_syne_tune_peers.py)", flush=True)
             regrets[method] = regret_curves(res_json["curves"], perf,
                                             direction=data["direction"],
                                             normalize=data["normalize"])
@@ -192,6 +232,9 @@ def run(args: argparse.Namespace) -> int:
                 "fit_seconds_mean": float(np.mean(res_json["fit_seconds"])),
                 "suggest_seconds_mean": res_json["suggest_seconds_mean"],
                 "suggest_seconds_max": res_json["suggest_seconds_max"],
+                "wall_seconds": res_json.get("wall_seconds"),
+                "load_average": res_json.get("load_average"),
+                "adapter_stats": res_json.get("adapter_stats"),
             }
         table = regret_table(regrets, at=AT)
         print(f"mean regret{' (range-normalised)' if data['normalize'] else ''}:")
@@ -207,6 +250,9 @@ def run(args: argparse.Namespace) -> int:
             ratio = table.loc["pmf"] / table.loc["knn"]
             print("PMF / kNN: " + "  ".join(f"{c} {v:.3f}" for c, v in ratio.items()))
             info["pmf_over_knn"] = {c: float(v) for c, v in ratio.items()}
+        peer_ratios = compare_peers(regrets, args.seed)
+        if peer_ratios:
+            info["warmnas_over_peer"] = peer_ratios
         info["table"] = {m: {c: float(v) for c, v in row.items()} for m, row in table.iterrows()}
         summary["datasets"][name] = info
         panels[data["label"]] = regrets
@@ -217,6 +263,28 @@ def run(args: argparse.Namespace) -> int:
         plot_regret_panels(panels, args.plot, title=f"warm-start regret ({protocol})")
         print(f"\nplot: {args.plot}")
     return 0
+
+
+def compare_peers(regrets: dict[str, pd.DataFrame], seed: int) -> dict:
+    """Print and return PMF / peer and kNN / peer (mean regret) with paired bootstrap intervals.
+
+    Below 1: the warmnas method has the lower mean regret at that many evaluations.
+    """
+    out: dict = {}
+    for peer in (m for m in PEERS if m in regrets):
+        for ours in (m for m in ("pmf", "knn") if m in regrets):
+            cells, rows = [], {}
+            for at in AT:
+                den = float(regrets[peer][at].mean())
+                num = float(regrets[ours].loc[regrets[peer].index, at].mean())
+                ratio = num / den if den > 0 else float("nan")
+                lo, hi = bootstrap_ratio(regrets[ours], regrets[peer], at, seed)
+                rows[f"@{at}"] = {"ratio": ratio, "ci95": [lo, hi]}
+                ci = "[undefined]" if np.isnan(lo) else f"[{lo:.2f}, {hi:.2f}]"
+                cells.append(f"@{at} {ratio:.3f} {ci}")
+            out[f"{ours}/{peer}"] = rows
+            print(f"{ours.upper() if ours == 'pmf' else 'kNN'} / {peer}: " + "  ".join(cells))
+    return out
 
 
 def bootstrap_ratio(a: pd.DataFrame, b: pd.DataFrame, at: int, seed: int,
@@ -273,7 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data-dir", default=str(default_data_dir()))
     p.add_argument("--datasets", default="oboe,tabrepo,aslib")
-    p.add_argument("--methods", default=",".join(METHODS))
+    p.add_argument("--methods", default=",".join(METHODS + PEERS),
+                   help=f"comma-separated, of {', '.join(METHODS + PEERS)} (st-*: Syne Tune)")
     p.add_argument("--folds", type=int, default=None,
                    help="grouped K-fold over tasks instead of leave-one-task-out")
     p.add_argument("--budget", type=int, default=25)
