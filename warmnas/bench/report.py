@@ -4,8 +4,9 @@
   ``regret``).
 * ``summary.csv`` / ``summary.md``: one row per method: mean regret after 1, 3, 5, 10, 25 ...
   evaluations and at the end, mean final value, mean rank among the methods (1 = best, per task,
-  ties averaged), how many evaluations were run / shared / taken from the meta-database / failed,
-  and the mean search time (cumulative evaluation cost).
+  ties averaged), how many evaluations were run / shared / taken from the meta-database / failed
+  in this run (stored as failures) / skipped because they had failed before, and the mean
+  search time (cumulative evaluation cost).
 * plots, one line per method, mean over tasks with a band of +- one standard error:
   ``regret_vs_evaluations.png``, ``regret_vs_time.png`` and the score (``accuracy`` = 1 - the
   error for ``*_error`` metrics, else the metric itself) ``..._vs_evaluations.png``,
@@ -84,10 +85,13 @@ def summarize(result: StudyResult, at: Sequence[int] = DEFAULT_AT) -> pd.DataFra
             row["final_value"] = float(np.nanmean(best[m][:, -1])) if budget else math.nan
         row["mean_rank"] = float(ranks.get(m, math.nan))
         counts = sub["origin"].value_counts()
+        error = sub["error"].notna()
+        from_db = sub["origin"] == "stored"
         row["evaluated"] = int(counts.get("evaluated", 0))
         row["shared"] = int(counts.get("shared", 0))
-        row["stored"] = int(counts.get("stored", 0))
-        row["failed"] = int(sub["error"].notna().sum())
+        row["stored"] = int((from_db & ~error).sum())  # results taken from the meta-database
+        row["failed"] = int((error & ~from_db).sum())  # failed in this run
+        row["skipped_failed"] = int((error & from_db).sum())  # failed before, not run again
         row["search_time_s"] = float(last["elapsed_s"].mean()) if len(last) else math.nan
         rows.append(row)
     return pd.DataFrame(rows)
@@ -224,7 +228,8 @@ def write_report(result: StudyResult, out_dir: str | os.PathLike[str], *,
     study = {
         "metric": result.metric, "direction": result.direction, "methods": result.methods,
         "tasks": result.tasks, "evaluated": result.n_evaluated, "reused": result.n_reused,
-        "failed": result.n_failed, "retried": result.n_retried, "wall_s": result.wall_s,
+        "failed": result.n_failed, "skipped_failed": result.n_skipped_failed,
+        "retried": result.n_retried, "wall_s": result.wall_s,
         "fit_s": result.fit_s, "setup_s": result.setup_s, "executor": result.executor,
         "n_workers": result.n_workers, "throughput_eval_per_s": result.throughput,
         "source": result.source, "best_known": result.best_known, **result.info,
@@ -237,8 +242,9 @@ def write_report(result: StudyResult, out_dir: str | os.PathLike[str], *,
         f"- metric: `{result.metric}` ({result.direction}); budget: "
         f"{result.info.get('budget')} evaluations per search",
         f"- evaluations: {result.n_evaluated} run now, {result.n_reused} taken from the "
-        f"meta-database, {result.n_failed} failed, {result.n_retried} resubmitted after a lost "
-        "worker",
+        f"meta-database, {result.n_failed} failed (stored as failures), "
+        f"{result.n_skipped_failed} skipped as failed before, {result.n_retried} resubmitted "
+        "after a lost worker",
         f"- executor: {result.executor} ({result.n_workers} worker(s)); wall time "
         f"{result.wall_s:.2f} s; throughput {format_rate(result.throughput)} evaluations/s; warm-starter "
         f"fits {result.fit_s:.2f} s",
@@ -257,8 +263,9 @@ def write_report(result: StudyResult, out_dir: str | os.PathLike[str], *,
             "## Failed evaluations",
             "",
             f"{len(failed)} (task, configuration) evaluation(s) failed; they are told to the "
-            "searches as missing values and are not stored in the meta-database, so a re-run "
-            "tries them again." + (f" The first {len(shown)} are listed; all are in curves.csv "
+            "searches as missing values and stored in the meta-database as failures "
+            "(`db.failures()`), so a re-run skips them (`--retry-failed` / `retry_failed=True` "
+            "runs them again)." + (f" The first {len(shown)} are listed; all are in curves.csv "
                                    "(column `error`)." if len(shown) < len(failed) else ""),
             "",
             "| task | config_id | error |",

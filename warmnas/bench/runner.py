@@ -25,12 +25,17 @@ idempotent, so a retried evaluation (a killed worker) is never stored twice.
 
 Failures
 --------
-* An evaluation that raises (a configuration that cannot be fit) is told as NaN (``on_error=
-  "record"``, default; logged with its message, counted in the summary, not stored, so a re-run
-  retries it) or stops the study (``"raise"``).
+* An evaluation that raises (a configuration that cannot be fit), returns NaN/inf or passes its
+  timeout is told as NaN (``on_error="record"``, default), logged, counted, and stored as a
+  failure (:meth:`~warmnas.metadb.MetaDatabase.add_failures`: error type, message, elapsed
+  seconds) through the same writer as the successes. A re-run skips the (task, config) pairs
+  that failed before (told as NaN again, ``origin="stored"``, counted as skipped) unless
+  ``retry_failed=True``; a success of a retried pair replaces its failure. ``on_error="raise"``
+  stops the study at the first failing evaluation instead (that one is not stored).
 * A lost worker (a killed process: ``BrokenProcessPool``, Dask ``KilledWorker``) is resubmitted
-  up to ``max_retries`` times, then :class:`~warmnas.errors.ExecutionError`; everything finished
-  before is stored, so a re-run resumes.
+  up to ``max_retries`` times, then stored as a ``WorkerLost`` failure and the study stops with
+  :class:`~warmnas.errors.ExecutionError`; everything finished before is stored, so a re-run
+  resumes (and skips that configuration unless ``retry_failed``).
 * Whatever stops the study (Ctrl-C, ``on_error="raise"``, a lost worker too often, a failed
   write), every evaluation that had finished - also those the driver had not collected yet -
   is written before the error propagates.
@@ -54,7 +59,7 @@ import pandas as pd
 from warmnas.bench.evaluators import Evaluation, Evaluator, check_seed, run_evaluation
 from warmnas.bench.executors import LOST, OK, Executor, SerialExecutor
 from warmnas.bench.prior import Prior
-from warmnas.errors import ExecutionError, InputError, InputTypeError
+from warmnas.errors import ExecutionError, InputError, InputTypeError, UnknownIdError
 
 if TYPE_CHECKING:
     from warmnas.metadb import MetaDatabase
@@ -106,12 +111,16 @@ class StudyResult:
             ``cost_s`` (that evaluation's cost), ``elapsed_s`` (cumulative cost: the search's
             time had it run alone), ``wall_s`` (seconds since the study started when the result
             was told), ``origin`` (``"evaluated"`` in this run, ``"shared"`` with another
-            method of this run, ``"stored"`` before this run), ``error``.
+            method of this run, ``"stored"`` before this run: a stored result, or with an
+            ``error`` a failure stored before and skipped), ``error``.
         best_known: task -> the best value known (the table's optimum, else the best stored).
         metric, direction: the metric.
         methods, tasks: in study order.
         n_evaluated, n_reused, n_failed, n_retried: evaluations run now / taken from the
-            meta-database / failed / resubmitted after a lost worker.
+            meta-database / failed now (each stored as a failure) / resubmitted after a lost
+            worker.
+        n_skipped_failed: suggestions not evaluated because they had failed before (stored
+            failures; see ``retry_failed``).
         wall_s: seconds from the first submission to the last result.
         fit_s: seconds spent fitting warm starters; ``setup_s``: loading stored results, adding
             tasks.
@@ -137,6 +146,7 @@ class StudyResult:
     n_workers: int
     source: str
     info: dict[str, Any] = field(default_factory=dict)
+    n_skipped_failed: int = 0
 
     @property
     def throughput(self) -> float:
@@ -291,9 +301,12 @@ class _Writer:
 
         self.db = db
         self.kwargs = dict(kwargs)
-        self.queue: queue.SimpleQueue[list[dict[str, Any]] | None] = queue.SimpleQueue()
+        self.failure_kwargs = {k: self.kwargs[k] for k in ("metric", "direction", "space", "source")
+                               if k in self.kwargs}
+        self.queue: queue.SimpleQueue[_Batch | None] = queue.SimpleQueue()
         self.error: BaseException | None = None
         self.written = 0
+        self.failures_written = 0
         self.thread = threading.Thread(target=self._run, name="warmnas-bench-writer",
                                        daemon=True)
         self.thread.start()
@@ -306,7 +319,7 @@ class _Writer:
             batch = self.queue.get()
             if batch is None:
                 break
-            records = list(batch)
+            records, failures = list(batch[0]), list(batch[1])
             while True:
                 try:
                     more = self.queue.get_nowait()
@@ -315,19 +328,24 @@ class _Writer:
                 if more is None:
                     stop = True
                     break
-                records.extend(more)
+                records.extend(more[0])
+                failures.extend(more[1])
             if self.error is not None:
                 continue
             try:
-                self.db.add_evaluations(records, **self.kwargs)
-                self.written += len(records)
+                if records:
+                    self.db.add_evaluations(records, **self.kwargs)
+                    self.written += len(records)
+                if failures:
+                    self.db.add_failures(failures, **self.failure_kwargs)
+                    self.failures_written += len(failures)
             except BaseException as exc:  # handed to the driver thread by check()
                 self.error = exc
 
-    def put(self, records: list[dict[str, Any]]) -> None:
+    def put(self, batch: _Batch) -> None:
         self.check()
-        if records:
-            self.queue.put(records)
+        if batch[0] or batch[1]:
+            self.queue.put(batch)
 
     def check(self) -> None:
         if self.error is not None:
@@ -337,6 +355,21 @@ class _Writer:
         self.queue.put(None)
         self.thread.join()
         self.check()
+
+
+#: (evaluation records, failure records) for the writer
+_Batch = tuple[list[dict[str, Any]], list[dict[str, Any]]]
+
+
+def _error_fields(error: str) -> dict[str, str]:
+    """``"ValueError: cannot fit"`` -> error_type and message of a failure record (an error
+    text of another form, from an evaluator's own Evaluation, is kept whole as the message)."""
+    from warmnas.metadb._records import ERROR_TYPE_RE
+
+    kind, sep, message = error.partition(":")
+    if sep and ERROR_TYPE_RE.fullmatch(kind.strip()):
+        return {"error_type": kind.strip(), "message": message.strip()}
+    return {"error_type": "EvaluationError", "message": error}
 
 
 class _Inflight:
@@ -374,6 +407,7 @@ def run_study(
     max_retries: int = 3,
     eval_timeout_s: float | None = None,
     show_progress: bool | None = None,
+    retry_failed: bool = False,
 ) -> StudyResult:
     """Run warm-started searches on ``tasks``, storing every evaluation in ``db`` as it finishes.
 
@@ -396,13 +430,17 @@ def run_study(
             prior's view).
         nan_policy: how kNN/PMF treat NaN meta-features of a task (``"ignore"``: left out of
             the distance; ``"error"``).
-        on_error: ``"record"`` (a failing evaluation is told as NaN, logged, not stored) or
-            ``"raise"``.
+        on_error: ``"record"`` (a failing evaluation is told as NaN, logged and stored as a
+            failure) or ``"raise"`` (the study stops; that failure is not stored).
         max_retries: resubmissions of an evaluation whose worker died.
         eval_timeout_s: stop an evaluation after this many seconds (it runs in a forked child
             process of the worker, killed at the deadline; a ``TimeoutError`` failure, told as
-            NaN and not stored). None: no limit (and no child process).
+            NaN and stored as a failure). None: no limit (and no child process).
         show_progress: tqdm bar (default: when stderr is a terminal).
+        retry_failed: evaluate again the (task, config) pairs stored as failures for this
+            protocol (default False: they are skipped, told to the searches as NaN as when
+            they failed, and counted in ``n_skipped_failed``). A success replaces the stored
+            failure; another failure adds an attempt to it.
 
     Returns:
         A :class:`StudyResult`.
@@ -414,6 +452,8 @@ def run_study(
     """
     t_setup = time.perf_counter()
     _check_run_args(budget, batch_size, on_error, eval_timeout_s, random_state)
+    if not isinstance(retry_failed, (bool, np.bool_)):
+        raise InputTypeError(f"retry_failed must be True or False, got {retry_failed!r}")
     random_state = int(random_state)
     if not isinstance(evaluator, Evaluator):
         raise InputTypeError(
@@ -485,6 +525,27 @@ def run_study(
             stored_keys = set(known)
     if stored_keys:
         logger.info("resuming: %d evaluations of these tasks are stored already", len(stored_keys))
+    # failures stored for these tasks and this protocol: skipped unless retry_failed
+    failed: dict[tuple[str, str], tuple[float, str]] = {}
+    stored_failed: set[tuple[str, str]] = set()
+    try:
+        fails = db.failures(ids, metric=metric)
+    except UnknownIdError:  # the metric is new to this database
+        fails = None
+    if fails is not None and len(fails):
+        fid = fails["task"].map(fidelity).astype(np.float64)
+        ok = np.isclose(fails["fidelity"].to_numpy(np.float64), fid.to_numpy()) \
+            & (fails["seed"].to_numpy() == 0) & (fails["device"].astype(str).to_numpy() == "")
+        sub = fails.loc[ok]
+        if retry_failed:
+            logger.info("retry_failed: %d stored failures of these tasks run again", len(sub))
+        else:
+            for t, c, kind, msg, el in sub[["task", "config_id", "error_type", "message",
+                                            "elapsed_s"]].itertuples(index=False):
+                failed[(t, c)] = (float(el) if pd.notna(el) else math.nan, f"{kind}: {msg}")
+            stored_failed = set(failed)
+            logger.info("%d (task, config) pairs of these tasks failed before and are skipped "
+                        "(retry_failed=True runs them again)", len(stored_failed))
     setup_s = time.perf_counter() - t_setup
 
     # ---- fit the warm starters (one fit per method and left-out set) and start the searches ----
@@ -520,8 +581,7 @@ def run_study(
     handles = dict(zip(objects, executor.put_many(list(objects.values()))))
     inflight: dict[tuple[str, str], _Inflight] = {}
     by_future: dict[Any, _Inflight] = {}
-    failed: dict[tuple[str, str], tuple[float, str]] = {}
-    counts = {"evaluated": 0, "reused": 0, "failed": 0, "retried": 0}
+    counts = {"evaluated": 0, "reused": 0, "failed": 0, "retried": 0, "skipped_failed": 0}
     t0 = time.perf_counter()
     bar = _progress(len(jobs) * int(budget), show_progress, f"bench ({executor.name})")
     record_errors = on_error == "record"
@@ -547,8 +607,10 @@ def run_study(
                 bar.update(1)
                 continue
             fail = failed.get(key)
-            if fail is not None:  # failed earlier in this run: share the failure, do not retry
-                job.tell(cid, math.nan, fail[0], time.perf_counter() - t0, "shared", fail[1])
+            if fail is not None:  # failed before (stored) or earlier in this run: not retried
+                origin = "stored" if key in stored_failed else "shared"
+                counts["skipped_failed"] += origin == "stored"
+                job.tell(cid, math.nan, fail[0], time.perf_counter() - t0, origin, fail[1])
                 bar.update(1)
                 continue
             job.pending.add(cid)
@@ -559,11 +621,21 @@ def run_study(
                 submit(item)
             item.waiters.append(job)
 
-    def records_of(finished: list[tuple[_Inflight, Evaluation]]) -> list[dict[str, Any]]:
-        return [{"task": it.key[0], "config": dict(it.config), "value": r.value,
-                 "cost_s": r.cost_s if math.isfinite(r.cost_s) and r.cost_s >= 0 else None,
-                 "fidelity": fidelity[it.key[0]], "seed": 0}
-                for it, r in finished if r.error is None]
+    def records_of(finished: list[tuple[_Inflight, Evaluation]]) -> _Batch:
+        """Evaluation records of the successes and failure records of the failures."""
+        stamp = time.time()
+        ok: list[dict[str, Any]] = []
+        bad: list[dict[str, Any]] = []
+        for it, r in finished:
+            cost = r.cost_s if math.isfinite(r.cost_s) and r.cost_s >= 0 else None
+            rec = {"task": it.key[0], "config": dict(it.config),
+                   "fidelity": fidelity[it.key[0]], "seed": 0}
+            if r.error is None:
+                ok.append({**rec, "value": r.value, "cost_s": cost})
+            else:
+                bad.append({**rec, **_error_fields(str(r.error)), "elapsed_s": cost,
+                            "attempts": 1, "timestamp": stamp})
+        return ok, bad
 
     def drain() -> None:
         """Store the evaluations that finished but were not collected yet (the study stops)."""
@@ -633,10 +705,17 @@ def run_study(
                     handles[name] = executor.refresh(handles[name], objects[name])
                 for it in lost:
                     if it.attempts > max_retries:
+                        text = (f"the evaluation of config {it.key[1]} on task {it.key[0]} lost "
+                                f"its worker {it.attempts} times")
+                        # stored as a failure: a re-run skips it unless retry_failed
+                        writer.put(([], [{"task": it.key[0], "config": dict(it.config),
+                                          "fidelity": fidelity[it.key[0]], "seed": 0,
+                                          "error_type": "WorkerLost", "message": text,
+                                          "attempts": it.attempts, "timestamp": time.time()}]))
                         raise ExecutionError(
-                            f"the evaluation of config {it.key[1]} on task {it.key[0]} lost its "
-                            f"worker {it.attempts} times; the {counts['evaluated']} evaluations "
-                            "finished are stored - re-run to resume"
+                            f"{text}; the {counts['evaluated']} evaluations finished are stored "
+                            "(this one as a failure, skipped on a re-run unless retry_failed) "
+                            "- re-run to resume"
                         )
                     counts["retried"] += 1
                     logger.warning("worker lost while evaluating %s on %s; resubmitting "
@@ -676,12 +755,13 @@ def run_study(
         if cands:
             best_known[t.task_id] = float(min(cands) if direction == "minimize" else max(cands))
     info = {"budget": int(budget), "batch_size": int(batch_size), "random_state": random_state,
-            "eval_timeout_s": eval_timeout_s,
+            "eval_timeout_s": eval_timeout_s, "retry_failed": bool(retry_failed),
             "evaluator": evaluator.describe(), "prior": repr(prior), "db": db.url}
     return StudyResult(
         curves=curves, best_known=best_known, metric=metric, direction=direction,
         methods=list(starters), tasks=ids, n_evaluated=counts["evaluated"],
         n_reused=counts["reused"], n_failed=counts["failed"], n_retried=counts["retried"],
+        n_skipped_failed=counts["skipped_failed"],
         wall_s=wall_s, fit_s=fit_s, setup_s=setup_s, executor=executor.name,
         n_workers=executor.n_workers, source=source, info=info,
     )

@@ -123,6 +123,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=1,
                    help="suggestions in flight per search (default 1: strictly sequential)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--retry-failed", action="store_true",
+                   help="evaluate again the configurations stored in --db as failed (an error, "
+                        "a timeout, NaN) for these tasks; by default a re-run skips them")
     p.add_argument("--source", default=None, help="tag stored with each evaluation")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
@@ -254,8 +257,12 @@ def _finish(result: Any, args: argparse.Namespace) -> int:
     show = show.rename(columns={"stored": "reused"})
     print(show.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     print(f"\n{result.n_evaluated} evaluations run ({result.n_reused} reused from the "
-          f"meta-database, {result.n_failed} failed) in {result.wall_s:.1f} s on "
-          f"{result.executor} x{result.n_workers}: {format_rate(result.throughput)} evaluations/s")
+          f"meta-database, {result.n_failed} failed and stored as failures) in "
+          f"{result.wall_s:.1f} s on {result.executor} x{result.n_workers}: "
+          f"{format_rate(result.throughput)} evaluations/s")
+    if result.n_skipped_failed:
+        print(f"{result.n_skipped_failed} skipped as failed before (failures stored in --db; "
+              "--retry-failed runs them again)")
     print(f"report: {paths['summary_md']}")
     return 0
 
@@ -289,7 +296,7 @@ def _openml(args: argparse.Namespace) -> int:
                 server=args.server, offline=not args.online, prior=prior, metric=args.metric,
                 executor=executor, random_state=args.seed, batch_size=args.batch_size,
                 show_progress=args.progress, eval_timeout_s=args.eval_timeout or None,
-                **split_kw, **extra)
+                retry_failed=args.retry_failed, **split_kw, **extra)
     except KeyboardInterrupt:
         return _interrupted(db.url)
     return _finish(result, args)
@@ -323,7 +330,8 @@ def _surrogate(args: argparse.Namespace) -> int:
                 args.table, args.methods, db=db, budget=args.budget, data_dir=data_dir,
                 tasks=tasks, folds=args.folds, metric=args.metric, sleep_s=args.sleep,
                 cpu_iterations=args.cpu_iterations, executor=executor, random_state=args.seed,
-                batch_size=args.batch_size, show_progress=args.progress, **extra)
+                batch_size=args.batch_size, show_progress=args.progress,
+                retry_failed=args.retry_failed, **extra)
     except KeyboardInterrupt:
         return _interrupted(db.url)
     return _finish(result, args)

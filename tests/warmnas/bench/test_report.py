@@ -163,7 +163,7 @@ def test_a_study_whose_evaluations_all_failed_still_gets_its_report(oboe, oboe_t
     assert summary["final_value"].isna().all()
     # which evaluations failed, and why, is in the Markdown summary (not only in curves.csv)
     md = paths["summary_md"].read_text()
-    assert "## Failed evaluations" in md and "not stored" in md
+    assert "## Failed evaluations" in md and "stored in the meta-database as failures" in md
     failed = res.curves[["task", "config_id"]].drop_duplicates()
     for task, cid in failed.itertuples(index=False):
         assert f"| {task} | {cid} | ValueError: cannot fit |" in md

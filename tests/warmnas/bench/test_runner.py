@@ -116,7 +116,8 @@ def _flaky(config, task):
     return task.values[oboe_space().config_id(config)]
 
 
-def test_failed_evaluations_are_recorded_not_stored(oboe, oboe_tasks, sqlite_url):
+def test_failed_evaluations_are_recorded_and_stored_as_failures_not_values(oboe, oboe_tasks,
+                                                                           sqlite_url, tmp_path):
     prior, _ = oboe
     ev = FunctionEvaluator(_flaky, space=prior.space, metric="balanced_error")
     db = MetaDatabase(sqlite_url)
@@ -133,9 +134,15 @@ def test_failed_evaluations_are_recorded_not_stored(oboe, oboe_tasks, sqlite_url
     assert not stored["config_id"].map(lambda c: prior.configs[c]["algorithm"]).isin(
         ["GNB", "Perceptron"]).any()
     assert res.n_failed == len(set(zip(curves.loc[bad, "task"], curves.loc[bad, "config_id"])))
+    failures = db.failures()
+    assert set(zip(failures["task"], failures["config_id"])) == set(
+        zip(curves.loc[bad, "task"], curves.loc[bad, "config_id"]))
+    # on_error="raise" stops at the first failure, and that failure is not stored
+    fresh = MetaDatabase(tmp_path / "raise.db")
     with pytest.raises(ExecutionError, match="ValueError: cannot fit") as info:
-        run_study(oboe_tasks[:1], "portfolio", ev, prior=prior,
-                  db=MetaDatabase(sqlite_url), budget=30, on_error="raise")
+        run_study(oboe_tasks[:1], "portfolio", ev, prior=prior, db=fresh, budget=30,
+                  on_error="raise")
+    assert fresh.failures().empty
     assert isinstance(info.value.__cause__, ValueError)
 
 
@@ -197,8 +204,8 @@ def test_an_evaluator_returning_garbage_is_reported(oboe, oboe_tasks, sqlite_url
     assert res.curves["error"].str.contains("must return a number").all()
     inf = FunctionEvaluator(lambda c, t: Evaluation(math.inf, 0.0), space=prior.space,
                             metric="balanced_error")
-    res = run_study(oboe_tasks[:1], "random", inf, prior=prior, db=MetaDatabase(sqlite_url),
-                    budget=2)
+    res = run_study(oboe_tasks[:1], "random", inf, prior=prior,
+                    db=MetaDatabase(sqlite_url.replace("bench.db", "inf.db")), budget=2)
     assert res.curves["error"].str.contains("non-finite value").all()
 
 
