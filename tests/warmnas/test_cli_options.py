@@ -170,3 +170,94 @@ def test_folder_where_a_file_is_expected(argv: list[str], said: str, tmp_path: P
     ref = shared_data / "nasbench201" / "latency"
     assert cli.main([a.format(d=tmp_path, r=ref) for a in argv]) == 2
     assert said.format(d=tmp_path) in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("message, said", [
+    ("batch_size must be a positive int, got 0", "--batch-size must be a positive int, got 0"),
+    ("max_time_s must be a positive number or None, got nan",
+     "--max-time must be a positive number, got nan"),
+    ("rounds must be >= 1 and warmup >= 0, got 2, -1",
+     "--rounds must be >= 1 and --warmup >= 0, got 2, -1"),
+    ("folds must be an int between 2 and 6, got 1; or None for leave-one-task-out.",
+     "--folds must be an int between 2 and 6, got 1; or omit --folds for leave-one-task-out."),
+    ("device='cuda' but CUDA is not available; use device='cpu'",
+     "--device 'cuda' but CUDA is not available; use --device 'cpu'"),
+    ("db: no meta-database at x.db; or pass db=None for the embedded default",
+     "--db: no meta-database at x.db; or omit --db for the embedded default"),
+    ("the 'oboe' table holds one metric, 'balanced_error'; got metric='bogus'",
+     "the 'oboe' table holds one metric, 'balanced_error'; got --metric 'bogus'"),
+    # not about an argument: left alone
+    ("metric 'bogus' is not in the meta-database", "metric 'bogus' is not in the meta-database"),
+    ("device 'x' is not a torch device: Expected one of cpu",
+     "device 'x' is not a torch device: Expected one of cpu"),
+    ("no meta-database at batch_size.db", "no meta-database at batch_size.db"),
+])
+def test_library_argument_names_become_option_names(message: str, said: str) -> None:
+    from warmnas.cli._common import name_options
+
+    options = {"batch_size": "--batch-size", "max_time": "--max-time", "rounds": "--rounds",
+               "warmup": "--warmup", "folds": "--folds", "device": "--device", "db": "--db",
+               "metric": "--metric"}
+    assert name_options(message, options) == said
+
+
+def _write_loto(tmp_path: Path) -> list[str]:
+    rows = ["task,c1,c2,c3", "t1,0.1,0.2,0.3", "t2,0.3,0.1,0.2", "t3,0.2,0.3,0.1"]
+    (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
+    return ["bench", "warmstart", "--loto", str(tmp_path / "m.csv"), "--method", "random",
+            "--tasks", "all"]
+
+
+@pytest.mark.parametrize("argv, said, python_name", [
+    (["bench", "surrogate", "--tasks", "2", "--methods", "random", "--serial", "--batch-size",
+      "0", "--db", "{t}/s.db", "--out", "{t}/o"], "--batch-size must be a positive int, got 0",
+     "batch_size"),
+    (["bench", "surrogate", "--tasks", "2", "--methods", "random", "--serial", "--sleep", "nan",
+      "--db", "{t}/s.db", "--out", "{t}/o"], "--sleep must be a finite number >= 0, got nan",
+     "sleep_s"),
+    (["hardware", "measure", "--space", "nb201", "--input-size", "2", "--out", "{t}/t.json"],
+     "--input-size must be divisible by 4", "input_size"),
+    (["nas", "search", "--data", "{t}/x.npz", "--max-time", "0"], "--max-time must be a "
+     "positive number, got 0.0", "max_time_s"),
+    (["warm-start", "{t}/d.csv", "--target", "class", "--n-configs", "0"],
+     "--n-configs must be a positive int, got 0", "n_configs"),
+    (["warm-start", "{t}/d.csv", "--target", "class", "--db", "{t}/none.db"],
+     "or omit --db for the embedded default", "db=None"),
+    (["bench", "warmstart", "--folds", "1"], "--folds must be an int between 2 and 3",
+     "or None"),
+])
+def test_cli_errors_name_the_option_not_the_python_argument(
+        argv: list[str], said: str, python_name: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # was e.g. "batch_size must be a positive int, got 0": a name the command does not take
+    (tmp_path / "d.csv").write_text("a,b,class\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n")
+    if argv[:2] == ["bench", "warmstart"]:
+        argv = _write_loto(tmp_path) + argv[2:]
+    if argv[:2] == ["nas", "search"]:
+        import numpy as np
+
+        np.savez(tmp_path / "x.npz", X=np.zeros((8, 8, 8, 3), np.uint8), y=np.arange(8) % 2)
+    assert cli.main([a.format(t=tmp_path) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("warmnas: error: ") and said in err and python_name not in err
+
+
+@pytest.mark.parametrize("command", [
+    ["metafeatures", "sklearn:iris"],
+    ["warm-start", "d.csv", "--target", "class"],
+    ["bench", "surrogate", "--tasks", "2", "--db", "s.db", "--out", "o"],
+    ["hardware", "measure", "--space", "nb201", "--out", "t.json"],
+    ["nas", "constrained-search", "--latency-file", "x.pt", "--max-latency", "5"],
+    ["nas", "meta-train", "--out", "ckpt"],
+])
+@pytest.mark.parametrize("seed", ["-1", str(2**32)])
+def test_bad_seed_names_the_option_before_any_work(command: list[str], seed: str,
+                                                   tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # was "random_state must be an int in [0, 2**32), a numpy Generator/RandomState or None"
+    monkeypatch.chdir(tmp_path)
+    assert cli.main([*command, "--seed", seed]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("warmnas: error: --seed must be ") and f"got {seed}" in err
+    assert "random_state" not in err and list(tmp_path.iterdir()) == []

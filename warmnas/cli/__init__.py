@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from warmnas import __version__
+from warmnas.cli._common import check_seed, command_options, name_options
 from warmnas.errors import WarmnasError
 
 __all__ = ["Commands", "main", "build_parser"]
@@ -103,14 +104,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.verbose += getattr(args, "command_verbose", 0)
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    user_errors: tuple[type[BaseException], ...] = (WarmnasError, *_user_errors())
     try:
+        check_seed(args)
         return int(args.handler(args))
-    except WarmnasError as exc:
-        print(f"warmnas: error: {_one_line(exc)}", file=sys.stderr)
-        return 2
-    except _user_errors() as exc:
-        # metafeatures is standalone, so its errors are not WarmnasErrors; report them the same way
-        print(f"warmnas: error: {_one_line(exc)}", file=sys.stderr)
+    except user_errors as exc:
+        # metafeatures is standalone, so its errors are not WarmnasErrors; reported the same way.
+        # The library's messages name its Python arguments (batch_size=); here, the options
+        message = name_options(_one_line(exc), command_options(parser, args))
+        print(f"warmnas: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         # Ctrl-C: one line, not a traceback; commands that store work say what they kept first

@@ -4,10 +4,24 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-__all__ = ["add_out", "check_output_file", "separator"]
+__all__ = ["add_out", "check_output_file", "check_seed", "command_options", "name_options",
+           "separator"]
+
+#: library argument -> the command-line option's ``dest``, where the two names differ (a library
+#: argument whose name is an option's dest needs no entry)
+LIBRARY_ARGUMENTS = {
+    "random_state": "seed",
+    "max_time_s": "max_time",
+    "sleep_s": "sleep",
+    "eval_timeout_s": "eval_timeout",
+    "k": "top_k",
+    "C": "channels",
+    "n_tasks": "tasks",
+}
 
 
 def add_out(parser: argparse.ArgumentParser, positional: str, *, help: str,
@@ -81,3 +95,72 @@ def separator(value: str) -> str:
         raise argparse.ArgumentTypeError(
             f"must be one character (e.g. ',' ';' '|' or '\\t' for a tab), got {value!r}")
     return value
+
+
+def check_seed(args: argparse.Namespace) -> None:
+    """Refuse a ``--seed`` outside ``[0, 2**32)`` naming the option, for every command (the
+    library's message names ``random_state`` and lists its Python types).
+
+    Raises:
+        InputError: a negative seed or one of 2**32 or more.
+    """
+    from warmnas.errors import InputError
+
+    for dest in ("seed", "random_state"):
+        value = getattr(args, dest, None)
+        if isinstance(value, int) and value < 0:
+            raise InputError(f"--seed must be a non-negative int, got {value}; pass e.g. --seed 0")
+        if isinstance(value, int) and value >= 2**32:
+            raise InputError(f"--seed must be below 2**32, got {value}; pass e.g. --seed 0")
+
+
+def command_options(parser: argparse.ArgumentParser, args: argparse.Namespace
+                    ) -> dict[str, str]:
+    """``dest -> option`` (``"batch_size" -> "--batch-size"``) of the subcommand that ``args``
+    was parsed for (the top-level parser's own options if none)."""
+    command = parser
+    name = getattr(args, "command", None)
+    while name is not None:
+        sub = next((a for a in command._actions if isinstance(a, argparse._SubParsersAction)),
+                   None)
+        if sub is None or name not in sub.choices:
+            break
+        command = sub.choices[name]
+        name = getattr(args, f"{name}_command", None)
+    return {action.dest: action.option_strings[0] for action in command._actions
+            if action.option_strings and action.option_strings[0].startswith("--")}
+
+
+def name_options(message: str, options: Mapping[str, str]) -> str:
+    """A library error about an argument, reworded to name the command-line option it came
+    from: ``batch_size must be a positive int, got 0`` -> ``--batch-size must be ...``.
+
+    The library's messages name its Python arguments, which is right for API users; on the
+    command line they must name the options. Rewritten: an argument's name as the subject
+    (followed by ``must``, ``is empty``, ``>=``, ``<=`` or ``in [``; ``name:`` opening the
+    message), ``name=value`` (``--option value``), ``[pass] name=None`` (``omit --option``),
+    and ``or None`` in a sentence about an option. Any other text is left alone. Library
+    arguments named unlike their option's dest are in :data:`LIBRARY_ARGUMENTS`.
+
+    Args:
+        message: the error message.
+        options: ``dest -> option`` of the command (:func:`command_options`).
+    """
+    names = {arg: options[dest] for arg, dest in LIBRARY_ARGUMENTS.items()
+             if dest in options and arg not in options}
+    names.update({dest: opt for dest, opt in options.items()
+                  if dest not in ("help", "verbose", "command_verbose")})
+    subjects = []
+    for arg in sorted(names, key=len, reverse=True):
+        option = names[arg]
+        pattern = rf"(?<![\w.'\"-]){re.escape(arg)}"
+        message = re.sub(rf"(?:\bpass )?{pattern}=None\b", f"omit {option}", message)
+        message = re.sub(pattern + r"=(?=\S)", f"{option} ", message)
+        message, n = re.subn(rf"^{re.escape(arg)}(?=: )|" + pattern
+                             + r"(?= must\b| is empty\b| >=| <=| in \[)", option, message)
+        subjects += [option] * bool(n)
+    if subjects:  # "None" is the library's "not given": on the command line, omit the option
+        first = min(subjects, key=message.find)
+        message = re.sub(r"; or None for\b", f"; or omit {first} for", message)
+        message = re.sub(r" or None\b", "", message)
+    return message
