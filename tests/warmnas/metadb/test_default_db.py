@@ -11,6 +11,7 @@ import pytest
 import warmnas
 from warmnas.errors import StorageError
 from warmnas.metadb import MetaDatabase
+from warmnas.metadb import _schema as S
 from warmnas.metadb.database import _default_path
 
 
@@ -30,6 +31,9 @@ def test_default_database_contents():
     assert all(r.alpha["cell"].shape == (6, 5) for r in recs)
     assert db.performance_matrix("test_accuracy").shape == (3, 15625)
     assert _default_path().stat().st_size < 15e6
+    # built at the current schema (not served through the read-only compatibility of older ones)
+    assert db.schema_version() == S.SCHEMA_VERSION
+    assert db.failures().empty and db.info()["counts"]["failures"] == 0
 
 
 def test_default_database_is_read_only_and_unchanged():
