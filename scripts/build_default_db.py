@@ -14,6 +14,9 @@ Contents (all from the shared public data; see warmnas/data/README.md):
 Usage::
 
     python scripts/build_default_db.py --data-dir ../shared/data [--out warmnas/data/metadb.sqlite]
+    # after a schema change: check that the content did not change
+    git show HEAD:warmnas/data/metadb.sqlite > /tmp/old.sqlite
+    python scripts/build_default_db.py --data-dir ../shared/data --compare-with /tmp/old.sqlite
 
 The data folder defaults to ``$WARMNAS_SHARED_DATA`` or ``../shared/data`` beside the repository.
 The file is written next to the target first and moved into place at the end, so a failed build
@@ -52,7 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "warmnas" / "data" / "metadb.sqlite")
     parser.add_argument("--nas-top-k", type=int, default=20,
                         help="NAS records per NAS-Bench-201 dataset (default 20)")
+    parser.add_argument("--compare-with", type=Path, default=None, metavar="OLD",
+                        help="after building, compare every table's rows with this earlier build "
+                             "(write timestamps and the schema version aside; tables only one "
+                             "file has must be empty); exit 1 on any difference")
     args = parser.parse_args(argv)
+    if args.compare_with is not None and not args.compare_with.is_file():
+        print(f"error: --compare-with {args.compare_with} is not a file", file=sys.stderr)
+        return 2
 
     sys.path.insert(0, str(REPO))
     from warmnas.metadb import MetaDatabase
@@ -98,7 +108,58 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copyfile(data / src, licenses / dst)
     size = out.stat().st_size
     print(f"wrote {out} ({size / 1e6:.2f} MB) in {time.perf_counter() - start:.1f} s")
+    if args.compare_with is not None:
+        old_size = args.compare_with.stat().st_size
+        print(f"size: {old_size:,} -> {size:,} bytes ({(size - old_size) / old_size:+.2%})")
+        return 0 if compare(args.compare_with, out) else 1
     return 0
+
+
+def _rows(rows: list[tuple[object, ...]], keep: list[int], meta: bool) -> list[tuple[object, ...]]:
+    if meta:
+        rows = [r for r in rows if r[0] not in ("created_at", "schema_version")]
+    return sorted((tuple(r[i] for i in keep) for r in rows), key=repr)
+
+
+def compare(old: Path, new: Path) -> bool:
+    """Print, table by table, whether two builds hold the same rows; True when they all do.
+
+    Columns named ``timestamp`` (write times) and the ``created_at`` / ``schema_version``
+    entries of ``warmnas_meta`` are left out; a table only one file has must be empty. Rows are
+    compared as stored (surrogate ids included), sorted.
+    """
+    def tables(path: Path) -> dict[str, tuple[list[str], list[tuple[object, ...]]]]:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            names = [r[0] for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+            return {name: ([r[1] for r in con.execute(f"PRAGMA table_info({name})")],
+                           con.execute(f"SELECT * FROM {name}").fetchall()) for name in names}
+        finally:
+            con.close()
+
+    a, b = tables(old), tables(new)
+    ok = True
+    for name in sorted(set(a) | set(b)):
+        if name not in a or name not in b:
+            rows = len((a.get(name) or b[name])[1])
+            where = "new" if name in b else "old"
+            print(f"  {name}: only in the {where} file, {rows} rows")
+            ok &= rows == 0
+            continue
+        (cols, rows_a), (cols_b, rows_b) = a[name], b[name]
+        if cols != cols_b:
+            print(f"  {name}: columns differ: {cols} vs {cols_b}")
+            ok = False
+            continue
+        keep = [i for i, c in enumerate(cols) if c != "timestamp"]
+        meta = name.endswith("_meta")
+        same = _rows(rows_a, keep, meta) == _rows(rows_b, keep, meta)
+        ok &= same
+        print(f"  {name}: {len(rows_a)} vs {len(rows_b)} rows, "
+              f"{'identical' if same else 'DIFFERENT'}")
+    print("content identical" if ok else "content DIFFERS")
+    return ok
 
 
 if __name__ == "__main__":
