@@ -109,6 +109,11 @@ def _meta_train(args: argparse.Namespace) -> int:
     from warmnas.nas.meta.metanas import MetaNAS
 
     _check_device(args.device)
+    if args.train_shots is not None and args.train_shots < 1:
+        # checked here: the library's k_shot check would name --k-shot, which feeds the test tasks
+        from warmnas.errors import InputError
+
+        raise InputError(f"--train-shots must be a positive int, got {args.train_shots}")
     train, test = _tasks(args, "train", args.train_shots), _tasks(args, "test")
     model = MetaNAS(args.space, algorithm=args.algorithm, C=args.channels, layers=args.layers,
                     meta_steps=args.meta_steps, meta_batch_size=args.meta_batch_size,

@@ -41,6 +41,11 @@ def test_meta_train_then_adapt(shared_data, tmp_path, capsys) -> None:
         rc = main(["nas", "adapt", str(out), *data, "--tasks", "1", "--json"])
     assert rc == 0, capsys.readouterr().err
     assert json.loads(capsys.readouterr().out)["n_tasks"] == 1
+    # the library's n_tasks / steps errors name the options (they said n_tasks= ...)
+    for option, value in (("--tasks", "0"), ("--steps", "-1")):
+        assert main(["nas", "adapt", str(out), *common, option, value]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"warmnas: error: {option} must be an int >= ") and "n_tasks" not in err
     from warmnas.metadb import MetaDatabase
 
     recs = MetaDatabase(f"sqlite:///{tmp_path / 'meta.db'}").nas_records(space="darts")
@@ -51,3 +56,12 @@ def test_adapt_missing_checkpoint_is_a_clear_error(tmp_path, capsys) -> None:
     rc = main(["nas", "adapt", str(tmp_path / "nope"), "--data-dir", str(tmp_path)])
     assert rc == 2
     assert "no MetaNAS checkpoint" in capsys.readouterr().err
+
+
+def test_meta_train_bad_train_shots_names_the_option(tmp_path, capsys) -> None:
+    # --train-shots feeds the library's k_shot of the training tasks: the error said --k-shot
+    rc = main(["nas", "meta-train", "--out", str(tmp_path / "ck"), "--train-shots", "0",
+               "--data-dir", str(tmp_path)])
+    assert rc == 2
+    assert "--train-shots must be a positive int, got 0" in capsys.readouterr().err
+    assert not (tmp_path / "ck").exists()
