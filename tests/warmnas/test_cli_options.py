@@ -261,3 +261,29 @@ def test_bad_seed_names_the_option_before_any_work(command: list[str], seed: str
     err = capsys.readouterr().err
     assert err.startswith("warmnas: error: --seed must be ") and f"got {seed}" in err
     assert "random_state" not in err and list(tmp_path.iterdir()) == []
+
+
+def _commands() -> list[tuple[str, argparse.ArgumentParser]]:
+    """Every command and subcommand below ``warmnas`` (groups included), with its parser."""
+    return list(_subparsers(cli.build_parser()))
+
+
+def test_every_subcommand_help_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    names = [name for name, _ in _commands()]
+    assert len(names) >= 20 and "warmnas db export" in names
+    for name in names:
+        with pytest.raises(SystemExit) as exc:
+            cli.main([*name.split()[1:], "--help"])
+        assert exc.value.code == 0, name
+        out = capsys.readouterr().out
+        assert out.startswith(f"usage: {name} "), name
+
+
+def test_every_command_that_prints_a_result_has_json() -> None:
+    # docs/cli.md: --json on every command; db export/copy, hardware predict/fit-latency and
+    # bench openml/surrogate lacked it
+    leaves = [(name, parser) for name, parser in _commands()
+              if not any(isinstance(a, argparse._SubParsersAction) for a in parser._actions)]
+    missing = [name for name, parser in leaves
+               if not any("--json" in a.option_strings for a in parser._actions)]
+    assert not missing, f"commands without --json: {missing}"

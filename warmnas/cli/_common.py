@@ -21,6 +21,7 @@ LIBRARY_ARGUMENTS = {
     "k": "top_k",
     "C": "channels",
     "n_tasks": "tasks",
+    "checkpoint_dir": "out",
 }
 
 
