@@ -193,7 +193,7 @@ def numeric_column(frame: pd.DataFrame, column: str, *, required: bool, allow_mi
         pos = int(np.flatnonzero(np.isnan(arr))[0])
         raise InputError(
             f"{column!r} is NaN/missing at{_row_hint(frame, pos)}; every evaluation needs a finite "
-            f"{column} (drop failed runs or record them elsewhere)"
+            f"{column} (store failed runs with db.add_failures() instead)"
         )
     inf = np.isinf(arr)
     if inf.any():

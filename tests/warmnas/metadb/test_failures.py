@@ -268,3 +268,10 @@ def test_a_v1_database_opened_read_only_still_asks_for_the_upgrade(tmp_path):
     names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     con.close()
     assert {S.nas_records.name, S.evaluation_failures.name} <= names
+
+
+def test_a_nan_evaluation_points_to_add_failures(db):
+    _fill(db)
+    with pytest.raises(InputError, match=r"'value' is NaN.*db.add_failures\(\)"):
+        db.add_evaluations([{"task": "t/a", "config": C2, "value": float("nan")}], metric="error",
+                           space=SPACE)
