@@ -25,6 +25,10 @@ from warmnas.errors import InputError
 SOURCES = ("oboe", "tabrepo", "aslib", "autosklearn", "nb201", "nb201-records", "fbnet",
            "pmf-features", "openml")
 EXPORTS = ("evaluations", "matrix", "meta-features", "aslib")
+#: options that an export of each kind does not read
+_UNUSED_OPTIONS = {"evaluations": ("--view", "--normalize"), "matrix": ("--view",),
+                   "meta-features": ("--metric", "--space", "--normalize"),
+                   "aslib": ("--normalize", "--format")}
 #: file name suffix -> export format (as warmnas.metadb.exporters reads them)
 _FORMAT_OF_SUFFIX = {"pq": "parquet", "parquet": "parquet", "csv": "csv"}
 
@@ -61,11 +65,16 @@ def register(commands: Any) -> None:
     exp.add_argument("what", choices=EXPORTS)
     add_out(exp, "out", help="output file (.parquet/.csv) or, for aslib, a new folder")
     exp.add_argument("--db", help="database URL or file (default: the embedded default)")
-    exp.add_argument("--metric", help="metric (default: the database's default metric)")
-    exp.add_argument("--space", help="only configurations of this space")
-    exp.add_argument("--view", default="autosklearn", help="meta-feature view (default autosklearn)")
+    exp.add_argument("--metric", help="evaluations, matrix, aslib: metric (default: the "
+                                      "database's default metric)")
+    exp.add_argument("--space", help="evaluations, matrix, aslib: only configurations of this "
+                                     "space")
+    exp.add_argument("--view", default="autosklearn",
+                     help="meta-features, aslib: meta-feature view (default autosklearn)")
     exp.add_argument("--normalize", choices=("rank", "quantile"), help="matrix: normalisation")
-    exp.add_argument("--format", choices=("parquet", "csv"), help="default: from the file name")
+    exp.add_argument("--format", choices=("parquet", "csv"),
+                     help="evaluations, matrix, meta-features: file format (default: from the "
+                          "file name)")
     exp.add_argument("--json", action="store_true",
                      help="print {what, out, format, db} as JSON (the file or folder written)")
 
@@ -138,6 +147,14 @@ def run_info(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from warmnas.metadb import exporters
 
+    given = {"--metric": args.metric is not None, "--space": args.space is not None,
+             "--view": args.view != "autosklearn", "--normalize": args.normalize is not None,
+             "--format": args.format is not None}
+    unused = [o for o in _UNUSED_OPTIONS[args.what] if given[o]]
+    if unused:  # silently ignored before: `--view X` on a matrix export wrote the matrix
+        verb = "does" if len(unused) == 1 else "do"
+        raise InputError(f"{', '.join(unused)} {verb} not apply to 'db export {args.what}'; "
+                         "drop it (see warmnas db export --help)")
     fmt = args.format
     if fmt is None and args.what != "aslib":
         # checked here so that the message names the options (the library's names `format=`)

@@ -106,3 +106,17 @@ def test_export_format_error_names_the_options(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "cannot tell the format of --out" in err and "--format parquet|csv" in err
     assert "format=" not in err
+
+
+@pytest.mark.parametrize("what, extra, said", [
+    ("matrix", ["--view", "openml"], "--view does not apply to 'db export matrix'"),
+    ("meta-features", ["--metric", "balanced_error", "--normalize", "rank"],
+     "--metric, --normalize do not apply to 'db export meta-features'"),
+    ("aslib", ["--format", "csv"], "--format does not apply to 'db export aslib'"),
+])
+def test_export_refuses_options_it_would_ignore(what, extra, said, tmp_path, capsys):
+    # `db export matrix --view openml` wrote the matrix as if --view had not been given
+    out = tmp_path / ("x" if what == "aslib" else "x.csv")
+    assert main(["db", "export", what, "--out", str(out), *extra]) == 2
+    assert said in capsys.readouterr().err
+    assert not out.exists()
