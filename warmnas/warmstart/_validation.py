@@ -87,13 +87,16 @@ def _numeric_frame(frame: Any, arg: str, columns: str) -> pd.DataFrame:
     return pd.DataFrame(values, index=frame.index, columns=frame.columns)
 
 
-def check_performance(performance: Any, arg: str = "performance") -> pd.DataFrame:
+def check_performance(performance: Any, arg: str = "performance", *,
+                      allow_unevaluated: bool = False) -> pd.DataFrame:
     """Validate a performance matrix (tasks x configurations, NaN = not evaluated).
 
     Args:
         performance: DataFrame, index = task ids, columns = configuration ids, numeric values in
             the metric's own direction; NaN marks a missing evaluation.
         arg: the argument name used in error messages.
+        allow_unevaluated: accept configurations with no value on any task (a test matrix:
+            its tasks simply lack them); a matrix to fit on must not have them.
 
     Returns:
         A float64 copy with ``str`` task and configuration ids, shape ``n_tasks x n_configs``.
@@ -112,7 +115,7 @@ def check_performance(performance: Any, arg: str = "performance") -> pd.DataFram
             "(performance.dropna(how='all')) before fitting."
         )
     empty_cols = frame.columns[frame.isna().all(axis=0)]
-    if len(empty_cols):
+    if len(empty_cols) and not allow_unevaluated:
         raise InputError(
             f"{arg} has configurations never evaluated: {empty_cols[:5].tolist()}; drop them "
             "(performance.dropna(axis=1, how='all')) before fitting."

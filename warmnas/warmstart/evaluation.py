@@ -166,7 +166,7 @@ def evaluate(
     """
     direction = check_direction(direction)
     train = check_performance(train_performance, "train_performance")
-    test = check_performance(test_performance, "test_performance")
+    test = check_performance(test_performance, "test_performance", allow_unevaluated=True)
     if set(train.columns) != set(test.columns):
         extra = sorted(set(test.columns) - set(train.columns))[:5]
         lack = sorted(set(train.columns) - set(test.columns))[:5]
@@ -292,10 +292,17 @@ def leave_one_task_out(
     name = starter.name
     for group in _progress(groups, len(groups), f"{name} folds"):
         train = perf.drop(index=group)
+        # configurations evaluated only on held-out tasks are unknown to this fold's training
+        # tasks: no method could rank them, and a fit refuses them; they leave this fold
+        unseen = train.columns[train.isna().all(axis=0)]
+        if len(unseen):
+            logger.info("fold of %s: %d configurations evaluated only on held-out tasks are "
+                        "left out (%s)", group[:3], len(unseen), unseen[:3].tolist())
+            train = train.drop(columns=unseen)
         res = evaluate(
             starter,
             train,
-            perf.loc[group],
+            perf.loc[group, train.columns],
             train_meta_features=None if feats is None else feats.drop(
                 index=[g for g in group if g in feats.index]),
             test_meta_features=None if feats is None or not any(

@@ -237,3 +237,51 @@ def test_real_oboe_slice_knn_and_pmf_beat_random(oboe_slice):
     assert table.loc["pmf", "@10"] < table.loc["random", "@10"]
     # the first PMF proposals are kNN's (the seeding of the paper)
     assert table.loc["pmf", "@1"] == pytest.approx(table.loc["knn", "@1"])
+
+
+@pytest.mark.parametrize("starter", [KNNWarmStarter(), PortfolioWarmStarter(), RandomSearch()],
+                         ids=lambda s: s.name)
+def test_leave_one_task_out_on_a_matrix_with_missing_values(starter):
+    """A held-out task whose row misses some configurations is run on the ones it has (the
+    single-row test matrix then has all-NaN columns, which used to be refused)."""
+    perf = pd.DataFrame({"a": [0.1, 0.2, 0.3, 0.15], "b": [0.2, np.nan, 0.1, 0.25],
+                         "c": [0.3, 0.1, 0.2, np.nan]}, index=["t1", "t2", "t3", "t4"])
+    feats = pd.DataFrame({"f1": [1.0, 2, 3, 4], "f2": [2.0, 3, 1, 4]}, index=perf.index)
+    res = leave_one_task_out(starter, perf, feats, budget=3, random_state=0)
+    assert set(res.curves) == set(perf.index)
+    # t2 has two configurations: after both, its best (0.1) is found; never a value it lacks
+    assert res.curves["t2"][-1] == 0.1 and len(res.curves["t2"]) == 3
+    assert res.curves["t4"][-1] == 0.15
+    regret = regret_curves(res.curves, perf)
+    assert (regret.iloc[:, -1] == 0).all()
+
+
+def test_evaluate_allows_test_configurations_a_test_task_lacks():
+    train = pd.DataFrame({"a": [0.1, 0.3], "b": [0.2, 0.1]}, index=["t1", "t2"])
+    test = pd.DataFrame({"a": [0.4], "b": [np.nan]}, index=["t3"])
+    res = evaluate(RandomSearch(), train, test, budget=2)
+    assert res.curves["t3"] == [0.4, 0.4]
+    with pytest.raises(InputError, match=r"test_performance has tasks with no observed value"):
+        evaluate(RandomSearch(), train, test.assign(a=np.nan), budget=2)
+
+
+def test_leave_one_task_out_configuration_seen_only_on_the_held_out_task():
+    """A configuration evaluated on one task only is unknown to the training tasks of that
+    task's fold: it is left out of that fold (the method cannot know it), not an error."""
+    perf = pd.DataFrame({"a": [0.1, 0.2, 0.3], "b": [np.nan, np.nan, 0.05]},
+                        index=["t1", "t2", "t3"])
+    res = leave_one_task_out(PortfolioWarmStarter(), perf, budget=2, random_state=0)
+    assert res.curves["t3"] == [0.3, 0.3]          # 'b' was never proposed in t3's fold
+    assert res.curves["t1"] == [0.1, 0.1]
+
+
+def test_cli_bench_loto_matrix_with_missing_values(tmp_path, capsys):
+    (tmp_path / "m.csv").write_text("task,a,b,c\nt1,0.1,0.2,0.3\nt2,0.2,,0.1\nt3,0.3,0.1,0.2\n"
+                                    "t4,0.15,0.25,\n")
+    (tmp_path / "f.csv").write_text("task,f1,f2\nt1,1,2\nt2,2,3\nt3,3,1\nt4,4,4\n")
+    rc = main(["bench", "warmstart", "--loto", str(tmp_path / "m.csv"), "--meta-features",
+               str(tmp_path / "f.csv"), "--method", "knn", "--budget", "3", "--json"])
+    assert rc == 0
+    curves = json.loads(capsys.readouterr().out)["curves"]
+    assert set(curves) == {"t1", "t2", "t3", "t4"}
+    assert curves["t2"][-1] == 0.1 and len(curves["t2"]) == 3  # its best of its two values
