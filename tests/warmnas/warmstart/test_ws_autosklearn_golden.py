@@ -1,0 +1,90 @@
+"""kNN against auto-sklearn's own ``KNearestDatasets`` (golden values from one run of its code).
+
+``data/autosklearn_knd_golden.json`` was written by ``bench/autosklearn_peer.py --write-golden``
+from auto-sklearn 0.15.0's ``kND.py`` loaded from its published sdist (provenance inside the
+file; CI cannot install auto-sklearn). Inputs: the PMF meta-features of the Oboe tasks (shared
+data), five query tasks, every other task with meta-features as the database.
+
+Matching settings: warmnas' kNN leaves meta-features constant over the database out of the
+distance (auto-sklearn's ``MinMaxScaler`` keeps them with scale 1, which shifts every distance of
+a query by the same amount) and imputes the database's NaN with the median of the scaled values
+(auto-sklearn: the mean of the raw values). The golden run therefore uses the 40 meta-features
+that are not constant over the database, and those have no NaN on these tasks, so neither
+difference arises and the neighbour order, the distances and the first-round suggestions must
+be the same.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from warmnas.warmstart import KNNWarmStarter
+
+GOLDEN = Path(__file__).parent / "data" / "autosklearn_knd_golden.json"
+
+
+@pytest.fixture(scope="module")
+def golden() -> dict:
+    return json.loads(GOLDEN.read_text())
+
+
+@pytest.fixture(scope="module")
+def oboe(shared_data: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    perf = pd.read_csv(shared_data / "oboe" / "error_matrix.csv", index_col=0)
+    feats = pd.read_csv(shared_data / "pmf-metafeatures" / "data_feats_featurized.csv",
+                        index_col=0)
+    perf.index = perf.index.map(str)
+    feats.index = feats.index.map(str)
+    feats = feats.loc[feats.index.intersection(perf.index, sort=False)]
+    return perf, feats
+
+
+@pytest.fixture(scope="module")
+def fitted(golden: dict, oboe: tuple[pd.DataFrame, pd.DataFrame]) -> KNNWarmStarter:
+    perf, feats = oboe
+    db = feats.index.difference(list(golden["queries"]), sort=False)
+    assert len(db) == golden["n_database_tasks"]
+    return KNNWarmStarter(metric="l1", scaling="minmax").fit(
+        perf.loc[db], feats.loc[db, golden["features"]], direction="minimize")
+
+
+def test_golden_file_has_provenance(golden: dict) -> None:
+    prov = golden["provenance"]
+    assert prov["auto_sklearn_version"] == "0.15.0"
+    assert prov["file"].endswith("kNearestDatasets/kND.py")
+    assert "SOURCES.md" in prov["license"] and "--write-golden" in prov["regenerate"]
+    assert len(golden["queries"]) == 5 and golden["k"] == 25
+
+
+def test_settings_avoid_the_documented_differences(
+    golden: dict, oboe: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    """The golden features are non-constant and NaN-free over the database (see module doc)."""
+    _, feats = oboe
+    db = feats.drop(index=list(golden["queries"]))[golden["features"]]
+    assert not db.isna().any().any()
+    assert (db.max() > db.min()).all()
+
+
+@pytest.mark.parametrize("position", range(5))
+def test_neighbour_order_and_distances_match_autosklearn(
+    golden: dict, oboe: tuple[pd.DataFrame, pd.DataFrame], fitted: KNNWarmStarter,
+    position: int,
+) -> None:
+    _, feats = oboe
+    qid = list(golden["queries"])[position]
+    ref = golden["queries"][qid]
+    sug = fitted.suggest(feats.loc[qid, golden["features"]], n_configs=10)
+    assert sug.neighbors is not None
+    k = golden["k"]
+    assert list(sug.neighbors.index[:k]) == ref["neighbors"]
+    np.testing.assert_allclose(sug.neighbors.to_numpy()[:k], ref["distances"], rtol=0,
+                               atol=1e-9)
+    # strategy "best": the first round is auto-sklearn's kBestSuggestions (de-duplicated best
+    # configuration of each neighbour in turn)
+    assert sug.config_ids == ref["best_suggestions"]
