@@ -406,6 +406,36 @@ def write_golden(code: AutoSklearnCode, root: Path, path: Path, n_queries: int =
             "distances": [float(d) for d in dist],
             "best_suggestions": [str(b[2]) for b in best],
         }
+    # MetaLearningOptimizer's whole path (_learn: meta-features not finite for the new dataset
+    # dropped, mean imputation, KNearestDatasets, metalearning_suggest_all) for the PMF datasets
+    # outside Oboe that have some, not all, meta-features NaN (landmarks / PCA not computed)
+    every = pd.read_csv(root / "pmf-metafeatures" / "data_feats_featurized.csv", index_col=0)
+    every.index = every.index.map(str)
+    n_nan = every[use].isna().sum(axis=1)
+    partial = [t for t in every.index
+               if t not in perf.index and 0 < n_nan[t] < len(use)]
+    out["metalearner_queries"] = {}
+    for qid in partial:
+        mf = pd.concat([db[use], every.loc[[qid], use]]).astype(np.float64)
+        ml = code.MetaLearningOptimizer(
+            dataset_name=qid, configuration_space=None,
+            meta_base=_MetaBase(mf, perf.loc[db.index]), logger=_QUIET, distance="l1", seed=1)
+        suggestions = [str(c) for c in ml.metalearning_suggest_all(True)][:10]
+        kept = list(ml.kND.metafeatures.columns)
+        names, dist = ml.kND.kNearestDatasets(every.loc[qid, kept].astype(np.float64), k,
+                                              return_distance=True)
+        out["metalearner_queries"][qid] = {
+            "meta_features_dropped": [c for c in use if c not in kept],
+            "neighbors": [str(t) for t in names],
+            "distances": [float(d) for d in dist],
+            "best_suggestions": suggestions,
+        }
+    out["provenance"]["metalearner_queries"] = (
+        "metalearner.py's MetaLearningOptimizer(distance='l1', seed=1)."
+        "metalearning_suggest_all(exclude_double_configurations=True) through a meta_base "
+        "adapter (bench/autosklearn_peer.py's _MetaBase) over the same database, for the PMF "
+        "datasets outside Oboe whose meta-features are partly NaN (auto-sklearn drops those "
+        "for the query); neighbours and distances from its fitted KNearestDatasets")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {path} ({len(queries)} queries, {k} neighbours each)")
