@@ -2,7 +2,7 @@
 
     warmnas db import {oboe,tabrepo,aslib,autosklearn,nb201,nb201-records,fbnet,pmf-features,openml} PATH --db URL
     warmnas db info [--db URL] [--json]
-    warmnas db export {evaluations,matrix,meta-features,aslib} --out OUT [--db URL] [--metric M] ...
+    warmnas db export {evaluations,failures,matrix,meta-features,aslib} --out OUT [--db URL] [--metric M] ...
     warmnas db copy --out DESTINATION_URL [--db SOURCE_URL]
 
 (``export`` and ``copy`` still accept the output as a positional argument, their older form.)
@@ -24,11 +24,12 @@ from warmnas.errors import InputError
 
 SOURCES = ("oboe", "tabrepo", "aslib", "autosklearn", "nb201", "nb201-records", "fbnet",
            "pmf-features", "openml")
-EXPORTS = ("evaluations", "matrix", "meta-features", "aslib")
+EXPORTS = ("evaluations", "failures", "matrix", "meta-features", "aslib")
 #: options that an export of each kind does not read
-_UNUSED_OPTIONS = {"evaluations": ("--view", "--normalize"), "matrix": ("--view",),
-                   "meta-features": ("--metric", "--space", "--normalize"),
-                   "aslib": ("--normalize", "--format")}
+_UNUSED_OPTIONS = {"evaluations": ("--view", "--normalize"),
+                   "failures": ("--view", "--normalize"), "matrix": ("--view", "--task"),
+                   "meta-features": ("--metric", "--space", "--normalize", "--task"),
+                   "aslib": ("--normalize", "--format", "--task")}
 #: file name suffix -> export format (as warmnas.metadb.exporters reads them)
 _FORMAT_OF_SUFFIX = {"pq": "parquet", "parquet": "parquet", "csv": "csv"}
 
@@ -61,20 +62,22 @@ def register(commands: Any) -> None:
     info.add_argument("--json", action="store_true", help="print JSON")
 
     exp = commands.add("export", group="db", handler=run_export,
-                       help="export evaluations, a matrix, meta-features (Parquet/CSV) or an ASlib scenario")
+                       help="export evaluations, failed evaluations, a matrix, meta-features "
+                            "(Parquet/CSV) or an ASlib scenario")
     exp.add_argument("what", choices=EXPORTS)
     add_out(exp, "out", help="output file (.parquet/.csv) or, for aslib, a new folder")
     exp.add_argument("--db", help="database URL or file (default: the embedded default)")
-    exp.add_argument("--metric", help="evaluations, matrix, aslib: metric (default: the "
-                                      "database's default metric)")
-    exp.add_argument("--space", help="evaluations, matrix, aslib: only configurations of this "
-                                     "space")
+    exp.add_argument("--metric", help="evaluations, failures, matrix, aslib: metric (default: "
+                                      "the database's default metric; failures: all)")
+    exp.add_argument("--space", help="evaluations, failures, matrix, aslib: only configurations "
+                                     "of this space")
+    exp.add_argument("--task", help="evaluations, failures: only this task")
     exp.add_argument("--view", default="autosklearn",
                      help="meta-features, aslib: meta-feature view (default autosklearn)")
     exp.add_argument("--normalize", choices=("rank", "quantile"), help="matrix: normalisation")
     exp.add_argument("--format", choices=("parquet", "csv"),
-                     help="evaluations, matrix, meta-features: file format (default: from the "
-                          "file name)")
+                     help="evaluations, failures, matrix, meta-features: file format (default: "
+                          "from the file name)")
     exp.add_argument("--json", action="store_true",
                      help="print {what, out, format, db} as JSON (the file or folder written)")
 
@@ -148,6 +151,7 @@ def run_export(args: argparse.Namespace) -> int:
     from warmnas.metadb import exporters
 
     given = {"--metric": args.metric is not None, "--space": args.space is not None,
+             "--task": args.task is not None,
              "--view": args.view != "autosklearn", "--normalize": args.normalize is not None,
              "--format": args.format is not None}
     unused = [o for o in _UNUSED_OPTIONS[args.what] if given[o]]
@@ -165,7 +169,10 @@ def run_export(args: argparse.Namespace) -> int:
     db = _open(args.db, read_only=True)
     if args.what == "evaluations":
         out = exporters.export_evaluations(db, args.out, format=fmt, metric=args.metric,
-                                           space=args.space)
+                                           space=args.space, task=args.task)
+    elif args.what == "failures":
+        out = exporters.export_failures(db, args.out, format=fmt, metric=args.metric,
+                                        space=args.space, task=args.task)
     elif args.what == "matrix":
         out = exporters.export_matrix(db, args.out, metric=args.metric, format=fmt,
                                       space=args.space, normalize=args.normalize)

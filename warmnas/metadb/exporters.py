@@ -21,7 +21,8 @@ from warmnas.errors import InputError
 from warmnas.metadb.database import MetaDatabase
 from warmnas.space import canonical_json
 
-__all__ = ["export_evaluations", "export_matrix", "export_meta_features", "export_aslib"]
+__all__ = ["export_evaluations", "export_failures", "export_matrix", "export_meta_features",
+           "export_aslib"]
 
 _FORMATS = ("parquet", "csv")
 
@@ -65,15 +66,38 @@ def export_evaluations(db: MetaDatabase, path: str | Path, *, format: str | None
     out = Path(path)
     fmt = _format(out, format)
     frame = db.evaluations(task=task, metric=metric, space=space)
+    return _write(_with_configs(db, frame), out, fmt, index=False)
+
+
+def export_failures(db: MetaDatabase, path: str | Path, *, format: str | None = None,
+                    task: str | None = None, metric: str | None = None,
+                    space: str | None = None) -> Path:
+    """Write the stored failed evaluations (:meth:`MetaDatabase.failures`: error type, message,
+    elapsed seconds, attempts) with ``space`` and the configuration as canonical JSON
+    ``config``, one row per failure.
+
+    Returns:
+        The path written.
+    """
+    out = Path(path)
+    fmt = _format(out, format)
+    frame = db.failures(task, metric=metric, space=space)
+    return _write(_with_configs(db, frame), out, fmt, index=False)
+
+
+def _with_configs(db: MetaDatabase, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (a ``config_id`` column) with each configuration's ``space`` and canonical
+    JSON ``config`` added."""
     configs = db.configs(ids=list(dict.fromkeys(frame["config_id"]))) if len(frame) else {}
     spaces = {cid: db.config_space(cid) for cid in configs} if len(configs) < 5000 else None
     if spaces is None:
         spaces = {}
         for name in db.spaces():
             spaces.update(dict.fromkeys(db.configs(space=name), name))
+    frame = frame.copy()
     frame["space"] = frame["config_id"].map(spaces)
     frame["config"] = frame["config_id"].map({c: canonical_json(v) for c, v in configs.items()})
-    return _write(frame, out, fmt, index=False)
+    return frame
 
 
 def export_matrix(db: MetaDatabase, path: str | Path, *, metric: str | None = None,

@@ -120,3 +120,45 @@ def test_export_refuses_options_it_would_ignore(what, extra, said, tmp_path, cap
     assert main(["db", "export", what, "--out", str(out), *extra]) == 2
     assert said in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_export_failures(tmp_path, capsys):
+    """`db export failures`: the stored failed evaluations with their configuration, so a user
+    can see why a study skipped them without writing Python."""
+    from warmnas.space import ConfigSpace, Integer
+
+    url = f"sqlite:///{tmp_path / 'f.db'}"
+    db = MetaDatabase(url)
+    space = ConfigSpace("toy", [Integer("k", 1, 9)])
+    db.add_failures([{"task": "t1", "config": {"k": 3}, "error": "TimeoutError: over 600 s",
+                      "elapsed_s": 600.0},
+                     {"task": "t2", "config": {"k": 5}, "error_type": "ValueError",
+                      "message": "cannot fit"}],
+                    metric="error", direction="minimize", space=space, create_tasks=True)
+    db.add_evaluations([{"task": "t1", "config": {"k": 4}, "value": 0.2}], metric="error",
+                       space=space)
+    db.dispose()
+    out = tmp_path / "failures.csv"
+    assert main(["db", "export", "failures", "--out", str(out), "--db", url, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["what"] == "failures"
+    got = pd.read_csv(out).sort_values("task").reset_index(drop=True)
+    assert got["task"].tolist() == ["t1", "t2"]
+    assert got["error_type"].tolist() == ["TimeoutError", "ValueError"]
+    assert got["message"].tolist() == ["over 600 s", "cannot fit"]
+    assert got["elapsed_s"].iloc[0] == 600.0 and got["metric"].tolist() == ["error", "error"]
+    assert [json.loads(c) for c in got["config"]] == [{"k": 3}, {"k": 5}]
+    assert set(got["space"]) == {"toy"}
+    # filters as for evaluations; an option it does not read is refused
+    assert main(["db", "export", "failures", "--out", str(tmp_path / "t2.csv"), "--db", url,
+                 "--task", "t2"]) == 0
+    assert pd.read_csv(tmp_path / "t2.csv")["task"].tolist() == ["t2"]
+    assert main(["db", "export", "failures", "--out", str(out), "--db", url, "--view",
+                 "openml"]) == 2
+    assert "--view does not apply to 'db export failures'" in capsys.readouterr().err
+
+
+def test_export_failures_of_a_database_without_any(tmp_path):
+    out = tmp_path / "failures.parquet"
+    assert main(["db", "export", "failures", "--out", str(out)]) == 0  # the embedded database
+    got = pd.read_parquet(out)
+    assert len(got) == 0 and {"task", "config_id", "error_type", "message", "config"} <= set(got)
