@@ -16,6 +16,8 @@ from warmnas.cli import main
 from warmnas.errors import ConfigSpaceError, InputError, UnknownIdError
 
 REPO = Path(__file__).resolve().parents[2]
+# PMF fits: one torch thread per xdist worker (see tests/warmnas/warmstart/conftest.py)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 ANNEAL = REPO / "examples" / "data" / "anneal.csv"
 
 

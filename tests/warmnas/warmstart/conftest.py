@@ -7,6 +7,13 @@ import pandas as pd
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread(one_torch_thread: None) -> None:
+    """Every warm-starter test runs with one intra-op thread: with two xdist workers on a
+    loaded machine, PMF fits at two threads each spent most of their time waiting (the Oboe
+    slice test: 8 s alone, 108 s at load 5, once past the 600 s timeout at load 7)."""
+
+
 def planted(n_tasks: int = 60, n_configs: int = 40, rank: int = 3, noise: float = 0.02,
             seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A tasks x configs matrix ``U V^T + noise`` and meta-features = the task factors ``U``.
