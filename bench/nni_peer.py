@@ -8,6 +8,7 @@ virtual environment (NNI 3.0 pins old packages). What worked on the development 
     pip install 'torch==2.13.0' --index-url https://download.pytorch.org/whl/cpu   # or a local CPU wheel
     pip install nni==3.0 'pytorch-lightning==2.0.9' 'torchmetrics<1.3' 'setuptools<81' -e .
     nice -n 10 python bench/nni_peer.py [--data-dir DIR] [--seeds 0 1 2] [--weight 0.02]
+    nice -n 10 python bench/nni_peer.py --nni-strategy gumbel --nni-only --seeds 0 1 2
 
 (``setuptools<81``: lightning 2.0's ``lightning_fabric`` imports ``pkg_resources``; NNI 3.0's
 one-shot strategies are written against lightning 2.0.) Three small shims, installed through
@@ -24,6 +25,13 @@ cells per stage), batch size, number of steps, optimisers, learning rates and th
     all-3x3-conv network's FLOPs). FLOPs is NNI's built-in expression profiler; its latency
     profiler (nn-Meter) predicts a few mobile/edge devices from downloaded predictors, not this
     CPU.
+    ``--nni-strategy proxyless`` / ``gumbel`` run NNI's ``Proxyless`` / ``GumbelDARTS`` instead
+    (same space, penalty, data and settings; ``GumbelDARTS`` with its default temperature
+    annealing 1 -> 0.33). ``GumbelDARTS`` evaluates the penalty on Gumbel-softmax *samples*,
+    which draw from torch's global generator, so its w = 0 search uses the same penalty with
+    scale 0 (same random stream; the loss is unchanged): a difference between its w = 0 and
+    w > 0 searches is then due to the penalty alone. For all three, the found cell is the
+    argmax of the alphas (``Proxyless`` exports a *sample* of them; it is printed too).
 (b) warmnas: ``DARTSSearch("nb201")`` (first order) with ``AdditiveLatencyPenalty``
     (``CE + w * (E[LAT] - T) / T``, T = ``--target-fraction`` times the all-3x3-conv cell's
     predicted latency) from a latency table measured on this CPU at the start of the run.
@@ -32,6 +40,7 @@ Both penalties have the same ProxylessNAS form and the same weight w; they diffe
 (FLOPs vs measured CPU latency). Each tool searches with w = 0 and with w = ``--weight`` for each
 seed, so the script shows whether the penalty changes the search at all (it also differentiates
 NNI's penalty term with respect to the architecture logits and prints the gradient).
+``--nni-only`` skips warmnas' searches and its latency table (the found cells are still timed).
 
 Printed: seconds per search epoch for each tool (this thread's CPU time, robust to the other
 processes of a shared machine, and wall clock) and the ratio; each found cell's NB201 arch
@@ -142,14 +151,14 @@ def floatify(expr: Any) -> Any:
 
 
 def run_nni(args: argparse.Namespace, train: Any, valid: Any, weight: float, seed: int) -> dict[str, Any]:
-    """NNI 3.0 DARTS with its FLOPs ExpectationProfilerPenalty; cell, epoch times, checks."""
+    """NNI 3.0 DARTS / Proxyless / GumbelDARTS with its FLOPs ExpectationProfilerPenalty; cell, times, checks."""
     import pytorch_lightning as pl
     from nni.nas.evaluator.pytorch import Classification, DataLoader
     from nni.nas.experiment import NasExperiment
     from nni.nas.hub.pytorch import NasBench201
     from nni.nas.oneshot.pytorch.profiler import ExpectationProfilerPenalty
     from nni.nas.profiler.pytorch.flops import FlopsProfiler
-    from nni.nas.strategy import DARTS
+    from nni.nas.strategy import DARTS, GumbelDARTS, Proxyless
 
     def tensors(d: Any) -> torch.utils.data.TensorDataset:
         x = d.images.float()
@@ -183,6 +192,7 @@ def run_nni(args: argparse.Namespace, train: Any, valid: Any, weight: float, see
     # generator, so this script (not library code) seeds it.
     torch.manual_seed(seed)
     space = NasBench201(stem_out_channels=args.C, num_modules_per_stack=args.layers, num_labels=10)
+    choices = {label: list(m.values) for label, m in space.simplify().items()}
     flops = FlopsProfiler(space, torch.zeros(1, 3, 32, 32))
     floatify(flops.expression)
     flops_all_conv = float(flops.profile(arch_to_nni_sample(ALL_CONV)))
@@ -199,16 +209,25 @@ def run_nni(args: argparse.Namespace, train: Any, valid: Any, weight: float, see
         num_classes=10, max_epochs=args.epochs, limit_train_batches=args.steps,
         accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
         enable_progress_bar=False, enable_model_summary=False, callbacks=[timer])
-    strategy = DARTS(arc_learning_rate=args.arch_lr, gradient_clip_val=5.0,
-                     penalty=penalty if weight > 0 else None)
+    if args.nni_strategy == "gumbel":
+        # The penalty is evaluated on Gumbel-softmax samples (torch's global generator): keep it at
+        # w = 0 with scale 0, so that both searches draw the same random numbers.
+        strategy = GumbelDARTS(arc_learning_rate=args.arch_lr, gradient_clip_val=5.0, penalty=penalty)
+    else:
+        cls = {"darts": DARTS, "proxyless": Proxyless}[args.nni_strategy]
+        strategy = cls(arc_learning_rate=args.arch_lr, gradient_clip_val=5.0,
+                       penalty=penalty if weight > 0 else None)
     exp = NasExperiment(space, evaluator, strategy)
     with tempfile.TemporaryDirectory() as workdir:  # NNI's experiment folder (default ~/nni-experiments)
         exp.config.experiment_working_directory = workdir
         t0 = clocks()
         exp.run()
         total = np.subtract(clocks(), t0)
-        arch = nni_sample_to_arch(exp.export_top_models(formatter="dict")[0])
+        exported = nni_sample_to_arch(exp.export_top_models(formatter="dict")[0])
         exp.stop()
+    # the alphas (softmax of NNI's architecture logits, one per edge) and their argmax cell
+    alphas = {label: p.detach().softmax(-1) for label, p in strategy._arch_parameters.items()}
+    arch = nni_sample_to_arch({label: choices[label][int(a.argmax())] for label, a in alphas.items()})
 
     # Does NNI's penalty reach the architecture logits? DartsLightningModule adds
     # penalty(loss, self.export_probs()) in the architecture step; differentiate that term.
@@ -217,9 +236,16 @@ def run_nni(args: argparse.Namespace, train: Any, valid: Any, weight: float, see
     pen_loss, details = penalty(torch.zeros((), requires_grad=True), probs)
     grads = torch.autograd.grad(pen_loss, module.arch_parameters(), allow_unused=True)
     grad_norm = float(sum(float(g.norm()) for g in grads if g is not None))
-    return {"arch": arch, "epoch": np.diff(timer.ends, axis=0), "total": total, "steps": timer.steps,
+    # The same penalty fed the probabilities as tensors (softmax of the logits, kept in the graph)
+    # instead of export_probs()' floats: the gradient NNI's penalty would have if it kept them.
+    logits = strategy._arch_parameters
+    tensor_probs = {label: dict(zip(choices[label], logits[label].softmax(-1).unbind())) for label in logits}
+    pen_t, _ = penalty(torch.zeros(()), tensor_probs)
+    grads_t = torch.autograd.grad(pen_t, list(logits.values()), allow_unused=True)
+    grad_norm_tensor = float(sum(float(g.norm()) for g in grads_t if g is not None))
+    return {"arch": arch, "exported": exported, "alphas": alphas, "epoch": np.diff(timer.ends, axis=0), "total": total, "steps": timer.steps,
             "threads": sorted(timer.threads), "probs": probs, "flops_all_conv": flops_all_conv,
-            "baseline": baseline, "penalty_grad_norm": grad_norm,
+            "baseline": baseline, "penalty_grad_norm": grad_norm, "penalty_grad_norm_tensor": grad_norm_tensor,
             "expected_flops": float(details["penalty"]),
             "probs_type": type(next(iter(next(iter(probs.values())).values()))).__name__}
 
@@ -262,7 +288,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=25, help="latency measurement rounds")
     parser.add_argument("--seed", type=int, default=0, help="seed of the latency table and the data subset")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="search seeds")
+    parser.add_argument("--nni-strategy", choices=("darts", "proxyless", "gumbel"), default="darts",
+                        help="NNI's one-shot strategy: DARTS, Proxyless or GumbelDARTS (default darts)")
+    parser.add_argument("--nni-only", action="store_true",
+                        help="run NNI's searches only (no warmnas search, no latency table)")
     args = parser.parse_args(argv)
+    tools = ("NNI",) if args.nni_only else ("warmnas", "NNI")
+    nni_name = {"darts": "DARTS", "proxyless": "Proxyless", "gumbel": "GumbelDARTS"}[args.nni_strategy]
     torch.set_num_threads(args.threads)
 
     try:
@@ -282,29 +314,39 @@ def main(argv: list[str] | None = None) -> int:
     print(f"NNI {nni.__version__}, pytorch-lightning {pl.__version__}, torch {torch.__version__}, "
           f"Python {sys.version.split()[0]}; torch threads {args.threads} for both")
     print(f"load average (1 min): {load_average():.2f}")
+    print(f"NNI strategy: {nni_name}" + ("; NNI only (warmnas' searches skipped)" if args.nni_only else ""))
     t0 = time.perf_counter()
-    table = MeasuredLatencyTable.measure("nb201", "cpu", rounds=args.rounds, calibration=10,
-                                         random_state=args.seed)
-    T = args.target_fraction * table.predict(ALL_CONV)
-    print(f"CPU latency table built in {time.perf_counter() - t0:.1f} s; T = {T:.2f} ms")
+    table: Any = None
+    T = float("nan")
+    if not args.nni_only:
+        table = MeasuredLatencyTable.measure("nb201", "cpu", rounds=args.rounds, calibration=10,
+                                             random_state=args.seed)
+        T = args.target_fraction * table.predict(ALL_CONV)
+        print(f"CPU latency table built in {time.perf_counter() - t0:.1f} s; T = {T:.2f} ms")
     torch.set_num_threads(args.threads)
     nb = NB201Table.load(data_dir)
     X, y, _, _ = load_cifar10(data_dir)
     idx = np.random.default_rng(args.seed).choice(len(X), args.n_train, replace=False)
     data = ImageData.from_arrays(np.asarray(X[idx]), np.asarray(y[idx]))
     train, valid = search_split(data, 0.5, random_state=args.seed)
-    print(f"search (both): NB201 supernet C={args.C}, {args.layers} cell(s)/stage, {len(train)} + "
+    print(f"search ({'NNI' if args.nni_only else 'both'}, NNI {nni_name}): NB201 supernet C={args.C}, {args.layers} cell(s)/stage, {len(train)} + "
           f"{len(valid)} CIFAR-10 images (weights + alphas), {args.epochs} epochs x {args.steps} steps, "
           f"batch {args.batch_size}, first order; SGD lr {args.lr} (constant) momentum 0.9 wd 3e-4 "
           f"clip 5; Adam arch lr {args.arch_lr} betas (0.5, 0.999) wd 1e-3; no augmentation")
-    print(f"penalty (both): loss + w * (E[cost] / target - 1), w = {args.weight}; cost: warmnas = "
-          f"measured CPU latency (target {T:.2f} ms), NNI = FLOPs (target {args.target_fraction:g} x "
-          "the all-3x3-conv network's FLOPs)\n")
+    nni_cost = f"FLOPs (target {args.target_fraction:g} x the all-3x3-conv network's FLOPs)"
+    if args.nni_only:
+        print(f"penalty (NNI): loss + w * (E[FLOPs] / target - 1), w = {args.weight}; cost: {nni_cost}")
+    else:
+        print(f"penalty (both): loss + w * (E[cost] / target - 1), w = {args.weight}; cost: warmnas = "
+              f"measured CPU latency (target {T:.2f} ms), NNI = {nni_cost}")
+    if args.nni_strategy == "gumbel":
+        print("GumbelDARTS: its w = 0 search keeps the penalty with scale 0 (same Gumbel draws; loss unchanged)")
+    print()
 
     runs: list[tuple[str, float, int, dict[str, Any]]] = []
     for seed in args.seeds:
         for weight in (0.0, args.weight):
-            for tool in ("warmnas", "NNI"):
+            for tool in tools:
                 torch.set_num_threads(args.threads)
                 if tool == "warmnas":
                     r = run_warmnas(args, train, valid, table, T, weight, seed)
@@ -315,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
                       f"{r['total'][1]:6.1f} s CPU, steps/epoch "
                       f"{sorted(set(r['steps']))}, threads {r['threads']}, load average (1 min) "
                       f"{load_average():.2f}: {r['arch']}")
+                if tool == "NNI" and r["exported"] != r["arch"]:
+                    print(f"{'':8s} (argmax of the alphas above; NNI {nni_name} exported {r['exported']})")
                 sys.stdout.flush()
     torch.set_num_threads(args.threads)
     measured = measure_networks([r["arch"] for *_, r in runs], "nb201", rounds=args.rounds,
@@ -327,14 +371,20 @@ def main(argv: list[str] | None = None) -> int:
           f"{'meas CPU ms':>11s} {'pred CPU ms':>11s}  cell")
     for (tool, weight, seed, r), ms in zip(runs, measured):
         i = nb.index(r["arch"])
+        pred = table.predict(r["arch"]) if table is not None else float("nan")
         print(f"{tool:8s} {weight:5g} {seed:4d} {med(r['epoch'][:, 1]):8.2f} {med(r['epoch'][:, 0]):9.2f} "
-              f"{nb.accuracies['cifar10'][i]:11.2f} {ms:11.2f} {table.predict(r['arch']):11.2f}  {r['arch']}")
+              f"{nb.accuracies['cifar10'][i]:11.2f} {ms:11.2f} {pred:11.2f}  {r['arch']}")
     print("(s/ep: median over epochs 2.. of that search, from one epoch's end to the next; CPU = this "
           "thread's CPU time, robust to other processes; wall = wall clock)")
-    ep = {tool: np.concatenate([r["epoch"] for t, *_, r in runs if t == tool]) for tool in ("warmnas", "NNI")}
-    tot = {tool: np.sum([r["total"] for t, *_, r in runs if t == tool], axis=0) for tool in ("warmnas", "NNI")}
+    ep = {tool: np.concatenate([r["epoch"] for t, *_, r in runs if t == tool]) for tool in tools}
+    tot = {tool: np.sum([r["total"] for t, *_, r in runs if t == tool], axis=0) for tool in tools}
     for j, clock in ((1, "CPU"), (0, "wall")):
-        w, n = med(ep["warmnas"][:, j]), med(ep["NNI"][:, j])
+        n = med(ep["NNI"][:, j])
+        if args.nni_only:
+            print(f"seconds per search epoch ({clock}), median over {len(ep['NNI'])} epochs: NNI {nni_name} "
+                  f"{n:.2f}; all searches incl. set-up: {tot['NNI'][j]:.1f} s")
+            continue
+        w = med(ep["warmnas"][:, j])
         print(f"seconds per search epoch ({clock}), median over {len(ep['warmnas'])} epochs each: warmnas "
               f"{w:.2f}, NNI {n:.2f}: NNI / warmnas = {n / w:.2f}x; all searches incl. set-up: warmnas "
               f"{tot['warmnas'][j]:.1f} s, NNI {tot['NNI'][j]:.1f} s ({tot['NNI'][j] / tot['warmnas'][j]:.2f}x)")
@@ -343,16 +393,24 @@ def main(argv: list[str] | None = None) -> int:
     for seed in args.seeds:
         by = {(tool, w): r for tool, w, s, r in runs if s == seed}
         n0, n1 = by[("NNI", 0.0)], by[("NNI", args.weight)]
+        # softmax of NNI's architecture logits (for DARTS and Proxyless also what export_probs returns)
+        n_diff = max(float((n0["alphas"][k] - n1["alphas"][k]).abs().max()) for k in n0["alphas"])
+        if args.nni_only:
+            moved = max(float((a - 1 / a.numel()).abs().max()) for a in n0["alphas"].values())
+            print(f"seed {seed}: max |softmax(alpha) at w={args.weight:g} - at w=0|: NNI {nni_name} "
+                  f"{n_diff:.3g} (max |softmax(alpha) - uniform| at w=0: {moved:.3g}); same cell: "
+                  f"{n0['arch'] == n1['arch']}")
+            continue
         w0, w1 = by[("warmnas", 0.0)], by[("warmnas", args.weight)]
-        n_diff = max(abs(n0["probs"][k][o] - n1["probs"][k][o]) for k in n0["probs"] for o in n0["probs"][k])
         w_diff = max(float((w0["alphas"][k].softmax(-1) - w1["alphas"][k].softmax(-1)).abs().max())
                      for k in w0["alphas"])
         print(f"seed {seed}: max |softmax(alpha) at w={args.weight:g} - at w=0|: warmnas {w_diff:.3g}, "
               f"NNI {n_diff:.3g}; same cell: warmnas {w0['arch'] == w1['arch']}, NNI {n0['arch'] == n1['arch']}")
     n = next(r for tool, w, _, r in runs if tool == "NNI" and w > 0)
-    print(f"NNI's penalty term: E[FLOPs] = {n['expected_flops']:.4g} at the end (target {n['baseline']:.4g}, "
+    print(f"NNI {nni_name}'s penalty term: E[FLOPs] = {n['expected_flops']:.4g} at the end (target {n['baseline']:.4g}, "
           f"all-conv {n['flops_all_conv']:.4g}); the probabilities it is computed from are Python "
-          f"{n['probs_type']}s; |d penalty / d alpha| = {n['penalty_grad_norm']:.3g}")
+          f"{n['probs_type']}s; |d penalty / d alpha| = {n['penalty_grad_norm']:.3g} (with the "
+          f"probabilities as tensors instead: {n['penalty_grad_norm_tensor']:.3g})")
     print(f"load average (1 min): {load_average():.2f}; total {time.perf_counter() - t0:.0f} s")
     return 0
 
