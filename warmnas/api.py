@@ -402,10 +402,10 @@ def _resolve_dataset(
             names = [str(c) for c in dataset.columns]
             close = difflib.get_close_matches(str(target), names, n=1, cutoff=0.6) or [
                 n for n in names if n.lower() == str(target).lower()]
-            hint = f" did you mean {close[0]!r}?" if close else ""
+            hint = f"; did you mean {close[0]!r}?" if close else "."
             more = f" ... ({len(names)} in all)" if len(names) > 10 else ""
             raise InputError(
-                f"target column {target!r} is not in the DataFrame;{hint} Its columns: "
+                f"target column {target!r} is not in the DataFrame{hint} Its columns: "
                 f"{names[:10]}{more}."
             )
         return dataset.drop(columns=[target]), dataset[target], None

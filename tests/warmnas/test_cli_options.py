@@ -186,6 +186,10 @@ def test_folder_where_a_file_is_expected(argv: list[str], said: str, tmp_path: P
      "--db: no meta-database at x.db; or omit --db for the embedded default"),
     ("the 'oboe' table holds one metric, 'balanced_error'; got metric='bogus'",
      "the 'oboe' table holds one metric, 'balanced_error'; got --metric 'bogus'"),
+    # `name= what` (a description after the '=', not a value)
+    ("CIFAR-10 tarball not found under x; pass data_dir= the shared data folder (holding "
+     "cifar10/)", "CIFAR-10 tarball not found under x; pass --data-dir the shared data folder "
+     "(holding cifar10/)"),
     # not about an argument: left alone
     ("metric 'bogus' is not in the meta-database", "metric 'bogus' is not in the meta-database"),
     ("device 'x' is not a torch device: Expected one of cpu",
@@ -197,7 +201,7 @@ def test_library_argument_names_become_option_names(message: str, said: str) -> 
 
     options = {"batch_size": "--batch-size", "max_time": "--max-time", "rounds": "--rounds",
                "warmup": "--warmup", "folds": "--folds", "device": "--device", "db": "--db",
-               "metric": "--metric"}
+               "metric": "--metric", "data_dir": "--data-dir"}
     assert name_options(message, options) == said
 
 

@@ -190,7 +190,8 @@ def test_bad_input_gives_clear_errors(db, oboe_features, anneal, tmp_path):
         warm_start(meta_features=feats, method="bohb", db=db)
     with pytest.raises(InputError, match="target is missing"):
         warm_start(anneal[0], db=db)
-    with pytest.raises(InputError, match="target column 'label' is not in the DataFrame"):
+    with pytest.raises(InputError, match=r"target column 'label' is not in the DataFrame\. Its "
+                                         r"columns: \['family'"):
         warm_start(anneal[0], target="label", db=db)
     with pytest.raises(InputError, match="needs the new task's meta-features"):
         warm_start(db=db)

@@ -139,7 +139,7 @@ def name_options(message: str, options: Mapping[str, str]) -> str:
     The library's messages name its Python arguments, which is right for API users; on the
     command line they must name the options. Rewritten: an argument's name as the subject
     (followed by ``must``, ``is empty``, ``>=``, ``<=`` or ``in [``; ``name:`` opening the
-    message), ``name=value`` (``--option value``), ``[pass] name=None`` (``omit --option``),
+    message), ``name=value`` and ``name= what`` (``--option value``), ``[pass] name=None`` (``omit --option``),
     and ``or None`` in a sentence about an option. Any other text is left alone. Library
     arguments named unlike their option's dest are in :data:`LIBRARY_ARGUMENTS`.
 
@@ -156,7 +156,7 @@ def name_options(message: str, options: Mapping[str, str]) -> str:
         option = names[arg]
         pattern = rf"(?<![\w.'\"-]){re.escape(arg)}"
         message = re.sub(rf"(?:\bpass )?{pattern}=None\b", f"omit {option}", message)
-        message = re.sub(pattern + r"=(?=\S)", f"{option} ", message)
+        message = re.sub(pattern + r"= ?(?=\S)", f"{option} ", message)
         message, n = re.subn(rf"^{re.escape(arg)}(?=: )|" + pattern
                              + r"(?= must\b| is empty\b| >=| <=| in \[)", option, message)
         subjects += [option] * bool(n)
