@@ -115,7 +115,6 @@ def _search(args: argparse.Namespace) -> int:
         raise InputError("--derive applies to --space nb201 only (the DARTS space's genotypes "
                          "never hold 'none'); drop it")
     data_dir = args.data_dir or default_data_dir()
-    train = _load_data(args, data_dir)
     init_alpha = None
     if args.init_alpha is not None:
         try:
@@ -148,6 +147,9 @@ def _search(args: argparse.Namespace) -> int:
         nb201_table=table, random_state=args.seed, checkpoint_dir=args.checkpoint_dir,
         derive_exclude=DERIVE_RULES[args.derive],
         progress=False if args.no_progress else None)
+    # the settings before the data: loading CIFAR-10 the first time decodes 60,000 JPEGs
+    search._check_params()
+    train = _load_data(args, data_dir)
     search.fit(train)
     result = search.result()
     if args.space == "nb201":

@@ -92,6 +92,16 @@ def test_nas_search_bad_data(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "neither 'cifar10' nor an .npz file" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("option", [["--epochs", "0"], ["--lr", "-1"], ["--batch-size", "0"]])
+def test_nas_search_settings_are_checked_before_the_data_are_loaded(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], option: list[str]) -> None:
+    # loading CIFAR-10 decodes 60,000 JPEGs into a cache first: a bad setting must not wait for it
+    code = main(["nas", "search", "--data", str(tmp_path / "missing.npz"), *option])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"{option[0]} must be a positive" in err and "missing.npz" not in err
+
+
 @pytest.mark.parametrize("text,msg", [
     ('[1, 2]', r"must hold a JSON object \{cell type: \[\[logits\]\]\}, got list"),
     ('{"cell": [[1, 2], [3]]}', r"--init-alpha .*\['cell'\] must be a rectangular array of numbers"),
