@@ -15,6 +15,7 @@ values are oriented so that lower is better): ``_fit``, ``_context``, ``_next`` 
 from __future__ import annotations
 
 import logging
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,8 +35,11 @@ from warmnas.warmstart._validation import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from typing_extensions import Self
 
+    from warmnas.warmstart._persist import StateReader
     from warmnas.warmstart.bo import Search
 
 logger = logging.getLogger(__name__)
@@ -162,6 +166,74 @@ class WarmStarter(ABC):
                 f"this {type(self).__name__} is not fitted yet; call fit(performance, "
                 "meta_features, direction=...) first."
             )
+
+    # ------------------------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save this fitted starter to one file (``.npz`` by convention), atomically.
+
+        Everything the starter needs to suggest exactly as now is stored (the performance
+        matrix, meta-features, scaling statistics, PMF's latent positions, kernel
+        hyperparameters and covariance, the seeding kNN...), float64 as fitted, in a numpy
+        ``.npz`` archive with a JSON header (parameters, ids, class, format version): no pickle.
+        A reader sees the old file or the new one, never a torn one.
+
+        Args:
+            path: the file to write (its folder is created if missing; an existing file is
+                replaced).
+
+        Returns:
+            ``path`` as a ``Path``.
+
+        Raises:
+            NotFittedError: the starter is not fitted.
+            InputTypeError: a constructor argument cannot be stored.
+            StorageError: the file could not be written (nothing was written).
+        """
+        from warmnas.warmstart import _persist
+
+        return _persist.save(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Self:
+        """Load a starter written by :meth:`save`; it suggests exactly as the saved one.
+
+        ``WarmStarter.load(path)`` returns whichever built-in starter the file holds;
+        ``KNNWarmStarter.load(path)`` also checks that it is one.
+
+        Args:
+            path: a file written by :meth:`save`.
+
+        Returns:
+            The fitted starter (of the class stored in the file).
+
+        Raises:
+            MissingDataError: no such file.
+            CorruptDatabaseError: truncated or damaged file, unknown class, arrays of the wrong
+                shape or dtype (refit and save again).
+            SchemaVersionError: written by a newer warmnas with a newer format.
+            InputError: the file holds another class than ``cls``.
+        """
+        from warmnas.warmstart import _persist
+
+        starter = _persist.load(path)
+        if not isinstance(starter, cls):
+            raise InputError(
+                f"{os.fspath(path)} holds a {type(starter).__name__}, not a {cls.__name__}; "
+                f"load it with WarmStarter.load(path) or {type(starter).__name__}.load(path)."
+            )
+        return starter
+
+    def _check_params(self) -> None:
+        """Validate the constructor arguments (raises InputError); used by :meth:`load`."""
+        return None
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """This class's fitted state beyond the base's: JSON values and named arrays."""
+        return {}, {}
+
+    def _set_state(self, reader: StateReader) -> None:
+        """Restore what :meth:`_get_state` stored (the base attributes are already set)."""
+        return None
 
     # ------------------------------------------------------------------------------ new tasks
     def _context(self, query: Any, nan_policy: str) -> Context:

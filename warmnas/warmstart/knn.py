@@ -14,7 +14,7 @@ The neighbours and their distances are kept (``Suggestion.neighbors``) to explai
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,9 @@ import pandas as pd
 from warmnas.errors import InputError
 from warmnas.warmstart._validation import check_query
 from warmnas.warmstart.base import Context, WarmStarter
+
+if TYPE_CHECKING:
+    from warmnas.warmstart._persist import StateReader
 
 logger = logging.getLogger(__name__)
 
@@ -158,13 +161,20 @@ class KNNWarmStarter(WarmStarter):
         self.scaling = scaling
         self.strategy = strategy
 
-    def _fit(self) -> None:
+    def _check_params(self) -> None:
         if self.metric not in ("l1", "l2"):
             raise InputError(f"metric must be 'l1' or 'l2', got {self.metric!r}.")
         if self.strategy not in ("best", "mean"):
             raise InputError(f"strategy must be 'best' or 'mean', got {self.strategy!r}.")
         if not isinstance(self.n_neighbors, (int, np.integer)) or self.n_neighbors < 1:
             raise InputError(f"n_neighbors must be a positive int, got {self.n_neighbors!r}.")
+        if self.scaling not in ("minmax", "standard", "none"):
+            raise InputError(
+                f"scaling must be 'minmax', 'standard' or 'none', got {self.scaling!r}."
+            )
+
+    def _fit(self) -> None:
+        self._check_params()
         assert self.meta_features_ is not None  # checked by fit (requires_meta_features)
         feats = self.meta_features_
         common = self.task_ids_.intersection(feats.index, sort=False)
@@ -183,6 +193,40 @@ class KNNWarmStarter(WarmStarter):
         self._F = self.scaler_.transform(feats)
         self.neighbor_ids_ = pd.Index(common)
         self._rows = np.asarray(self.task_ids_.get_indexer(common))
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        from warmnas.warmstart._persist import index_info
+
+        state = {
+            "scaler_names": [str(n) for n in self.scaler_.names_],
+            "scaler_names_index": index_info(self.scaler_.names_),
+            "neighbor_ids": [str(t) for t in self.neighbor_ids_],
+            "neighbor_index": index_info(self.neighbor_ids_),
+        }
+        arrays = {
+            "offset": np.asarray(self.scaler_.offset_, dtype=np.float64),
+            "scale": np.asarray(self.scaler_.scale_, dtype=np.float64),
+            "fill": np.asarray(self.scaler_.fill_, dtype=np.float64),
+            "features": np.asarray(self._F, dtype=np.float64),
+            "rows": np.asarray(self._rows, dtype=np.int64),
+        }
+        return state, arrays
+
+    def _set_state(self, reader: StateReader) -> None:
+        from warmnas.warmstart._persist import make_index
+
+        names = reader.ids("scaler_names")
+        neighbors = reader.ids("neighbor_ids")
+        n_features, n_neighbors = len(names), len(neighbors)
+        scaler = MetaFeatureScaler(self.scaling)
+        scaler.names_ = make_index(names, reader.state.get("scaler_names_index"))
+        scaler.offset_ = reader.array("offset", (n_features,))
+        scaler.scale_ = reader.array("scale", (n_features,))
+        scaler.fill_ = reader.array("fill", (n_features,))
+        self._F = reader.array("features", (n_neighbors, n_features))
+        self._rows = reader.positions("rows", n_neighbors, len(self.task_ids_))
+        self.scaler_ = scaler
+        self.neighbor_ids_ = make_index(neighbors, reader.state.get("neighbor_index"))
 
     def _context(self, query: Any, nan_policy: str) -> Context:
         if query is None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import copy
 import logging
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -40,6 +40,9 @@ from warmnas.warmstart.acquisition import mixture_log_expected_improvement
 from warmnas.warmstart.base import Context, WarmStarter
 from warmnas.warmstart.knn import KNNWarmStarter
 from warmnas.warmstart.portfolio import greedy_portfolio, normalized_regret_matrix
+
+if TYPE_CHECKING:
+    from warmnas.warmstart._persist import StateReader
 
 logger = logging.getLogger(__name__)
 
@@ -295,6 +298,70 @@ class PMFWarmStarter(WarmStarter):
         self._portfolio = greedy_portfolio(normalized_regret_matrix(Y))
         logger.info("PMF fitted: %d tasks x %d configs, Q=%d, noise=%.3g, nll/entry=%.4f",
                     n_tasks, n_configs, q, self.noise_, self.nll_)
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        from warmnas.warmstart._persist import params_to_json
+
+        state: dict[str, Any] = {
+            "pmf": {
+                "log_scale_mean": float(self._log_scale_mean),
+                "log_scale_sd": float(self._log_scale_sd),
+                "nll": float(self.nll_),
+                "noise": float(self.noise_),
+                "outputscale": float(self.outputscale_),
+            },
+            "knn_": None,
+        }
+        arrays = {
+            "pmf.latent": np.asarray(self.latent_, dtype=np.float64),
+            "pmf.covariance": np.asarray(self.covariance_, dtype=np.float64),
+            "pmf.config_mean": np.asarray(self.config_mean_, dtype=np.float64),
+            "pmf.lengthscale": np.asarray(self.lengthscale_, dtype=np.float64),
+            "pmf.zfill": self._Zfill.detach().cpu().numpy().astype(np.float64, copy=False),
+            "pmf.portfolio": np.asarray(self._portfolio, dtype=np.int64),
+        }
+        if self.knn_ is not None:
+            knn_state, knn_arrays = self.knn_._get_state()
+            state["knn_"] = {"class": type(self.knn_).__name__,
+                             "params": params_to_json(self.knn_), **knn_state}
+            arrays.update({f"knn_.{k}": v for k, v in knn_arrays.items()})
+        return state, arrays
+
+    def _set_state(self, reader: StateReader) -> None:
+        from warmnas.warmstart._persist import build, share_base
+
+        n_tasks, n_configs = self._Y.shape
+        q = int(min(self.n_latent, n_configs))
+        own = reader.nested("pmf")
+        device = torch.device(self.device)
+        self._log_scale_mean = own.number("log_scale_mean")
+        self._log_scale_sd = own.number("log_scale_sd")
+        self.nll_ = own.number("nll")
+        self.noise_ = own.number("noise")
+        self.outputscale_ = own.number("outputscale")
+        self.latent_ = reader.array("pmf.latent", (n_configs, q))
+        self.covariance_ = reader.array("pmf.covariance", (n_configs, n_configs))
+        self.config_mean_ = reader.array("pmf.config_mean", (n_configs,))
+        self.lengthscale_ = reader.array("pmf.lengthscale", (q,))
+        zfill = reader.array("pmf.zfill", (n_tasks, n_configs))
+        self._portfolio = reader.permutation("pmf.portfolio", n_configs)
+        self._C = torch.as_tensor(self.covariance_, dtype=_DTYPE, device=device)
+        self._Zfill = torch.as_tensor(zfill, dtype=_DTYPE, device=device)
+        self._m = torch.as_tensor(self.config_mean_, dtype=_DTYPE, device=device)
+        self._device = device
+        knn_state = reader.state.get("knn_")
+        if (knn_state is None) != (self.meta_features_ is None):
+            reader.fail("the seeding kNN ('knn_') does not match the stored meta-features")
+        self.knn_ = None
+        if knn_state is not None:
+            nested = reader.nested("knn_")
+            knn = build(reader.path, nested.value("class", str), nested.value("params", dict))
+            if not isinstance(knn, KNNWarmStarter):
+                reader.fail(f"the seeding kNN is a {type(knn).__name__}")
+            knn._check_params()
+            share_base(knn, self.direction_, self.performance_, self.meta_features_, self._Y)
+            knn._set_state(nested)
+            self.knn_ = knn
 
     @staticmethod
     def _pca_init(R: np.ndarray, q: int) -> np.ndarray:

@@ -9,11 +9,16 @@ mean rank over the tasks (the "global rank" baseline).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pandas as pd
 
 from warmnas.errors import InputError
 from warmnas.warmstart.base import Context, WarmStarter
+
+if TYPE_CHECKING:
+    from warmnas.warmstart._persist import StateReader
 
 __all__ = ["PortfolioWarmStarter", "normalized_regret_matrix", "greedy_portfolio"]
 
@@ -85,9 +90,12 @@ class PortfolioWarmStarter(WarmStarter):
     def __init__(self, strategy: str = "greedy") -> None:
         self.strategy = strategy
 
-    def _fit(self) -> None:
+    def _check_params(self) -> None:
         if self.strategy not in ("greedy", "rank"):
             raise InputError(f"strategy must be 'greedy' or 'rank', got {self.strategy!r}.")
+
+    def _fit(self) -> None:
+        self._check_params()
         if self.strategy == "greedy":
             order = greedy_portfolio(normalized_regret_matrix(self._Y))
         else:
@@ -95,6 +103,13 @@ class PortfolioWarmStarter(WarmStarter):
             order = np.argsort(ranks.mean(axis=0), kind="stable")
         self._order = order
         self.order_ = self.config_ids_[order]
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        return {}, {"portfolio.order": np.asarray(self._order, dtype=np.int64)}
+
+    def _set_state(self, reader: StateReader) -> None:
+        self._order = reader.permutation("portfolio.order", len(self.config_ids_))
+        self.order_ = self.config_ids_[self._order]
 
     def _next(
         self,

@@ -1,0 +1,284 @@
+"""Saving and loading fitted warm starters: the loaded one suggests exactly as the original."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from warmnas.errors import (
+    CorruptDatabaseError,
+    InputError,
+    MissingDataError,
+    NotFittedError,
+    SchemaVersionError,
+)
+from warmnas.warmstart import (
+    KNNWarmStarter,
+    PMFWarmStarter,
+    PortfolioWarmStarter,
+    RandomSearch,
+    WarmStarter,
+)
+
+FAST_PMF = dict(n_latent=3, n_iter=150, lr=0.05)
+
+
+def _check_same_suggestions(a: WarmStarter, b: WarmStarter, perf: pd.DataFrame,
+                            query, row: pd.Series) -> None:
+    """suggest(...) and a 10-step ask/tell loop give the same ids and values on ``a`` and ``b``."""
+    told = {perf.columns[3]: float(row.iloc[3])}
+    for observed in (None, told):
+        sa = a.suggest(query, 8, observed=observed, random_state=3)
+        sb = b.suggest(query, 8, observed=observed, random_state=3)
+        assert sa.config_ids == sb.config_ids
+        np.testing.assert_allclose(sb.scores, sa.scores, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(sb.stddev, sa.stddev, rtol=0, atol=1e-12)
+        assert sa.method == sb.method and sa.direction == sb.direction
+        if sa.neighbors is None:
+            assert sb.neighbors is None
+        else:
+            assert sb.neighbors is not None
+            assert sa.neighbors.index.tolist() == sb.neighbors.index.tolist()
+            np.testing.assert_array_equal(sa.neighbors.to_numpy(), sb.neighbors.to_numpy())
+    qa = a.start(query, random_state=5)
+    qb = b.start(query, random_state=5)
+    for _ in range(10):
+        ca, cb = qa.ask(), qb.ask()
+        assert ca == cb
+        qa.tell(ca, float(row[ca]))
+        qb.tell(cb, float(row[cb]))
+    pd.testing.assert_frame_equal(qa.history, qb.history)
+
+
+def _roundtrip(starter: WarmStarter, tmp_path) -> WarmStarter:
+    path = starter.save(tmp_path / "starter.npz")
+    assert path == tmp_path / "starter.npz"
+    # a plain npz: every member loads without pickle
+    with np.load(path, allow_pickle=False) as npz:
+        for key in npz.files:
+            npz[key]
+    loaded = WarmStarter.load(path)
+    assert type(loaded) is type(starter)
+    return loaded
+
+
+def _params(starter: WarmStarter) -> dict:
+    import inspect
+
+    names = [p for p in inspect.signature(type(starter).__init__).parameters
+             if p not in ("self", "args", "kwargs")]
+    return {n: getattr(starter, n) for n in names}
+
+
+STARTERS = {
+    "knn": lambda: KNNWarmStarter(),
+    "knn-mean-l2-standard": lambda: KNNWarmStarter(n_neighbors=7, metric="l2",
+                                                   scaling="standard", strategy="mean"),
+    "portfolio": lambda: PortfolioWarmStarter(),
+    "portfolio-rank": lambda: PortfolioWarmStarter(strategy="rank"),
+    "random": lambda: RandomSearch(),
+    "pmf": lambda: PMFWarmStarter(**FAST_PMF),
+    "pmf-global-knn-l2": lambda: PMFWarmStarter(**FAST_PMF, prior_mean="global",
+                                                knn=KNNWarmStarter(metric="l2")),
+}
+
+
+@pytest.mark.parametrize("direction", ["minimize", "maximize"])
+@pytest.mark.parametrize("label", list(STARTERS))
+def test_saved_starter_suggests_exactly_as_the_original(label, direction, planted_data,
+                                                         tmp_path):
+    perf, meta = planted_data
+    if direction == "maximize":
+        perf = -perf
+    holes = perf.copy()
+    holes.iloc[5:20, 2:9] = np.nan  # missing entries exercise the masked PMF path and kNN ranks
+    starter = STARTERS[label]().fit(holes.iloc[1:], meta.iloc[1:], direction=direction)
+    loaded = _roundtrip(starter, tmp_path)
+    assert loaded.direction_ == direction
+    pd.testing.assert_frame_equal(loaded.performance_, starter.performance_)
+    pd.testing.assert_frame_equal(loaded.meta_features_, starter.meta_features_)
+    for name, value in _params(starter).items():
+        if isinstance(value, WarmStarter):
+            assert type(getattr(loaded, name)) is type(value)
+            assert _params(getattr(loaded, name)) == _params(value)
+        else:
+            assert getattr(loaded, name) == value, name
+    _check_same_suggestions(starter, loaded, perf, meta.iloc[0], perf.iloc[0])
+
+
+@pytest.mark.parametrize("label", ["portfolio", "random", "pmf"])
+def test_saved_starter_without_meta_features(label, planted_data, tmp_path):
+    perf, _ = planted_data
+    starter = STARTERS[label]().fit(perf.iloc[1:])
+    loaded = _roundtrip(starter, tmp_path)
+    assert loaded.meta_features_ is None
+    if isinstance(loaded, PMFWarmStarter):
+        assert loaded.knn_ is None
+    _check_same_suggestions(starter, loaded, perf, None, perf.iloc[0])
+
+
+def test_saved_pmf_on_the_oboe_slice(oboe_slice, tmp_path):
+    perf, feats = oboe_slice
+    pmf = PMFWarmStarter(n_latent=5, n_iter=60).fit(perf.iloc[1:], feats.iloc[1:])
+    loaded = _roundtrip(pmf, tmp_path)
+    assert isinstance(loaded, PMFWarmStarter)
+    for attr in ("latent_", "covariance_", "config_mean_", "lengthscale_"):
+        a, b = getattr(pmf, attr), getattr(loaded, attr)
+        assert b.dtype == np.float64
+        np.testing.assert_array_equal(a, b)
+    for attr in ("noise_", "outputscale_", "nll_"):
+        assert getattr(pmf, attr) == getattr(loaded, attr)
+    _check_same_suggestions(pmf, loaded, perf, feats.iloc[0], perf.iloc[0])
+
+
+def test_load_on_a_subclass_checks_the_class(planted_data, tmp_path):
+    perf, meta = planted_data
+    path = KNNWarmStarter().fit(perf, meta).save(tmp_path / "knn.npz")
+    assert isinstance(KNNWarmStarter.load(path), KNNWarmStarter)
+    with pytest.raises(InputError, match=r"knn\.npz.*KNNWarmStarter.*not a PortfolioWarmStarter"):
+        PortfolioWarmStarter.load(path)
+
+
+def test_save_overwrites_and_accepts_str_paths(planted_data, tmp_path):
+    perf, meta = planted_data
+    path = str(tmp_path / "s.npz")
+    PortfolioWarmStarter().fit(perf).save(path)
+    KNNWarmStarter().fit(perf, meta).save(path)
+    assert isinstance(WarmStarter.load(path), KNNWarmStarter)
+    assert [p.name for p in tmp_path.iterdir()] == ["s.npz"]  # no temporary file left
+
+
+@pytest.mark.parametrize("starter", [KNNWarmStarter(), PMFWarmStarter(), RandomSearch(),
+                                     PortfolioWarmStarter()])
+def test_unfitted_starter_cannot_be_saved(starter, tmp_path):
+    with pytest.raises(NotFittedError, match="not fitted"):
+        starter.save(tmp_path / "x.npz")
+    assert not (tmp_path / "x.npz").exists()
+
+
+# ------------------------------------------------------------------------------ damaged files
+@pytest.fixture
+def saved_pmf(planted_data, tmp_path):
+    perf, meta = planted_data
+    return PMFWarmStarter(n_latent=2, n_iter=5).fit(perf, meta).save(tmp_path / "pmf.npz")
+
+
+def _rewrite(path, edit) -> None:
+    """Rewrite the saved file with ``edit(meta: dict, arrays: dict)`` applied."""
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    meta = json.loads(arrays.pop("__meta__").tobytes().decode())
+    edit(meta, arrays)
+    arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    with open(path, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def test_load_missing_file(tmp_path):
+    with pytest.raises(MissingDataError, match=r"nothing\.npz.*no such file"):
+        WarmStarter.load(tmp_path / "nothing.npz")
+
+
+def test_load_garbage_and_truncated_files(saved_pmf, tmp_path):
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_bytes(b"not a zip file at all")
+    with pytest.raises(CorruptDatabaseError, match=r"garbage\.npz.*refit.*save"):
+        WarmStarter.load(garbage)
+    data = saved_pmf.read_bytes()
+    for cut in (len(data) // 2, len(data) - 10, 30):
+        truncated = tmp_path / f"cut{cut}.npz"
+        truncated.write_bytes(data[:cut])
+        with pytest.raises(CorruptDatabaseError, match=rf"cut{cut}\.npz.*refit"):
+            WarmStarter.load(truncated)
+    other = tmp_path / "other.npz"
+    np.savez(other, a=np.zeros(3))
+    with pytest.raises(CorruptDatabaseError, match=r"other\.npz.*not a saved warm starter"):
+        WarmStarter.load(other)
+
+
+def test_load_flipped_bytes_are_detected(saved_pmf, tmp_path):
+    data = bytearray(saved_pmf.read_bytes())
+    mid = len(data) // 2
+    data[mid:mid + 8] = bytes(b ^ 0xFF for b in data[mid:mid + 8])
+    flipped = tmp_path / "flipped.npz"
+    flipped.write_bytes(bytes(data))
+    with pytest.raises(CorruptDatabaseError, match=r"flipped\.npz"):
+        WarmStarter.load(flipped)
+
+
+def test_load_unknown_class(saved_pmf):
+    _rewrite(saved_pmf, lambda meta, arrays: meta.update({"class": "EvalStarter"}))
+    with pytest.raises(CorruptDatabaseError, match=r"pmf\.npz.*unknown warm starter class "
+                                                   r"'EvalStarter'.*refit"):
+        WarmStarter.load(saved_pmf)
+
+
+def test_load_newer_format_version(saved_pmf):
+    _rewrite(saved_pmf, lambda meta, arrays: meta.update({"format_version": 99}))
+    with pytest.raises(SchemaVersionError, match=r"pmf\.npz.*format version 99.*reads 1"):
+        WarmStarter.load(saved_pmf)
+
+
+@pytest.mark.parametrize("key", ["performance", "pmf.covariance", "pmf.latent", "knn_.offset",
+                                 "pmf.zfill", "pmf.portfolio"])
+def test_load_array_of_the_wrong_shape(saved_pmf, key):
+    def edit(meta, arrays):
+        arrays[key] = arrays[key][:-1]
+
+    _rewrite(saved_pmf, edit)
+    with pytest.raises(CorruptDatabaseError, match=rf"pmf\.npz.*{key}.*shape.*refit"):
+        WarmStarter.load(saved_pmf)
+
+
+def test_load_missing_array_and_wrong_dtype(saved_pmf, tmp_path):
+    _rewrite(saved_pmf, lambda meta, arrays: arrays.pop("pmf.covariance"))
+    with pytest.raises(CorruptDatabaseError, match=r"pmf\.npz.*pmf\.covariance.*missing"):
+        WarmStarter.load(saved_pmf)
+
+
+def test_load_wrong_dtype(saved_pmf):
+    def edit(meta, arrays):
+        arrays["pmf.latent"] = arrays["pmf.latent"].astype(np.float32)
+
+    _rewrite(saved_pmf, edit)
+    with pytest.raises(CorruptDatabaseError, match=r"pmf\.latent.*float64"):
+        WarmStarter.load(saved_pmf)
+
+
+def test_load_bad_ids_and_direction(saved_pmf, tmp_path):
+    def edit(meta, arrays):
+        meta["state"]["config_ids"] = meta["state"]["config_ids"][:-1]
+
+    _rewrite(saved_pmf, edit)
+    with pytest.raises(CorruptDatabaseError, match=r"pmf\.npz.*performance.*shape"):
+        WarmStarter.load(saved_pmf)
+    _rewrite(saved_pmf, lambda meta, arrays: meta["state"].update({"direction": "sideways"}))
+    with pytest.raises(CorruptDatabaseError, match=r"direction"):
+        WarmStarter.load(saved_pmf)
+
+
+def test_saved_file_is_a_zip_without_pickles(saved_pmf):
+    with zipfile.ZipFile(saved_pmf) as zf:
+        names = zf.namelist()
+    assert "__meta__.npy" in names and all(n.endswith(".npy") for n in names)
+
+
+@pytest.mark.parametrize("param", [("n_latent", 0), ("prior_mean", "eval"), ("lr", -1.0),
+                                   ("knn", {"__starter__": "KNNWarmStarter",
+                                            "params": {"strategy": "worst"}})])
+def test_load_invalid_stored_parameters(saved_pmf, param):
+    name, value = param
+    _rewrite(saved_pmf, lambda meta, arrays: meta["params"].update({name: value}))
+    with pytest.raises(CorruptDatabaseError, match=r"pmf\.npz.*stored parameter is invalid"):
+        WarmStarter.load(saved_pmf)
+
+
+def test_load_invalid_nested_knn_parameters(saved_pmf):
+    _rewrite(saved_pmf, lambda meta, arrays: meta["state"]["knn_"]["params"].update(
+        {"metric": "cosine"}))
+    with pytest.raises(CorruptDatabaseError, match=r"pmf\.npz.*metric must be"):
+        WarmStarter.load(saved_pmf)
