@@ -114,7 +114,6 @@ def _meta_train(args: argparse.Namespace) -> int:
         from warmnas.errors import InputError
 
         raise InputError(f"--train-shots must be a positive int, got {args.train_shots}")
-    train, test = _tasks(args, "train", args.train_shots), _tasks(args, "test")
     model = MetaNAS(args.space, algorithm=args.algorithm, C=args.channels, layers=args.layers,
                     meta_steps=args.meta_steps, meta_batch_size=args.meta_batch_size,
                     inner_steps=args.inner_steps, adapt_steps=args.adapt_steps,
@@ -126,6 +125,9 @@ def _meta_train(args: argparse.Namespace) -> int:
                     checkpoint_dir=args.out, checkpoint_every=args.checkpoint_every,
                     db=args.db, db_task=args.db_task, max_time_s=args.max_time,
                     random_state=args.random_state)
+    # the settings before the tasks: these decode the Omniglot zips or CIFAR-10's JPEGs first
+    model._check_params()
+    train, test = _tasks(args, "train", args.train_shots), _tasks(args, "test")
     model.fit(train, test)
     last = model.history_[-1] if model.history_ else {}
     result = {"checkpoint": args.out, "meta_steps": model.n_meta_steps_,

@@ -65,3 +65,19 @@ def test_meta_train_bad_train_shots_names_the_option(tmp_path, capsys) -> None:
     assert rc == 2
     assert "--train-shots must be a positive int, got 0" in capsys.readouterr().err
     assert not (tmp_path / "ck").exists()
+
+
+@pytest.mark.parametrize("option, said", [
+    (["--meta-steps", "-1"], "--meta-steps must be"),
+    (["--channels", "0"], "--channels must be"),
+    (["--meta-batch-size", "0"], "--meta-batch-size must be"),
+])
+def test_meta_train_settings_are_checked_before_the_tasks_are_loaded(option, said, tmp_path,
+                                                                     capsys) -> None:
+    # the tasks decode the Omniglot zips (or CIFAR-10's JPEGs) first: a bad setting must not
+    # wait for that; here the data folder is empty, so a data error would mean the wrong order
+    rc = main(["nas", "meta-train", "--out", str(tmp_path / "ck"), *option,
+               "--data-dir", str(tmp_path)])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert said in err and "not found" not in err
