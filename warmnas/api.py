@@ -472,6 +472,7 @@ def warm_start(
     starter_params: Mapping[str, Any] | None = None,
     alpha_prior_hook: AlphaPriorHook | None = None,
     random_state: RandomState = 0,
+    cache: bool = True,
 ) -> WarmStart:
     """Propose the configurations to try first on a new dataset.
 
@@ -509,6 +510,15 @@ def warm_start(
             spaces: :func:`warmnas.nas.meta.prior.alpha_prior_hook` on ``dataset``; with
             ``meta_features``, those are image meta-features).
         random_state: seed.
+        cache: with ``method="pmf"`` on the embedded default database (``db=None``, no
+            ``starter_params``), reuse the PMF warm starter fitted by an earlier call from the
+            cache folder (``WARMNAS_CACHE_DIR``, else the user cache folder, e.g.
+            ``~/.cache/warmnas``) instead of refitting it; the entry's key is a digest of the
+            embedded database file, the metric, the space, the starter's parameters and the
+            warmnas version. A miss fits and saves; a damaged entry is refitted and replaced;
+            an unwritable folder only logs. False: always fit. Other databases are never cached
+            (one can change under the same URL): fit a starter, ``save`` it and pass
+            ``WarmStarter.load(path)`` as ``method``.
 
     Returns:
         A :class:`WarmStart`.
@@ -605,7 +615,11 @@ def warm_start(
                 f"of metric {used_metric!r}; method {name!r} needs them. Use "
                 "method='portfolio' or add meta-features."
             )
-    starter = _fitted_starter(method, perf, feats, direction, starter_params)
+    if (cache and method == "pmf" and not starter_params and space is None
+            and _is_embedded(database)):
+        starter = _cached_pmf(perf, feats, direction, used_metric)
+    else:
+        starter = _fitted_starter(method, perf, feats, direction, starter_params)
     if query is not None and policy == "ignore" and meta_features is None:
         query = _known_names_only(query, starter)
     sugg = starter.suggest(
@@ -734,9 +748,110 @@ def _check_task_type(y: Any, database: Any, perf: pd.DataFrame, metric: str) -> 
     )
 
 
+def _is_embedded(database: Any) -> bool:
+    """Whether ``database`` is the embedded default itself (not a ``without`` view of it)."""
+    return bool(getattr(database, "_embedded", False)) and not getattr(database, "_excluded", ())
+
+
+def _cache_dir() -> Path:
+    """The warmnas cache folder: ``WARMNAS_CACHE_DIR``, else the platform's user cache folder
+    (``$XDG_CACHE_HOME/warmnas`` or ``~/.cache/warmnas``; ``~/Library/Caches/warmnas`` on
+    macOS; ``%LOCALAPPDATA%\\warmnas\\Cache`` on Windows)."""
+    import sys
+
+    env = os.environ.get("WARMNAS_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA")
+        return (Path(base) if base else Path.home() / "AppData" / "Local") / "warmnas" / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "warmnas"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache") / "warmnas"
+
+
+def _pmf_cache_path(starter: WarmStarter, metric: str) -> Path:
+    """The cache entry of ``starter`` (unfitted, its parameters set) on the embedded database."""
+    import hashlib
+    import json
+
+    from warmnas import __version__
+    from warmnas.metadb.database import _default_path
+    from warmnas.warmstart._persist import FORMAT_VERSION, params_to_json
+
+    digest = hashlib.sha256()
+    with open(_default_path(), "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    key = hashlib.sha256(json.dumps({
+        "db": digest.hexdigest(), "metric": metric, "class": type(starter).__name__,
+        "params": params_to_json(starter), "version": __version__, "format": FORMAT_VERSION,
+    }, sort_keys=True).encode()).hexdigest()[:32]
+    return _cache_dir() / "warmstart" / f"{starter.name}-{key}.npz"
+
+
+def _cached_pmf(perf: pd.DataFrame, feats: pd.DataFrame | None, direction: str,
+                metric: str) -> WarmStarter:
+    """The default PMF starter on the embedded database: from the cache, else fitted and cached.
+
+    The cache never fails the call: a damaged or mismatching entry is logged (warning) and
+    refitted over; a folder that cannot be written is logged (info) and skipped.
+    """
+    from warmnas.errors import StorageError, WarmnasError
+
+    fresh = make_starter("pmf")
+    try:
+        path = _pmf_cache_path(fresh, metric)
+    except OSError as exc:
+        logger.info("no PMF cache key (%s); fitting without the cache", exc)
+        return _fitted_starter("pmf", perf, feats, direction, None)
+    if path.exists():
+        try:
+            cached = WarmStarter.load(path)
+            if not _same_data(cached, perf, feats, direction):
+                raise InputError("it was fitted on other data than the database holds")
+            logger.info("PMF warm starter loaded from the cache %s", path)
+            return cached
+        except (WarmnasError, OSError) as exc:
+            logger.warning("the cached PMF warm starter %s is unusable (%s); refitting and "
+                           "replacing it", path, exc)
+    starter = _fitted_starter(fresh, perf, feats, direction, None, fit=True)
+    try:
+        starter.save(path)
+        logger.info("PMF warm starter cached at %s", path)
+    except (StorageError, OSError) as exc:
+        logger.info("could not cache the PMF warm starter at %s (%s); carrying on", path, exc)
+    return starter
+
+
+def _same_data(starter: WarmStarter, perf: pd.DataFrame, feats: pd.DataFrame | None,
+               direction: str) -> bool:
+    """Whether ``starter`` was fitted on exactly ``perf`` and ``feats`` (ids and values)."""
+    def same(a: pd.DataFrame | None, b: pd.DataFrame | None) -> bool:
+        if a is None or b is None:
+            return a is None and b is None
+        if [str(i) for i in a.index] != [str(i) for i in b.index]:
+            return False
+        if [str(c) for c in a.columns] != [str(c) for c in b.columns]:
+            return False
+        return bool(np.array_equal(a.to_numpy(dtype=np.float64), b.to_numpy(dtype=np.float64),
+                                   equal_nan=True))
+
+    if feats is not None:  # fit drops the columns without any value
+        feats = feats.loc[:, feats.notna().any(axis=0)]
+    return (starter.direction_ == direction and same(starter.performance_, perf)
+            and same(starter.meta_features_, feats))
+
+
 def _fitted_starter(method: str | WarmStarter, perf: pd.DataFrame, feats: pd.DataFrame | None,
-                    direction: str, params: Mapping[str, Any] | None) -> WarmStarter:
-    """The named warm starter fitted on ``perf``, or a user's fitted one checked against it."""
+                    direction: str, params: Mapping[str, Any] | None, *,
+                    fit: bool = False) -> WarmStarter:
+    """The named warm starter fitted on ``perf``, or a user's fitted one checked against it
+    (with ``fit``: the unfitted starter ``method``, fitted here)."""
+    if fit and isinstance(method, WarmStarter):
+        method.fit(perf, feats, direction=direction)  # type: ignore[arg-type]
+        return method
     if isinstance(method, WarmStarter):
         if params:
             raise InputError(

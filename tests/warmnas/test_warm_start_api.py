@@ -21,6 +21,12 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 ANNEAL = REPO / "examples" / "data" / "anneal.csv"
 
 
+@pytest.fixture(autouse=True)
+def _tmp_cache(tmp_path, monkeypatch):
+    """No test writes into the user's cache folder (PMF warm starts on the embedded database)."""
+    monkeypatch.setenv("WARMNAS_CACHE_DIR", str(tmp_path / "cache"))
+
+
 @pytest.fixture(scope="module")
 def db():
     return warmnas.MetaDatabase.default()
@@ -499,3 +505,136 @@ def test_computed_meta_features_are_restricted_to_the_databases_names(anneal):
     with pytest.raises(UnknownIdError, match=r"names the meta-database does not know"):
         warm_start(meta_features={**ws.meta_features.to_dict(), "Landmark1NN": 0.5}, db=mem,
                    n_configs=3)
+
+
+# ------------------------------------------------------------------ the PMF cache (embedded db)
+@pytest.fixture
+def pmf_fits(monkeypatch):
+    """Counts PMF fits; each runs 5 Adam steps instead of the default (cache logic only)."""
+    from warmnas.warmstart.pmf import PMFWarmStarter
+
+    calls: list[int] = []
+    original = PMFWarmStarter._fit
+
+    def quick(self):
+        calls.append(1)
+        saved, self.n_iter = self.n_iter, 5
+        try:
+            original(self)
+        finally:
+            self.n_iter = saved
+
+    monkeypatch.setattr(PMFWarmStarter, "_fit", quick)
+    return calls
+
+
+def _entries(tmp_path) -> list[Path]:
+    folder = tmp_path / "cache" / "warmstart"
+    return sorted(folder.glob("*.npz")) if folder.exists() else []
+
+
+def _pmf(feats, **kw):
+    return warm_start(meta_features=feats, nan_policy="ignore", method="pmf", n_configs=6, **kw)
+
+
+def test_pmf_cache_hit_gives_the_configs_of_a_fresh_fit(oboe_features, tmp_path, monkeypatch):
+    """Real default fits: fresh (cache=False), cache miss (fit + save), cache hit (no fit)."""
+    from warmnas.warmstart.pmf import PMFWarmStarter
+
+    feats = oboe_features.iloc[7].dropna()
+    fresh = _pmf(feats, cache=False)
+    assert _entries(tmp_path) == []
+    miss = _pmf(feats)
+    assert len(_entries(tmp_path)) == 1
+    fits: list[int] = []
+    original = PMFWarmStarter._fit
+    monkeypatch.setattr(PMFWarmStarter, "_fit", lambda self: (fits.append(1), original(self)))
+    hit = _pmf(feats)
+    assert fits == []
+    for ws in (miss, hit):
+        assert ws.config_ids == fresh.config_ids and ws.configs == fresh.configs
+        np.testing.assert_allclose(ws.scores, fresh.scores, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(ws.stddev, fresh.stddev, rtol=0, atol=1e-12)
+
+
+def test_pmf_cache_miss_then_hit(oboe_features, tmp_path, pmf_fits, caplog):
+    feats = oboe_features.iloc[3].dropna()
+    first = _pmf(feats)
+    assert pmf_fits == [1] and len(_entries(tmp_path)) == 1
+    with caplog.at_level("INFO", logger="warmnas.api"):
+        second = _pmf(feats)
+    assert pmf_fits == [1]
+    assert "loaded from the cache" in caplog.text
+    assert second.config_ids == first.config_ids
+    np.testing.assert_allclose(second.scores, first.scores, rtol=0, atol=1e-12)
+
+
+def test_pmf_cache_is_off_with_cache_false_views_and_params(db, oboe_features, tmp_path,
+                                                            pmf_fits):
+    feats = oboe_features.iloc[3].dropna()
+    _pmf(feats, cache=False)
+    _pmf(feats, starter_params={"n_latent": 4})
+    _pmf(feats, db=db.without([oboe_features.index[0]]))
+    assert pmf_fits == [1, 1, 1] and _entries(tmp_path) == []
+    _pmf(feats, cache=False)
+    assert pmf_fits == [1, 1, 1, 1]
+
+
+def test_pmf_cache_corrupt_entry_is_refitted_and_replaced(oboe_features, tmp_path, pmf_fits,
+                                                          caplog):
+    from warmnas.warmstart import WarmStarter
+
+    feats = oboe_features.iloc[3].dropna()
+    first = _pmf(feats)
+    (entry,) = _entries(tmp_path)
+    entry.write_bytes(entry.read_bytes()[:1000])  # truncated
+    with caplog.at_level("WARNING", logger="warmnas.api"):
+        again = _pmf(feats)
+    assert "unusable" in caplog.text and str(entry) in caplog.text
+    assert pmf_fits == [1, 1] and again.config_ids == first.config_ids
+    assert WarmStarter.load(entry).name == "pmf"  # replaced by a good entry
+    caplog.clear()
+    _pmf(feats)
+    assert pmf_fits == [1, 1] and "unusable" not in caplog.text
+
+
+def test_pmf_cache_entry_of_other_data_is_refitted(oboe_features, tmp_path, pmf_fits, caplog):
+    from warmnas.warmstart import PortfolioWarmStarter
+
+    feats = oboe_features.iloc[3].dropna()
+    _pmf(feats)
+    (entry,) = _entries(tmp_path)
+    perf = pd.DataFrame(np.arange(6.0).reshape(2, 3), index=["a", "b"], columns=["x", "y", "z"])
+    PortfolioWarmStarter().fit(perf).save(entry)  # a valid file, but not this PMF
+    with caplog.at_level("WARNING", logger="warmnas.api"):
+        _pmf(feats)
+    assert "unusable" in caplog.text and pmf_fits == [1, 1]
+
+
+def test_pmf_cache_unwritable_folder_only_logs(oboe_features, tmp_path, monkeypatch, pmf_fits,
+                                               caplog):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("WARMNAS_CACHE_DIR", str(blocker / "cache"))
+    feats = oboe_features.iloc[3].dropna()
+    with caplog.at_level("INFO", logger="warmnas.api"):
+        ws = _pmf(feats)
+    assert len(ws.config_ids) == 6 and "could not cache" in caplog.text
+    _pmf(feats)
+    assert pmf_fits == [1, 1] and blocker.read_text() == "not a folder"
+
+
+def test_cache_folder_default(monkeypatch, tmp_path):
+    import sys
+
+    from warmnas.api import _cache_dir
+
+    monkeypatch.setenv("WARMNAS_CACHE_DIR", str(tmp_path / "env"))
+    assert _cache_dir() == tmp_path / "env"
+    monkeypatch.delenv("WARMNAS_CACHE_DIR")
+    if sys.platform.startswith("linux"):
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+        assert _cache_dir() == tmp_path / "xdg" / "warmnas"
+        monkeypatch.delenv("XDG_CACHE_HOME")
+        monkeypatch.setenv("HOME", str(tmp_path / "home"))
+        assert _cache_dir() == tmp_path / "home" / ".cache" / "warmnas"
