@@ -10,8 +10,9 @@ missing evaluations), meta-features (tasks x names) and a direction.
 * :class:`RandomSearch` - the baseline.
 
 ``starter.fit(performance, meta_features, direction=...)`` then ``starter.suggest(...)`` (a ranked
-list) or ``starter.start(...)`` (an ask/tell :class:`Search`). :mod:`warmnas.warmstart.evaluation`
-holds the benchmark protocol.
+list) or ``starter.start(...)`` (an ask/tell :class:`Search`); ``starter.save(path)`` and
+``WarmStarter.load(path)`` keep a fitted one (one ``.npz`` file, no pickle).
+:mod:`warmnas.warmstart.evaluation` holds the benchmark protocol.
 """
 
 from __future__ import annotations
