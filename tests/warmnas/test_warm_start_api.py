@@ -638,3 +638,19 @@ def test_cache_folder_default(monkeypatch, tmp_path):
         monkeypatch.delenv("XDG_CACHE_HOME")
         monkeypatch.setenv("HOME", str(tmp_path / "home"))
         assert _cache_dir() == tmp_path / "home" / ".cache" / "warmnas"
+
+
+def test_cli_no_cache(tmp_path, pmf_fits, capsys):
+    """`warmnas warm-start --method pmf` uses the PMF cache; `--no-cache` fits afresh and
+    writes nothing there."""
+    args = ["warm-start", str(ANNEAL), "--target", "class", "--method", "pmf", "--n-configs",
+            "2", "--json"]
+    assert main([*args, "--no-cache"]) == 0
+    fresh = json.loads(capsys.readouterr().out)
+    assert pmf_fits == [1] and _entries(tmp_path) == []
+    cached = []
+    for _ in range(2):  # a miss (fits, stores), then a hit (loads)
+        assert main(args) == 0
+        cached.append(json.loads(capsys.readouterr().out))
+    assert pmf_fits == [1, 1] and len(_entries(tmp_path)) == 1
+    assert [c["configs"] for c in cached] == [fresh["configs"]] * 2

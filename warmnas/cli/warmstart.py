@@ -63,6 +63,9 @@ def register(commands: Any) -> None:
                    help="column separator of the CSV file (default: guessed from the header "
                         "line among , ; tab |)")
     p.add_argument("--encoding", default="utf-8", help="text encoding of the file (utf-8)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="--method pmf on the embedded database: fit afresh, neither reading nor "
+                        "writing the fitted-PMF cache ($WARMNAS_CACHE_DIR, else ~/.cache/warmnas)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     commands.group("bench", help="benchmarks")
@@ -209,7 +212,8 @@ def _warm_start(args: argparse.Namespace) -> int:
         col = data[args.target]  # labels as text (missing cells stay missing)
         data[args.target] = col.astype(object).where(col.isna(), col.astype(str))
     ws = warm_start(data, target=args.target, method=args.method, n_configs=args.n_configs,
-                    db=args.db, metric=args.metric, random_state=args.seed)
+                    db=args.db, metric=args.metric, random_state=args.seed,
+                    cache=not args.no_cache)
     if args.json:
         out = {
             "method": ws.method,
