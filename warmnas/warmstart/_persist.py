@@ -330,19 +330,44 @@ def build(path: Path, name: Any, params: Any) -> WarmStarter:
     return cls(**kwargs)
 
 
-def load(path: str | os.PathLike[str]) -> WarmStarter:
+def load(path: str | os.PathLike[str], device: Any = None) -> WarmStarter:
     """Read a starter written by :func:`save`; see :meth:`WarmStarter.load`."""
     meta, arrays = read(path)
     p = Path(path)
     reader = StateReader(p, meta.get("state"), arrays)
     try:
         starter = build(p, meta.get("class"), meta.get("params"))
+    except InputError as exc:  # a stored parameter out of range
+        reader.fail(f"a stored parameter is invalid ({exc})")
+    if device is not None and hasattr(starter, "device"):
+        starter.device = device
+    _check_device(p, starter, override=device is not None)  # not damage: its own message
+    try:
         starter._check_params()
         set_base_state(starter, reader)
         starter._set_state(reader)
     except InputError as exc:  # a stored parameter out of range
         reader.fail(f"a stored parameter is invalid ({exc})")
     return starter
+
+
+def _check_device(path: Path, starter: WarmStarter, override: bool) -> None:
+    """A starter with a ``device`` (PMF) must find it here: one saved on a GPU machine names
+    ``cuda``, which a CPU-only machine cannot use (torch's own error does not say what to do)."""
+    if not hasattr(starter, "device"):
+        return
+    import torch
+
+    value = starter.device
+    try:
+        dev = torch.device(value)
+    except (RuntimeError, TypeError) as exc:
+        raise InputError(f"device {value!r} is not a torch device ({exc}); pass e.g. "
+                         "device='cpu'") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        how = ("" if override else f"{os.fspath(path)} was saved for device {value!r}, and ")
+        raise InputError(f"{how}CUDA is not available here; load it with "
+                         "WarmStarter.load(path, device='cpu')")
 
 
 def set_base_state(starter: WarmStarter, reader: StateReader) -> None:

@@ -194,7 +194,7 @@ class WarmStarter(ABC):
         return _persist.save(self, path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Self:
+    def load(cls, path: str | os.PathLike[str], *, device: Any = None) -> Self:
         """Load a starter written by :meth:`save`; it suggests exactly as the saved one.
 
         ``WarmStarter.load(path)`` returns whichever built-in starter the file holds;
@@ -202,6 +202,9 @@ class WarmStarter(ABC):
 
         Args:
             path: a file written by :meth:`save`.
+            device: for starters with a torch device (PMF): where to put them, e.g. ``"cpu"``
+                for one saved on a GPU machine (default: the device it was saved with).
+                Starters without a device ignore it.
 
         Returns:
             The fitted starter (of the class stored in the file).
@@ -211,11 +214,12 @@ class WarmStarter(ABC):
             CorruptDatabaseError: truncated or damaged file, unknown class, arrays of the wrong
                 shape or dtype (refit and save again).
             SchemaVersionError: written by a newer warmnas with a newer format.
-            InputError: the file holds another class than ``cls``.
+            InputError: the file holds another class than ``cls``, or its device (or
+                ``device``) is not available here.
         """
         from warmnas.warmstart import _persist
 
-        starter = _persist.load(path)
+        starter = _persist.load(path, device)
         if not isinstance(starter, cls):
             raise InputError(
                 f"{os.fspath(path)} holds a {type(starter).__name__}, not a {cls.__name__}; "

@@ -282,3 +282,25 @@ def test_load_invalid_nested_knn_parameters(saved_pmf):
         {"metric": "cosine"}))
     with pytest.raises(CorruptDatabaseError, match=r"pmf\.npz.*metric must be"):
         WarmStarter.load(saved_pmf)
+
+
+def test_load_onto_another_device(planted_data, tmp_path):
+    """A PMF fitted on a GPU machine (its ``device`` parameter says cuda) loads on a CPU-only
+    one with ``device="cpu"``; without it, the error says so (not torch's own message)."""
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("needs a machine without CUDA")
+    perf, meta = planted_data
+    pmf = PMFWarmStarter(**FAST_PMF).fit(perf.iloc[1:], meta.iloc[1:])
+    path = pmf.save(tmp_path / "pmf.npz")
+    _rewrite(path, lambda m, a: m["params"].__setitem__("device", "cuda"))
+    with pytest.raises(InputError, match=r"pmf\.npz was saved for device 'cuda'.*"
+                                         r"WarmStarter\.load\(path, device='cpu'\)"):
+        WarmStarter.load(path)
+    loaded = WarmStarter.load(path, device="cpu")
+    assert loaded.device == "cpu"
+    _check_same_suggestions(pmf, loaded, perf, meta.iloc[0], perf.iloc[0])
+    # starters without a device accept the argument and ignore it
+    knn = KNNWarmStarter().fit(perf, meta).save(tmp_path / "knn.npz")
+    assert isinstance(WarmStarter.load(knn, device="cpu"), KNNWarmStarter)
