@@ -1,5 +1,6 @@
 """Atomic file writes: a temporary file beside the target, renamed over it when complete, so a
-reader (or a kill at any moment) sees the old file or the new one, never a torn one."""
+reader (or a kill at any moment) sees the old file or the new one, never a torn one; and the one
+user cache folder every part of warmnas writes to."""
 
 from __future__ import annotations
 
@@ -9,6 +10,25 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
+
+
+def user_cache_dir() -> Path:
+    """The warmnas cache folder (decoded image data, fitted warm starters):
+    ``WARMNAS_CACHE_DIR``, else the platform's user cache folder (``$XDG_CACHE_HOME/warmnas`` or
+    ``~/.cache/warmnas``; ``~/Library/Caches/warmnas`` on macOS; ``%LOCALAPPDATA%\\warmnas\\Cache``
+    on Windows)."""
+    import sys
+
+    env = os.environ.get("WARMNAS_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA")
+        return (Path(base) if base else Path.home() / "AppData" / "Local") / "warmnas" / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "warmnas"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache") / "warmnas"
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[Any]], object], *,

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from warmnas._io import user_cache_dir as _cache_dir
 from warmnas._random import RandomState
 from warmnas.errors import InputError, InputTypeError, MissingDataError, UnknownIdError
 from warmnas.warmstart import METHODS, make_starter
@@ -751,24 +752,6 @@ def _check_task_type(y: Any, database: Any, perf: pd.DataFrame, metric: str) -> 
 def _is_embedded(database: Any) -> bool:
     """Whether ``database`` is the embedded default itself (not a ``without`` view of it)."""
     return bool(getattr(database, "_embedded", False)) and not getattr(database, "_excluded", ())
-
-
-def _cache_dir() -> Path:
-    """The warmnas cache folder: ``WARMNAS_CACHE_DIR``, else the platform's user cache folder
-    (``$XDG_CACHE_HOME/warmnas`` or ``~/.cache/warmnas``; ``~/Library/Caches/warmnas`` on
-    macOS; ``%LOCALAPPDATA%\\warmnas\\Cache`` on Windows)."""
-    import sys
-
-    env = os.environ.get("WARMNAS_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA")
-        return (Path(base) if base else Path.home() / "AppData" / "Local") / "warmnas" / "Cache"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "warmnas"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache") / "warmnas"
 
 
 def _pmf_cache_path(starter: WarmStarter, metric: str) -> Path:

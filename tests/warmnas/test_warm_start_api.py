@@ -628,13 +628,14 @@ def test_cache_folder_default(monkeypatch, tmp_path):
     import sys
 
     from warmnas.api import _cache_dir
+    from warmnas.nas.data import default_cache_dir
 
     monkeypatch.setenv("WARMNAS_CACHE_DIR", str(tmp_path / "env"))
-    assert _cache_dir() == tmp_path / "env"
+    assert _cache_dir() == tmp_path / "env" == default_cache_dir()
     monkeypatch.delenv("WARMNAS_CACHE_DIR")
     if sys.platform.startswith("linux"):
         monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-        assert _cache_dir() == tmp_path / "xdg" / "warmnas"
+        assert _cache_dir() == tmp_path / "xdg" / "warmnas" == default_cache_dir()
         monkeypatch.delenv("XDG_CACHE_HOME")
         monkeypatch.setenv("HOME", str(tmp_path / "home"))
         assert _cache_dir() == tmp_path / "home" / ".cache" / "warmnas"

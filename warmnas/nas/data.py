@@ -2,7 +2,7 @@
 search splits and GPU-side augmentation.
 
 * :func:`load_cifar10` decodes ``cifar10/CIFAR-10-images-master.tar.gz`` once (in parallel) and
-  caches the result as uint8 ``.npy`` files (default ``~/.cache/warmnas``); later calls memory-map
+  caches the result as uint8 ``.npy`` files (default: the user cache folder, ``~/.cache/warmnas`` on Linux); later calls memory-map
   the cache.
 * :class:`ImageData` holds images ``(N, C, H, W)`` (uint8 or float) and int labels on any device,
   with the per-channel mean/std used for normalisation.
@@ -70,9 +70,11 @@ def default_data_dir() -> Path:
 
 
 def default_cache_dir() -> Path:
-    """``$WARMNAS_CACHE_DIR``, else ``~/.cache/warmnas``."""
-    env = os.environ.get("WARMNAS_CACHE_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "warmnas"
+    """The warmnas user cache folder (:func:`warmnas._io.user_cache_dir`: ``$WARMNAS_CACHE_DIR``,
+    else ``~/.cache/warmnas`` or the platform's equivalent), shared with the warm-start cache."""
+    from warmnas._io import user_cache_dir
+
+    return user_cache_dir()
 
 
 def _find_tarball(data_dir: str | os.PathLike[str] | None) -> Path:

@@ -179,8 +179,8 @@ def load_omniglot(data_dir: str | os.PathLike[str] | None = None, *, size: int =
         data_dir: the shared data folder (with ``omniglot/``) or the omniglot folder; default
             ``$WARMNAS_SHARED_DATA`` or ``../shared/data``.
         size: image side after resizing (28 is the few-shot standard; 105 keeps the originals).
-        cache_dir: where the decoded ``.npz`` lives; default ``$WARMNAS_CACHE_DIR`` or
-            ``~/.cache/warmnas``.
+        cache_dir: where the decoded ``.npz`` lives; default ``$WARMNAS_CACHE_DIR`` or the user
+            cache folder (``~/.cache/warmnas`` on Linux).
 
     Returns:
         An :class:`OmniglotData` (242 characters x 20 drawings).
