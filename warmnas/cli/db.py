@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from warmnas.cli._common import add_out
@@ -30,8 +29,6 @@ _UNUSED_OPTIONS = {"evaluations": ("--view", "--normalize"),
                    "failures": ("--view", "--normalize"), "matrix": ("--view", "--task"),
                    "meta-features": ("--metric", "--space", "--normalize", "--task"),
                    "aslib": ("--normalize", "--format", "--task")}
-#: file name suffix -> export format (as warmnas.metadb.exporters reads them)
-_FORMAT_OF_SUFFIX = {"pq": "parquet", "parquet": "parquet", "csv": "csv"}
 
 
 def register(commands: Any) -> None:
@@ -162,7 +159,7 @@ def run_export(args: argparse.Namespace) -> int:
     fmt = args.format
     if fmt is None and args.what != "aslib":
         # checked here so that the message names the options (the library's names `format=`)
-        fmt = _FORMAT_OF_SUFFIX.get(Path(args.out).suffix.lower().lstrip("."))
+        fmt = exporters.format_of(args.out)
         if fmt is None:
             raise InputError(f"cannot tell the format of --out {args.out!r}; use a .parquet or "
                              ".csv name or pass --format parquet|csv")

@@ -10,6 +10,7 @@ tools ignore these extra keys.
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +28,15 @@ __all__ = ["export_evaluations", "export_failures", "export_matrix", "export_met
 _FORMATS = ("parquet", "csv")
 
 
+def format_of(path: str | os.PathLike[str]) -> str | None:
+    """The export format a file name asks for (``.parquet`` / ``.pq``, ``.csv``), else None."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    return {"pq": "parquet", "parquet": "parquet", "csv": "csv"}.get(suffix)
+
+
 def _format(path: Path, fmt: str | None) -> str:
     if fmt is None:
-        suffix = path.suffix.lower().lstrip(".")
-        fmt = {"pq": "parquet", "parquet": "parquet", "csv": "csv"}.get(suffix)
+        fmt = format_of(path)
         if fmt is None:
             raise InputError(
                 f"cannot tell the format of {path.name!r}; use a .parquet or .csv name or pass "
