@@ -253,6 +253,7 @@ def test_cli_errors_name_the_option_not_the_python_argument(
     ["hardware", "measure", "--space", "nb201", "--out", "t.json"],
     ["nas", "constrained-search", "--latency-file", "x.pt", "--max-latency", "5"],
     ["nas", "meta-train", "--out", "ckpt"],
+    ["nas", "search", "--space", "nb201"],
 ])
 @pytest.mark.parametrize("seed", ["-1", str(2**32)])
 def test_bad_seed_names_the_option_before_any_work(command: list[str], seed: str,

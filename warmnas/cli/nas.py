@@ -109,8 +109,6 @@ def _search(args: argparse.Namespace) -> int:
     from warmnas.nas.nb201 import DERIVE_RULES, NB201Table
     from warmnas.nas.search import DARTSSearch
 
-    if args.seed < 0:  # before the data are loaded (--subset draws from it)
-        raise InputError(f"--seed must be a non-negative int, got {args.seed}; pass e.g. --seed 0")
     if args.space != "nb201" and args.derive != "argmax":
         raise InputError("--derive applies to --space nb201 only (the DARTS space's genotypes "
                          "never hold 'none'); drop it")
