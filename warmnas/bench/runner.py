@@ -364,12 +364,13 @@ _Batch = tuple[list[dict[str, Any]], list[dict[str, Any]]]
 def _error_fields(error: str) -> dict[str, str]:
     """``"ValueError: cannot fit"`` -> error_type and message of a failure record (an error
     text of another form, from an evaluator's own Evaluation, is kept whole as the message)."""
-    from warmnas.metadb._records import ERROR_TYPE_RE
+    from warmnas.metadb._records import split_error
 
-    kind, sep, message = error.partition(":")
-    if sep and ERROR_TYPE_RE.fullmatch(kind.strip()):
-        return {"error_type": kind.strip(), "message": message.strip()}
-    return {"error_type": "EvaluationError", "message": error}
+    try:
+        kind, message = split_error(error, "error")
+    except InputError:
+        return {"error_type": "EvaluationError", "message": error}
+    return {"error_type": kind, "message": message}
 
 
 class _Inflight:
