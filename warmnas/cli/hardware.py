@@ -254,10 +254,11 @@ def run_fit_latency(args: argparse.Namespace) -> int:
 
 
 def run_constrained_search(args: argparse.Namespace) -> int:
-    from warmnas.hardware.constrained import nb201_constrained_search
+    from warmnas.hardware.constrained import check_search_settings, nb201_constrained_search
     from warmnas.hardware.tables import PublishedLatencyTable
     from warmnas.nas.nb201 import NB201Table
 
+    check_search_settings(args.max_latency, budget=args.budget, constraint=args.constraint)
     if args.plot:
         check_output_file(args.plot, "--plot", "pareto.png")
     table = NB201Table.load(_data_dir(args.data_dir))

@@ -37,6 +37,7 @@ __all__ = [
     "QueryOracle",
     "ConstrainedSearchResult",
     "constrained_optimum",
+    "check_search_settings",
     "constrained_search",
     "nb201_constrained_search",
     "nb201_dataset_key",
@@ -148,6 +149,35 @@ def _zscore(M: np.ndarray) -> np.ndarray:
     return (M - M.mean(axis=0)) / sd
 
 
+def check_search_settings(max_latency: Any, *, budget: Any = None, constraint: str = "hard"
+                          ) -> float:
+    """Check the scalar settings of a constrained search before any data is read.
+
+    Args:
+        max_latency: the latency target (ms), a positive finite number.
+        budget: the query budget, a positive int, or None (not checked).
+        constraint: ``"hard"`` or ``"soft"``.
+
+    Returns:
+        ``max_latency`` as a float.
+
+    Raises:
+        InputTypeError, InputError: naming the setting and what it takes.
+    """
+    if constraint not in ("hard", "soft"):
+        raise InputError(f"constraint must be 'hard' or 'soft', got {constraint!r}")
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, np.integer))
+                               or budget < 1):
+        raise InputError(f"budget must be a positive int (queries of the target accuracy), "
+                         f"got {budget!r}")
+    if isinstance(max_latency, bool) or not isinstance(max_latency, (int, float, np.integer, np.floating)):
+        raise InputTypeError(f"max_latency must be a number (ms), got {type(max_latency).__name__}")
+    target = float(max_latency)
+    if not math.isfinite(target) or target <= 0:
+        raise InputError(f"max_latency must be a positive number of ms, got {max_latency}")
+    return target
+
+
 def constrained_search(oracle: QueryOracle, latency: Any, max_latency: float, *,
                        priors: Any = None, features: Any = None, n_init: int | None = None,
                        beta: float | None = None, constraint: str = "hard", w: float = -0.07,
@@ -178,15 +208,9 @@ def constrained_search(oracle: QueryOracle, latency: Any, max_latency: float, *,
         raise InputTypeError(f"oracle must be a QueryOracle, got {type(oracle).__name__}")
     if oracle.budget is None:
         raise InputError("the oracle needs a budget (QueryOracle(values, budget=100))")
-    if constraint not in ("hard", "soft"):
-        raise InputError(f"constraint must be 'hard' or 'soft', got {constraint!r}")
+    T = check_search_settings(max_latency, constraint=constraint)
     n = len(oracle)
     lat = _check_vector(latency, "latency", n)
-    if isinstance(max_latency, bool) or not isinstance(max_latency, (int, float, np.integer, np.floating)):
-        raise InputTypeError(f"max_latency must be a number (ms), got {type(max_latency).__name__}")
-    T = float(max_latency)
-    if not math.isfinite(T) or T <= 0:
-        raise InputError(f"max_latency must be a positive number of ms, got {max_latency}")
     rng = check_random_state(random_state)
     # surrogate features and their prior precisions: intercept (vague), priors (0.1), features (1)
     blocks, precisions = [np.ones((n, 1))], [np.array([1e-3])]
@@ -292,6 +316,7 @@ def nb201_constrained_search(table: Any, latency: Any, max_latency: float, *,
     """
     from warmnas.hardware.tables import op_index_matrix
 
+    check_search_settings(max_latency, budget=budget, constraint=constraint)
     dataset = nb201_dataset_key(dataset, table)
     lat = getattr(latency, "latencies", latency)
     accs = table.accuracies

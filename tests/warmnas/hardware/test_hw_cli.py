@@ -132,3 +132,19 @@ def test_fit_latency_and_plot_outputs_checked_first(shared_data, tmp_path, capsy
                  "--max-latency", "8", "--budget", "5", "--data-dir", str(shared_data),
                  "--plot", str(blocker / "x.png")])
     assert code == 2 and "--plot" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--budget", "0", "--budget must be a positive int"),
+    ("--max-latency", "-1", "--max-latency must be a positive number of ms"),
+    ("--max-latency", "nan", "--max-latency must be a positive number of ms"),
+])
+def test_constrained_search_cli_checks_settings_before_reading_data(tmp_path, capsys, option, value,
+                                                                    message) -> None:
+    # neither the data folder nor the latency file exists: the settings' error must come first
+    args = {"--max-latency": "5", "--budget": "100", option: value}
+    rc = main(["nas", "constrained-search", "--latency-file", str(tmp_path / "x.pt"),
+               "--data-dir", str(tmp_path / "no-data"), *[t for kv in args.items() for t in kv]])
+    err = capsys.readouterr().err
+    assert rc == 2 and message in err, err
+    assert "not found" not in err
