@@ -795,6 +795,10 @@ def _cached_pmf(perf: pd.DataFrame, feats: pd.DataFrame | None, direction: str,
             if not _same_data(cached, perf, feats, direction):
                 raise InputError("it was fitted on other data than the database holds")
             logger.info("PMF warm starter loaded from the cache %s", path)
+            try:
+                os.utime(path)  # a used entry counts as new when old entries are pruned
+            except OSError:
+                pass
             return cached
         except (WarmnasError, OSError) as exc:
             logger.warning("the cached PMF warm starter %s is unusable (%s); refitting and "
@@ -805,7 +809,30 @@ def _cached_pmf(perf: pd.DataFrame, feats: pd.DataFrame | None, direction: str,
         logger.info("PMF warm starter cached at %s", path)
     except (StorageError, OSError) as exc:
         logger.info("could not cache the PMF warm starter at %s (%s); carrying on", path, exc)
+    else:
+        _prune_pmf_cache(path)
     return starter
+
+
+#: PMF cache entries kept (the most recently written or used); older ones (another database
+#: file, warmnas version or file format, each about 2 MB) are deleted after a new entry is saved.
+_PMF_CACHE_KEEP = 3
+
+
+def _prune_pmf_cache(current: Path) -> None:
+    """Delete all but the :data:`_PMF_CACHE_KEEP` newest PMF entries beside ``current``."""
+    try:
+        entries = [(f.stat().st_mtime, f) for f in current.parent.glob("pmf-*.npz")
+                   if f != current and f.is_file()]
+    except OSError:
+        return
+    entries.sort(reverse=True)
+    for _, stale in entries[_PMF_CACHE_KEEP - 1:]:
+        try:
+            stale.unlink()
+            logger.info("removed the old PMF cache entry %s", stale)
+        except OSError as exc:
+            logger.info("could not remove the old PMF cache entry %s (%s)", stale, exc)
 
 
 def _same_data(starter: WarmStarter, perf: pd.DataFrame, feats: pd.DataFrame | None,

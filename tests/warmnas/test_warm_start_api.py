@@ -655,3 +655,34 @@ def test_cli_no_cache(tmp_path, pmf_fits, capsys):
         cached.append(json.loads(capsys.readouterr().out))
     assert pmf_fits == [1, 1] and len(_entries(tmp_path)) == 1
     assert [c["configs"] for c in cached] == [fresh["configs"]] * 2
+
+
+def test_pmf_cache_keeps_the_newest_entries_only(oboe_features, tmp_path, pmf_fits):
+    """Old entries (another database file, version or format) are pruned after a new save;
+    a used entry counts as new; files that are not PMF entries are never touched."""
+    import os
+
+    from warmnas.api import _PMF_CACHE_KEEP
+
+    folder = tmp_path / "cache" / "warmstart"
+    folder.mkdir(parents=True)
+    old = []
+    for i in range(_PMF_CACHE_KEEP + 2):
+        f = folder / f"pmf-{i:032x}.npz"
+        f.write_bytes(b"old entry")
+        os.utime(f, (1_000_000 + i, 1_000_000 + i))
+        old.append(f)
+    other = folder / "notes.txt"
+    other.write_text("mine")
+    os.utime(other, (1, 1))
+    feats = oboe_features.iloc[3].dropna()
+    _pmf(feats)
+    entries = _entries(tmp_path)
+    assert len(entries) == _PMF_CACHE_KEEP and other.read_text() == "mine"
+    newest_old = old[-(_PMF_CACHE_KEEP - 1):]
+    assert set(entries) - set(newest_old) != set() and set(newest_old) <= set(entries)
+    (new,) = set(entries) - set(newest_old)
+    # a hit refreshes the entry's time, so the next prune keeps it
+    os.utime(new, (2_000_000, 2_000_000))
+    _pmf(feats)
+    assert new.stat().st_mtime > 2_000_000 and pmf_fits == [1]
