@@ -1,6 +1,6 @@
 """Warm-start a model search on a new dataset with the embedded meta-database.
 
-    python examples/warm_start_anneal.py [--method knn|pmf] [--budget 6]
+    python examples/warm_start_anneal.py [--method knn|pmf|portfolio] [--budget 6]
 
 1. ``warm_start(X, y)`` computes anneal's auto-sklearn meta-features, finds the nearest of the
    358 Oboe datasets and proposes the pipelines to try first;
@@ -37,8 +37,9 @@ def main() -> None:
     print(f"{ws.method} proposals ({ws.metric}, {ws.direction}):")
     print(ws.to_frame()[["rank", "config_id", "score", "stddev", "algorithm"]].to_string(
         index=False))
-    print("nearest Oboe datasets:", ", ".join(f"{t} ({d:.2f})" for t, d in
-                                              ws.neighbors.iloc[:3].items()))
+    if ws.neighbors is not None:  # kNN and PMF compare datasets; the portfolio does not
+        print("nearest Oboe datasets:", ", ".join(f"{t} ({d:.2f})" for t, d in
+                                                  ws.neighbors.iloc[:3].items()))
 
     cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
 
