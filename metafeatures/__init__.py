@@ -16,6 +16,7 @@ from __future__ import annotations
 
 # the group modules fill the registry when imported
 from metafeatures import (  # noqa: F401
+    clustering,
     complexity,
     general,
     info_theory,

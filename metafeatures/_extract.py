@@ -29,7 +29,8 @@ __all__ = ["DEFAULT_GROUPS", "Extraction", "VIEW_NAMES", "extract", "extract_rep
 
 logger = logging.getLogger(__name__)
 
-#: pymfe's default groups (``MFE().groups`` of pymfe 0.4.4); "all" adds "complexity".
+#: pymfe's default groups (``MFE().groups`` of pymfe 0.4.4); "all" adds the others (complexity,
+#: clustering, ...), as pymfe's "all".
 DEFAULT_GROUPS: tuple[str, ...] = ("general", "statistical", "info-theory", "landmarking",
                                    "model-based")
 VIEW_NAMES: tuple[str, ...] = ("pymfe", "autosklearn", "openml")
@@ -84,7 +85,8 @@ def extract(
             allowed) or scipy.sparse matrix (expanded to dense, up to 2 GiB).
         y: (n_samples,) target, or None for the unsupervised measures only.
         groups: ``"default"`` (pymfe's defaults: general, statistical, info-theory,
-            landmarking, model-based), ``"all"`` (adds complexity) or a list of group names
+            landmarking, model-based), ``"all"`` (every group of :data:`metafeatures.GROUPS`,
+            as pymfe's "all") or a list of group names
             (in which ``"default"`` and ``"all"`` expand).
         names: the naming view: ``"pymfe"`` (``attr_ent.mean``), ``"autosklearn"`` (the 46
             PMF columns, :data:`metafeatures.AUTOSKLEARN_NAMES`) or ``"openml"`` (OpenML data

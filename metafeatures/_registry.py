@@ -6,7 +6,8 @@ subsample, a fitted tree, ...). A *measure* is one meta-feature; it declares the
 needs and returns a float or a 1-D array of values that the summaries (mean, sd, ...) reduce.
 
 Both are declared with decorators in the group modules (``general``, ``statistical``,
-``info_theory``, ``landmarking``, ``model_based``, ``complexity``)::
+``info_theory``, ``landmarking``, ``model_based``, ``complexity``, ``clustering``,
+``concept``, ``itemset``)::
 
     @REGISTRY.resource("moments", requires=("encoded", "config"))
     def moments(encoded, config): ...
@@ -34,6 +35,7 @@ GROUPS: tuple[str, ...] = (
     "landmarking",
     "model-based",
     "complexity",
+    "clustering",
 )
 
 TargetNeed = Literal["none", "any", "classes"]

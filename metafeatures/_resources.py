@@ -45,6 +45,8 @@ SAMPLE_SIZES: dict[str, int] = {
     "model-based": 5000,  # the decision tree of the model-based group
     "complexity": 2000,  # neighbourhood, linearity and network complexity measures
     "normality": 5000,  # Shapiro-Wilk tests of nr_norm (pymfe also stops at 5000 rows)
+    "clustering": 2000,  # vdu, int, sil, pb: every pairwise distance (ch, vdb use all rows)
+    "concept": 2000,  # cohesiveness, conceptvar, impconceptvar, wg_dist: pairwise weights
 }
 
 #: Largest encoded width for which (p, p) matrices (covariance, correlation, PCA) are formed.

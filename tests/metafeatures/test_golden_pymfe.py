@@ -19,7 +19,8 @@ import metafeatures
 
 pymfe_mfe = pytest.importorskip("pymfe.mfe")
 
-GROUPS = ["general", "statistical", "info-theory", "landmarking", "model-based", "complexity"]
+GROUPS = ["general", "statistical", "info-theory", "landmarking", "model-based", "complexity",
+          "clustering"]
 
 #: name prefix -> (relative tolerance, why)
 KNOWN: dict[str, tuple[float, str]] = {

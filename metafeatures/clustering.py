@@ -1,0 +1,255 @@
+"""Clustering meta-features: the classes taken as clusters (pymfe's ``clustering`` group).
+
+Definitions are pymfe 0.4.4's with its defaults (Euclidean distance on ``N``, ``sc`` counting
+classes of fewer than 15 instances, ``sil`` on every row):
+
+- ``ch``: Calinski-Harabasz index; ``vdb``: Davies-Bouldin index (both as scikit-learn's, from
+  the class centroids, computed on all rows in one chunked pass);
+- ``int``: mean over pairs of classes of the mean distance between their instances;
+- ``vdu``: Dunn index as pymfe writes it: the smallest inter-class distance divided by the
+  product of the two class sizes (pymfe's "normalised" distance), over the largest intra-class
+  distance;
+- ``sil``: mean silhouette (a singleton class scores 0); ``pb``: point-biserial correlation
+  between "same class" and the distance, over all pairs of instances;
+- ``nre``: entropy (nats) of the class proportions; ``sc``: classes with fewer than 15
+  instances.
+
+Cost control: ``int``, ``vdu``, ``sil`` and ``pb`` need every pairwise distance; they share one
+condensed distance vector of a seeded, class-stratified subsample of at most
+``SAMPLE_SIZES["clustering"]`` (2000) rows of ``N`` (missing values imputed with the column
+means). ``ch``, ``vdb``, ``nre`` and ``sc`` use all rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from metafeatures._input import Target
+from metafeatures._registry import REGISTRY
+from metafeatures._resources import Config, Encoded, Moments, stratified_subsample
+
+G = "clustering"
+
+#: pymfe's ``sc`` counts the classes with fewer instances than this (its ``size`` default).
+SC_SIZE = 15
+
+
+@dataclass(frozen=True)
+class Distances:
+    """Pairwise Euclidean distances of the clustering subsample, rows sorted by class.
+
+    Attributes:
+        condensed: (m (m - 1) / 2,) distances in ``scipy.spatial.distance.pdist`` order.
+        starts: (K,) first row of each class in the sorted sample.
+        counts: (K,) rows per class in the sample.
+        y: (m,) class code of each row (non-decreasing).
+    """
+
+    condensed: np.ndarray
+    starts: np.ndarray
+    counts: np.ndarray
+    y: np.ndarray
+
+    def square(self) -> np.ndarray:
+        from scipy.spatial.distance import squareform
+
+        return squareform(self.condensed, checks=False)
+
+
+@REGISTRY.resource("cl_dist", requires=("encoded", "moments", "target", "config"))
+def _cl_dist(enc: Encoded, mom: Moments, target: Target, config: Config) -> Distances:
+    """Euclidean distances of a seeded stratified subsample of N (all rows up to the size)."""
+    from scipy.spatial.distance import pdist
+
+    assert target.codes is not None
+    idx = stratified_subsample(enc.n, config.sample_sizes[G], target.codes, config.seed)
+    codes = target.codes[idx]
+    order = np.argsort(codes, kind="stable")
+    X = enc.take(idx[order], fill=mom.mean)
+    present, y = np.unique(codes[order], return_inverse=True)
+    counts = np.bincount(y, minlength=present.size)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    return Distances(pdist(X, metric="euclidean"), starts, counts, y)
+
+
+@dataclass(frozen=True)
+class ClassBlocks:
+    """Per (row, class) and per (class, class) reductions of the square distance matrix.
+
+    Attributes:
+        row_sums: (m, K) sum of the distances of each row to the rows of each class.
+        pair_sums: (K, K) sum of the distances between the rows of two classes.
+        pair_mins: (K, K) smallest distance between the rows of two classes.
+        intra_max: (K,) largest distance inside each class (NaN for a singleton).
+    """
+
+    row_sums: np.ndarray
+    pair_sums: np.ndarray
+    pair_mins: np.ndarray
+    intra_max: np.ndarray
+
+
+@REGISTRY.resource("cl_blocks", requires=("cl_dist",))
+def _cl_blocks(dist: Distances) -> ClassBlocks:
+    """Class-block sums, minima and maxima of the distance matrix (rows are sorted by class)."""
+    D = dist.square()
+    starts = dist.starts
+    row_sums = np.add.reduceat(D, starts, axis=1)
+    pair_sums = np.add.reduceat(row_sums, starts, axis=0)
+    np.fill_diagonal(D, np.inf)
+    row_mins = np.minimum.reduceat(D, starts, axis=1)
+    pair_mins = np.minimum.reduceat(row_mins, starts, axis=0)
+    np.fill_diagonal(D, -np.inf)
+    row_maxs = np.maximum.reduceat(D, starts, axis=1)
+    pair_maxs = np.maximum.reduceat(row_maxs, starts, axis=0)
+    intra_max = np.where(dist.counts > 1, np.diagonal(pair_maxs), np.nan)
+    return ClassBlocks(row_sums, pair_sums, pair_mins, intra_max)
+
+
+def _cl_measure(name: str, requires: tuple[str, ...], min_classes: int = 2):  # type: ignore[no-untyped-def]
+    return REGISTRY.measure(name, group=G, requires=requires, target="classes",
+                            min_classes=min_classes)
+
+
+@_cl_measure("int", ("cl_dist", "cl_blocks"))
+def int_(dist: Distances, blocks: ClassBlocks) -> float:
+    """INT index: mean over pairs of classes of the mean distance between their instances."""
+    k = dist.counts.size
+    if k < 2:
+        return float("nan")
+    sizes = np.outer(dist.counts, dist.counts).astype(np.float64)
+    iu = np.triu_indices(k, 1)
+    return float(np.sum(blocks.pair_sums[iu] / sizes[iu]) * 2.0 / (k * (k - 1.0)))
+
+
+@_cl_measure("vdu", ("cl_dist", "cl_blocks"))
+def vdu(dist: Distances, blocks: ClassBlocks) -> float:
+    """Dunn index (pymfe): min over class pairs of (closest inter-class distance / (n_a n_b)),
+    over the largest intra-class distance."""
+    k = dist.counts.size
+    intra = blocks.intra_max[np.isfinite(blocks.intra_max)]
+    if k < 2 or intra.size == 0:
+        return float("nan")
+    sizes = np.outer(dist.counts, dist.counts).astype(np.float64)
+    iu = np.triu_indices(k, 1)
+    return float(np.min(blocks.pair_mins[iu] / sizes[iu]) / np.max(intra))
+
+
+@_cl_measure("sil", ("cl_dist", "cl_blocks"))
+def sil(dist: Distances, blocks: ClassBlocks) -> float:
+    """Mean silhouette coefficient of the classes (Euclidean; a singleton class scores 0;
+    NaN unless 2 <= classes <= rows - 1, where scikit-learn refuses the data)."""
+    k = dist.counts.size
+    m = dist.y.size
+    if not 2 <= k <= m - 1:
+        return float("nan")
+    rows = np.arange(m)
+    sums = blocks.row_sums.copy()
+    intra = sums[rows, dist.y] / (dist.counts[dist.y] - 1.0)
+    sums[rows, dist.y] = np.inf
+    inter = (sums / dist.counts).min(axis=1)
+    s = (inter - intra) / np.maximum(intra, inter)
+    return float(np.mean(np.nan_to_num(s)))
+
+
+@_cl_measure("pb", ("cl_dist",))
+def pb(dist: Distances) -> float:
+    """Point-biserial correlation between "same class" and the distance over all pairs of
+    instances (NaN when either is constant)."""
+    m = dist.y.size
+    if m < 2:
+        return float("nan")
+    # pairs (i, j), i < j, in pdist order: "same class" when j is before the end of i's class
+    ends = (dist.starts + dist.counts)[dist.y]
+    same = np.concatenate([np.arange(i + 1, m) < ends[i] for i in range(m - 1)])
+    d = dist.condensed
+    x = same.astype(np.float64)
+    xm = x - x.mean()
+    dm = d - d.mean()
+    denom = np.sqrt(np.sum(xm * xm) * np.sum(dm * dm))
+    return float(np.sum(xm * dm) / denom) if denom > 0 else float("nan")
+
+
+@dataclass(frozen=True)
+class Dispersion:
+    """Centroid statistics of the classes over all rows of N (missing values imputed).
+
+    Attributes:
+        means: (K, p) class centroids; counts: (K,) class sizes; between: sum of n_k times the
+        squared distance from centroid k to the overall mean; within: sum of squared distances
+        of the rows to their centroid; spread: (K,) mean distance of a class's rows to its
+        centroid.
+    """
+
+    means: np.ndarray
+    counts: np.ndarray
+    between: float
+    within: float
+    spread: np.ndarray
+
+
+@REGISTRY.resource("cl_dispersion", requires=("encoded", "moments", "target", "class_means"))
+def _cl_dispersion(enc: Encoded, mom: Moments, target: Target, means: np.ndarray) -> Dispersion:
+    """One chunked pass over N: within-class squared distances and distances to centroids."""
+    codes = target.codes
+    assert codes is not None
+    k = target.n_classes
+    within = 0.0
+    dist_sums = np.zeros(k)
+    for start, stop, chunk in enc.iter_rows(fill=mom.mean):
+        c = codes[start:stop]
+        diff = chunk - means[c]
+        sq = np.einsum("ij,ij->i", diff, diff)
+        within += float(sq.sum())
+        dist_sums += np.bincount(c, weights=np.sqrt(sq), minlength=k)
+    counts = target.counts.astype(np.float64)
+    d = means - mom.mean
+    between = float(np.sum(counts * np.einsum("ij,ij->i", d, d)))
+    return Dispersion(means, target.counts, between, within, dist_sums / counts)
+
+
+@_cl_measure("ch", ("cl_dispersion",))
+def ch(disp: Dispersion) -> float:
+    """Calinski-Harabasz index: (between / (K - 1)) / (within / (n - K)); 1 when the within
+    dispersion is 0; NaN unless 2 <= K <= n - 1 (scikit-learn refuses the data)."""
+    k = disp.counts.size
+    n = float(disp.counts.sum())
+    if not 2 <= k <= n - 1:
+        return float("nan")
+    if disp.within == 0.0:
+        return 1.0
+    return disp.between * (n - k) / (disp.within * (k - 1.0))
+
+
+@_cl_measure("vdb", ("cl_dispersion",))
+def vdb(disp: Dispersion) -> float:
+    """Davies-Bouldin index: mean over classes of max_j (s_i + s_j) / d(c_i, c_j), s the mean
+    distance to the centroid (0 when every s or every centroid distance is 0, as scikit-learn;
+    NaN unless 2 <= K <= n - 1)."""
+    from scipy.spatial.distance import cdist
+
+    k = disp.counts.size
+    if not 2 <= k <= float(disp.counts.sum()) - 1:
+        return float("nan")
+    cd = cdist(disp.means, disp.means)
+    if np.allclose(disp.spread, 0) or np.allclose(cd, 0):
+        return 0.0
+    cd[cd == 0] = np.inf
+    combined = (disp.spread[:, None] + disp.spread[None, :]) / cd
+    return float(np.mean(np.max(combined, axis=1)))
+
+
+@_cl_measure("nre", ("target",), min_classes=1)
+def nre(target: Target) -> float:
+    """Normalised relative entropy as pymfe: the entropy (nats) of the class proportions."""
+    p = target.counts / target.counts.sum()
+    p = p[p > 0]
+    return float(-np.sum(p * np.log(p)))
+
+
+@_cl_measure("sc", ("target",), min_classes=1)
+def sc(target: Target) -> float:
+    """Number of classes with fewer than 15 instances (pymfe's ``size`` default)."""
+    return float(np.sum(target.counts < SC_SIZE))
