@@ -4,10 +4,11 @@ Each method (kNN over meta-features, the greedy portfolio, random search) propos
 pipelines learnt from the embedded meta-database (Oboe's 358 datasets); each proposal is
 cross-validated on the task's own OpenML splits (repeat 0: 10 folds) in a local process pool,
 written into ``<out>/results.db`` as it finishes, and the anytime curves go to ``<out>/``.
-Run it twice: the second run evaluates only what failed the first time and gives the same
-curves. A failed evaluation is not stored, so it runs again: the greedy portfolio's second pick,
-Oboe's polynomial-kernel SVM (C=4, coef0=10), does not finish on anneal and costs the full
-``--timeout`` (120 s) on every run.
+A failed evaluation (an error or ``--timeout``, 120 s: the greedy portfolio's second pick,
+Oboe's polynomial-kernel SVM with C=4, coef0=10, does not finish on anneal) is stored as a
+failure. Run it twice: the second run evaluates nothing, reuses the stored results, skips the
+stored failures and gives the same curves (``retry_failed=True`` in ``openml_study``, or
+``warmnas bench openml --retry-failed``, runs the failures again).
 
     python examples/openml_warmstart.py [--data-dir ../shared/data] [--budget 5] [--out openml-report]
 """
@@ -44,7 +45,8 @@ def main() -> None:
         )
     write_report(result, args.out)
     print(summarize(result).to_string(index=False))
-    print(f"{result.n_evaluated} evaluations run, {result.n_reused} reused; report in {args.out}")
+    print(f"{result.n_evaluated} evaluations run, {result.n_failed} failed (stored; a re-run "
+          f"skips them), {result.n_reused} reused; report in {args.out}")
 
 
 if __name__ == "__main__":
