@@ -34,8 +34,9 @@ _BENCH_DESCRIPTION = (
     "--train-meta-features), run on every task of --test-matrix. Leave-one-task-out mode: "
     "--loto MATRIX --meta-features F (grouped K-fold with --folds K). For each test task the "
     "method proposes configurations one at a time and sees only the values of those it "
-    "proposed. --json prints {\"curves\": {task: [best so far after 1..budget]}}; without it, "
-    "the mean regret at 1/3/5/10/25 evaluations."
+    "proposed. --json prints {\"method\", \"curves\": {task: [best so far after 1..budget]}, "
+    "\"fit_seconds\", ..., \"protocol\"} (several --method: {\"methods\": {name: {...}}, "
+    "\"protocol\"}); without it, the mean regret at 1/3/5/10/25 evaluations."
 )
 
 
