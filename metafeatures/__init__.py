@@ -18,6 +18,7 @@ from __future__ import annotations
 from metafeatures import (  # noqa: F401
     clustering,
     complexity,
+    concept,
     general,
     info_theory,
     landmarking,

@@ -36,6 +36,7 @@ GROUPS: tuple[str, ...] = (
     "model-based",
     "complexity",
     "clustering",
+    "concept",
 )
 
 TargetNeed = Literal["none", "any", "classes"]

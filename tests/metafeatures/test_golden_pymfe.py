@@ -12,7 +12,9 @@ import math
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
+from mf_golden_data import load_anneal
 from sklearn.datasets import load_breast_cancer, load_iris, load_wine
 
 import metafeatures
@@ -20,7 +22,7 @@ import metafeatures
 pymfe_mfe = pytest.importorskip("pymfe.mfe")
 
 GROUPS = ["general", "statistical", "info-theory", "landmarking", "model-based", "complexity",
-          "clustering"]
+          "clustering", "concept"]
 
 #: name prefix -> (relative tolerance, why)
 KNOWN: dict[str, tuple[float, str]] = {
@@ -105,3 +107,31 @@ def test_known_differences_are_real(both) -> None:
         assert math.isnan(theirs["sd_ratio"]) and np.isfinite(ours["sd_ratio"])
     assert math.isnan(theirs["f1v.mean"]) and np.isfinite(ours["f1v.mean"])
     assert theirs["n4.mean"] != ours["n4.mean"]
+
+
+#: groups compared on a dataset with categorical attributes (see the test below)
+CATEGORICAL_GROUPS = ["clustering", "concept"]
+
+
+def test_categorical_attributes_equal_pymfe_with_full_one_hot(shared_data) -> None:
+    """OpenML anneal (898 x 38, 32 categorical attributes) with its missing categorical values
+    as a level "?": pymfe with ``transform_cat="one-hot-full"`` builds the same ``N`` as ours
+    (one column per observed level; pymfe's default "gray" coding differs, see the docs)."""
+    X, y = load_anneal(shared_data)
+    cat = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
+    X = X.copy()
+    for c in cat:
+        X[c] = X[c].astype(object).where(X[c].notna(), "?").astype(str)
+    assert not X.isna().any().any()
+    y = y.astype(str)
+    ours = metafeatures.extract(X, y, groups=CATEGORICAL_GROUPS, categorical=cat)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mfe = pymfe_mfe.MFE(groups=CATEGORICAL_GROUPS, random_state=0)
+        mfe.fit(X.to_numpy(dtype=object), y.to_numpy(), transform_cat="one-hot-full",
+                cat_cols=[X.columns.get_loc(c) for c in cat], suppress_warnings=True)
+        names, values = mfe.extract(suppress_warnings=True)
+    theirs = {n: float(v) for n, v in zip(names, values)}
+    assert set(ours) == set(theirs)
+    for key, expected in theirs.items():
+        assert ours[key] == pytest.approx(expected, rel=1e-7, abs=1e-12), key
