@@ -21,6 +21,7 @@ from metafeatures import (  # noqa: F401
     concept,
     general,
     info_theory,
+    itemset,
     landmarking,
     model_based,
     statistical,

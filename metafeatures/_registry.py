@@ -37,6 +37,7 @@ GROUPS: tuple[str, ...] = (
     "complexity",
     "clustering",
     "concept",
+    "itemset",
 )
 
 TargetNeed = Literal["none", "any", "classes"]

@@ -22,7 +22,7 @@ import metafeatures
 pymfe_mfe = pytest.importorskip("pymfe.mfe")
 
 GROUPS = ["general", "statistical", "info-theory", "landmarking", "model-based", "complexity",
-          "clustering", "concept"]
+          "clustering", "concept", "itemset"]
 
 #: name prefix -> (relative tolerance, why)
 KNOWN: dict[str, tuple[float, str]] = {
@@ -110,7 +110,7 @@ def test_known_differences_are_real(both) -> None:
 
 
 #: groups compared on a dataset with categorical attributes (see the test below)
-CATEGORICAL_GROUPS = ["clustering", "concept"]
+CATEGORICAL_GROUPS = ["clustering", "concept", "itemset"]
 
 
 def test_categorical_attributes_equal_pymfe_with_full_one_hot(shared_data) -> None:
