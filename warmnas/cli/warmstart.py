@@ -67,6 +67,10 @@ def register(commands: Any) -> None:
     p.add_argument("--no-cache", action="store_true",
                    help="--method pmf on the embedded database: fit afresh, neither reading nor "
                         "writing the fitted-PMF cache ($WARMNAS_CACHE_DIR, else ~/.cache/warmnas)")
+    p.add_argument("--time-budget", type=_seconds, default=None, metavar="SECONDS",
+                   help="seconds available for running the proposals: configurations "
+                        "predicted (from the database's runtimes) not to fit are not proposed, "
+                        "PMF ranks by expected improvement per second (default: no limit)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     commands.group("bench", help="benchmarks")
@@ -170,15 +174,30 @@ def _read_table(path: str, what: str, *, index_col: int | None = None, sep: str 
             f"{what} {p} has duplicate column names {dup[:5]}; each column needs its own name "
             "(pandas would silently rename the copies to 'name.1')."
         )
+    import warnings
+
     try:
-        frame = pd.read_csv(p, sep=sep, index_col=index_col, encoding=encoding)
+        with warnings.catch_warnings():
+            # index_col=False: rows with a trailing delimiter ("1,2,x,") must not make pandas
+            # take the first column as the index and shift every column by one; rows with
+            # more values than the header make it warn (and drop them): an error here
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(p, sep=sep, index_col=False, encoding=encoding)
     except UnicodeDecodeError:
         raise InputError(undecodable) from None
+    except pd.errors.ParserWarning:
+        raise InputError(
+            f"{what} {p} has rows with more fields than the header ({len(names)} names, "
+            f"separator {sep!r}); give every column a name in the header line, or remove the "
+            "extra values."
+        ) from None
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(
             f"{what} {p} is not a readable CSV file (separator {sep!r}): "
             f"{str(exc).strip()}. Check that every row has as many fields as the header."
         ) from None
+    if index_col is not None:
+        frame = frame.set_index(frame.columns[index_col])
     if frame.shape[0] == 0:
         raise InputError(
             f"{what} {p} has a header but no data rows; expected one row per record."
@@ -200,6 +219,22 @@ def _read_csv(path: str | None, what: str) -> Any:
     return frame
 
 
+def _seconds(text: str) -> float:
+    """``--time-budget``: a positive finite number of seconds."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of seconds, got {text!r} (e.g. --time-budget 60)") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive finite number of seconds, got {text!r} (e.g. --time-budget "
+            "60; leave the option out for no time limit)")
+    return value
+
+
 def _warm_start(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
@@ -214,7 +249,9 @@ def _warm_start(args: argparse.Namespace) -> int:
         data[args.target] = col.astype(object).where(col.isna(), col.astype(str))
     ws = warm_start(data, target=args.target, method=args.method, n_configs=args.n_configs,
                     db=args.db, metric=args.metric, random_state=args.seed,
-                    cache=not args.no_cache)
+                    cache=not args.no_cache, time_budget=args.time_budget)
+    frame = ws.to_frame()
+    costs = frame["predicted_cost_s"] if "predicted_cost_s" in frame.columns else None
     if args.json:
         out = {
             "method": ws.method,
@@ -223,18 +260,25 @@ def _warm_start(args: argparse.Namespace) -> int:
             "configs": [
                 {"rank": i + 1, "config_id": cid, "config": cfg,
                  "score": None if np.isnan(s) else float(s),
-                 "stddev": None if np.isnan(d) else float(d)}
+                 "stddev": None if np.isnan(d) else float(d),
+                 **({} if costs is None else {"predicted_cost_s": float(costs.iloc[i])})}
                 for i, (cid, cfg, s, d) in enumerate(
                     zip(ws.config_ids, ws.configs, ws.scores, ws.stddev))
             ],
+            "time_budget": ws.time_budget,
             "neighbors": None if ws.neighbors is None else {
                 str(k): float(v) for k, v in ws.neighbors.items()},
         }
         print(json.dumps(out, indent=2, default=str))
     else:
-        frame = ws.to_frame()[["rank", "config_id", "score", "stddev"]]
+        cols = ["rank", "config_id", "score", "stddev"] + ([] if costs is None
+                                                            else ["predicted_cost_s"])
+        frame = frame[cols]
         frame["config"] = [json.dumps(c, default=str) for c in ws.configs]
         print(f"method={ws.method} metric={ws.metric} ({ws.direction})")
+        if ws.time_budget is not None and costs is not None:
+            print(f"time budget {ws.time_budget:g} s: {len(ws)} configurations, predicted "
+                  f"{float(costs.sum()):.3g} s in all")
         with pd.option_context("display.max_colwidth", 120, "display.width", 200):
             print(frame.to_string(index=False))
         if ws.neighbors is not None:

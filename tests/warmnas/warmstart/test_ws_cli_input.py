@@ -187,3 +187,43 @@ def test_bench_cli_checks_every_method_before_running_any(tmp_path, capsys, monk
     assert main(["bench", "warmstart", "--train-matrix", m, "--test-matrix", m,
                  "--method", "portfolio", "--method", "knn"]) == 2
     assert "--method knn needs meta-features" in capsys.readouterr().err
+
+
+def test_warm_start_cli_trailing_delimiters_do_not_shift_the_columns(tmp_path, capsys):
+    # "1,2,x," on every data row (some exporters write it): pandas would take the first column
+    # as the index and shift every column by one, so --target read its neighbour's values
+    frame = _dataset()
+    frame.to_csv(tmp_path / "clean.csv", index=False)
+    lines = (tmp_path / "clean.csv").read_text().splitlines()
+    (tmp_path / "trailing.csv").write_text("\n".join([lines[0]] + [r + "," for r in lines[1:]]))
+    code, ref = _warm(tmp_path / "clean.csv", capsys, "--json")
+    assert code == 0
+    code, got = _warm(tmp_path / "trailing.csv", capsys, "--json")
+    assert code == 0, got.err
+    assert json.loads(got.out)["configs"] == json.loads(ref.out)["configs"]
+
+
+def test_warm_start_cli_rows_longer_than_the_header_are_an_error(tmp_path, capsys):
+    # every row one value more than the header: not silently read as an index column
+    path = tmp_path / "data.csv"
+    path.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i % 2},{i}\n" for i in range(40)))
+    code, out = _warm(path, capsys)
+    assert code == 2 and "Traceback" not in out.err
+    assert re.search(r"data\.csv.*more fields than the header.*3 names", out.err), out.err
+
+
+def test_bench_cli_trailing_delimiters_do_not_shift_the_matrix(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    matrix = pd.DataFrame(rng.random((12, 6)), index=[f"t{i}" for i in range(12)],
+                          columns=[f"c{j}" for j in range(6)])
+    feats = pd.DataFrame(rng.random((12, 3)), index=matrix.index, columns=["f1", "f2", "f3"])
+    matrix.to_csv(tmp_path / "m.csv")
+    feats.to_csv(tmp_path / "f.csv")
+    lines = (tmp_path / "m.csv").read_text().splitlines()
+    (tmp_path / "m_trailing.csv").write_text("\n".join([lines[0]] + [r + "," for r in lines[1:]]))
+    args = ["bench", "warmstart", "--meta-features", str(tmp_path / "f.csv"), "--method", "knn",
+            "--budget", "3", "--json", "--loto"]
+    assert main([*args, str(tmp_path / "m.csv")]) == 0
+    ref = json.loads(capsys.readouterr().out)["curves"]
+    assert main([*args, str(tmp_path / "m_trailing.csv")]) == 0
+    assert json.loads(capsys.readouterr().out)["curves"] == ref
