@@ -19,7 +19,7 @@ import sys
 from typing import Any
 
 from warmnas.cli._common import add_out
-from warmnas.errors import InputError
+from warmnas.errors import InputError, UnknownIdError
 
 SOURCES = ("oboe", "tabrepo", "aslib", "autosklearn", "nb201", "nb201-records", "fbnet",
            "pmf-features", "openml")
@@ -164,6 +164,16 @@ def run_export(args: argparse.Namespace) -> int:
             raise InputError(f"cannot tell the format of --out {args.out!r}; use a .parquet or "
                              ".csv name or pass --format parquet|csv")
     db = _open(args.db, read_only=True)
+    if args.task is not None:  # the library filters by it, so a typo gave an empty file
+        import difflib
+
+        tasks = [str(t) for t in db.tasks().index]
+        if args.task not in tasks:
+            close = difflib.get_close_matches(args.task, tasks, n=3)
+            hint = f"did you mean {', '.join(map(repr, close))}? " if close else ""
+            raise UnknownIdError(
+                f"--task {args.task!r} is not a task of the meta-database {db.url}; {hint}"
+                "MetaDatabase(url).tasks() lists the task ids")
     if args.what == "evaluations":
         out = exporters.export_evaluations(db, args.out, format=fmt, metric=args.metric,
                                            space=args.space, task=args.task)

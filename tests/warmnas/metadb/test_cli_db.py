@@ -162,3 +162,14 @@ def test_export_failures_of_a_database_without_any(tmp_path):
     assert main(["db", "export", "failures", "--out", str(out)]) == 0  # the embedded database
     got = pd.read_parquet(out)
     assert len(got) == 0 and {"task", "config_id", "error_type", "message", "config"} <= set(got)
+
+
+@pytest.mark.parametrize("what", ["evaluations", "failures"])
+def test_export_unknown_task_is_an_error_not_an_empty_file(what, tmp_path, capsys):
+    # a mistyped --task wrote an empty file with exit 0, as if the task had no results
+    out = tmp_path / "x.csv"
+    assert main(["db", "export", what, "--out", str(out), "--task", "openml/d/33"]) == 2
+    err = capsys.readouterr().err
+    assert "--task 'openml/d/33' is not a task of the meta-database" in err
+    assert "did you mean" in err and "openml/d/3" in err
+    assert not out.exists()
