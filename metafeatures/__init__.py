@@ -24,6 +24,7 @@ from metafeatures import (  # noqa: F401
     itemset,
     landmarking,
     model_based,
+    relative,
     statistical,
 )
 from metafeatures._extract import (

@@ -14,7 +14,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from metafeatures._input import Prepared, prepare
-from metafeatures._registry import GROUPS, REGISTRY, Measure, Registry
+from metafeatures._registry import GROUPS, REGISTRY, Measure, PostProcessor, Registry
 from metafeatures._resources import SAMPLE_SIZES, Config
 from metafeatures._summary import DEFAULT_SUMMARY, SUMMARIES, summarise
 from metafeatures.errors import (
@@ -146,8 +146,10 @@ def extract_report(
     """Like :func:`extract`, but also return which measures failed or were skipped and the
     time spent per group (an :class:`Extraction`)."""
     group_list, explicit_groups = _check_groups(groups)
+    post_groups = {p.group for p in registry.postprocessors()}
     if features is not None and isinstance(groups, str) and groups == "default":
-        group_list = GROUPS  # named features select their own groups
+        # named features select their own groups (a post-processing group only when named)
+        group_list = tuple(g for g in GROUPS if g not in post_groups)
     if names not in VIEW_NAMES:
         raise ArgumentError(f"names must be one of {VIEW_NAMES}; got {names!r}")
     if on_error not in ON_ERROR:
@@ -155,8 +157,14 @@ def extract_report(
     summaries = _check_summary(summary, names)
     config = Config(seed=_seed(random_state), sample_sizes=_check_sample_sizes(sample_sizes))
     wanted = None if features is None else _check_features(features, names, registry)
+    # post-processing groups (pymfe view) need their source group's measures; a source that
+    # was not requested is "inserted": its values are replaced by the derived ones
+    posts = [p for p in registry.postprocessors() if p.group in group_list] if names == "pymfe" \
+        else []
+    inserted = {p.source for p in posts if p.source not in group_list}
+    compute_groups = tuple(g for g in GROUPS if g in group_list or g in inserted)
     if wanted is not None:
-        _check_feature_groups(wanted, names, group_list, registry)
+        _check_feature_groups(wanted, names, compute_groups, registry)
 
     if n_threads is not None and (not isinstance(n_threads, (int, np.integer))
                                   or isinstance(n_threads, bool) or n_threads < 1):
@@ -169,7 +177,7 @@ def extract_report(
     view = VIEWS.get(names)
     entries: list[ViewEntry] = []
     if view is None:
-        needed = [m for m in registry.measures() if m.pymfe and m.group in group_list
+        needed = [m for m in registry.measures() if m.pymfe and m.group in compute_groups
                   and (wanted is None or m.name in wanted)]
     else:
         if explicit_groups and wanted is None:
@@ -191,6 +199,7 @@ def extract_report(
 
     skipped = _applicability(needed, data)
     _check_requests(needed, skipped, data, wanted, explicit_groups)
+    _check_post_requests(posts, needed, skipped, explicit_groups)
 
     with threadpool_limits(limits=n_threads):
         values, failed, seconds = _compute(
@@ -209,6 +218,10 @@ def extract_report(
         warnings.simplefilter("ignore", RuntimeWarning)  # summaries of inf/NaN give NaN
         if view is None:
             out = _pymfe_view(needed, values, skipped, summaries)
+            for post in posts:
+                t0 = time.perf_counter()
+                out = _post_process(post, out, needed, replace=post.source in inserted)
+                seconds[post.group] = time.perf_counter() - t0
         else:
             out = _table_view(entries, values)
     return Extraction(out, failed, skipped, seconds)
@@ -382,6 +395,21 @@ def _check_requests(needed: list[Measure], skipped: dict[str, str], data: Prepar
             )
 
 
+def _check_post_requests(posts: list[PostProcessor], needed: list[Measure],
+                         skipped: dict[str, str], explicit_groups: tuple[str, ...]) -> None:
+    """A post-processing group named one by one needs a source measure that applies."""
+    for post in posts:
+        if post.group not in explicit_groups:
+            continue
+        source = [m for m in needed if m.group == post.source]
+        if source and all(m.name in skipped for m in source):
+            raise DataError(
+                f"group {post.group!r} was requested but it is computed from the "
+                f"{post.source} meta-features, none of which applies: each "
+                f"{skipped[source[0].name]}"
+            )
+
+
 # -- computation ------------------------------------------------------------------------------
 class _Context:
     """Lazily computed, cached resources; failures are cached too."""
@@ -507,6 +535,19 @@ def _pymfe_view(needed: list[Measure], values: dict[str, Any], skipped: dict[str
                         out[f"{m.name}.{s}"] = float("nan")
             else:
                 out[m.name] = float("nan")
+    return dict(sorted(out.items()))
+
+
+def _post_process(post: PostProcessor, out: dict[str, float], needed: list[Measure],
+                  replace: bool) -> dict[str, float]:
+    """Add (or, when ``replace``, substitute) the values ``post`` derives from the pymfe-view
+    values of its source group's measures."""
+    source = {m.name for m in needed if m.group == post.source}
+    keys = [k for k in out if k.split(".", 1)[0] in source]
+    derived = post.func({k: out[k] for k in keys})
+    if replace:
+        out = {k: v for k, v in out.items() if k not in set(keys)}
+    out.update(derived)
     return dict(sorted(out.items()))
 
 

@@ -15,6 +15,13 @@ Both are declared with decorators in the group modules (``general``, ``statistic
     @REGISTRY.measure("skewness", group="statistical", requires=("moments",), summarised=True)
     def skewness(moments): ...
 
+A *post-processor* provides a group whose values are computed from the summarised values of
+another group's measures in the pymfe view (``relative``: the ranks of the landmarking
+summaries)::
+
+    @REGISTRY.postprocessor("relative", source="landmarking")
+    def relative(values): ...   # {"best_node.mean": 0.9, ...} -> {"best_node.mean.relative": 7.0, ...}
+
 The registry is filled once, when the package is imported, and never changes afterwards; the
 extractor only reads it. Arguments are passed positionally in the order of ``requires``.
 """
@@ -25,7 +32,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["GROUPS", "Measure", "Registry", "Resource", "REGISTRY", "TargetNeed"]
+__all__ = ["GROUPS", "Measure", "PostProcessor", "Registry", "Resource", "REGISTRY",
+           "TargetNeed"]
 
 #: The measure groups, in the order results are computed.
 GROUPS: tuple[str, ...] = (
@@ -38,6 +46,7 @@ GROUPS: tuple[str, ...] = (
     "clustering",
     "concept",
     "itemset",
+    "relative",
 )
 
 TargetNeed = Literal["none", "any", "classes"]
@@ -89,12 +98,34 @@ class Measure:
     doc: str
 
 
+@dataclass(frozen=True)
+class PostProcessor:
+    """A group computed from another group's summarised values (pymfe view only).
+
+    Attributes:
+        group: the group it provides (one of :data:`GROUPS`; it has no measures of its own).
+        source: the group whose pymfe-view values (``name.summary`` -> value) it reads; the
+            extractor computes that group's measures when ``group`` is requested, and when
+            ``source`` itself was not requested, the derived values replace the source's (as
+            pymfe does).
+        func: ``func(values: dict[str, float]) -> dict[str, float]``.
+        doc: one line describing it.
+    """
+
+    group: str
+    source: str
+    func: Callable[[dict[str, float]], dict[str, float]]
+    doc: str
+
+
 class Registry:
-    """Name -> :class:`Measure` and name -> :class:`Resource` tables, filled by decorators."""
+    """Name -> :class:`Measure`, name -> :class:`Resource` and group -> :class:`PostProcessor`
+    tables, filled by decorators."""
 
     def __init__(self) -> None:
         self._measures: dict[str, Measure] = {}
         self._resources: dict[str, Resource] = {}
+        self._post: dict[str, PostProcessor] = {}
 
     # -- declaration ---------------------------------------------------------------------------
     def resource(self, name: str, *, requires: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -143,7 +174,28 @@ class Registry:
 
         return decorate
 
+    def postprocessor(self, group: str, *, source: str
+                      ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Decorator declaring the post-processing group ``group``, computed from the pymfe-view
+        values of the measures of ``source``."""
+        for g in (group, source):
+            if g not in GROUPS:
+                raise KeyError(f"unknown group {g!r}; expected one of {GROUPS}")
+
+        def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+            if group in self._post:
+                raise KeyError(f"post-processor {group!r} is declared twice")
+            self._post[group] = PostProcessor(group, source, func, _first_line(func))
+            return func
+
+        return decorate
+
     # -- lookup --------------------------------------------------------------------------------
+    def postprocessors(self) -> Iterator[PostProcessor]:
+        """All post-processors, in group order."""
+        order = {g: i for i, g in enumerate(GROUPS)}
+        yield from sorted(self._post.values(), key=lambda p: order[p.group])
+
     def measures(self) -> Iterator[Measure]:
         """All measures, in group order then declaration order."""
         order = {g: i for i, g in enumerate(GROUPS)}

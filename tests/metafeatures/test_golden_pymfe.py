@@ -22,7 +22,7 @@ import metafeatures
 pymfe_mfe = pytest.importorskip("pymfe.mfe")
 
 GROUPS = ["general", "statistical", "info-theory", "landmarking", "model-based", "complexity",
-          "clustering", "concept", "itemset"]
+          "clustering", "concept", "itemset", "relative"]
 
 #: name prefix -> (relative tolerance, why)
 KNOWN: dict[str, tuple[float, str]] = {
@@ -65,8 +65,9 @@ def both(request) -> tuple[str, dict[str, float], dict[str, float]]:
     ours = metafeatures.extract(X, y, groups="all", random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        mfe = pymfe_mfe.MFE(groups=GROUPS, random_state=0, shuffle_cv_folds=True,
-                            features=_pymfe_features())
+        # every pymfe feature of every group (pymfe drops the relative group when given a
+        # list of features; test_we_have_every_pymfe_feature checks the lists are equal)
+        mfe = pymfe_mfe.MFE(groups=GROUPS, random_state=0, shuffle_cv_folds=True)
         mfe.fit(X, y, suppress_warnings=True)
         names, values = mfe.extract(suppress_warnings=True)
     return request.param, ours, {n: float(v) for n, v in zip(names, values)}
@@ -74,6 +75,12 @@ def both(request) -> tuple[str, dict[str, float], dict[str, float]]:
 
 def _pymfe_features() -> list[str]:
     return [m["name"] for m in metafeatures.list_measures() if m["pymfe"]]
+
+
+def test_we_have_every_pymfe_feature() -> None:
+    assert sorted(GROUPS) == sorted(metafeatures.GROUPS)
+    theirs = set(pymfe_mfe.MFE.valid_metafeatures(groups=GROUPS))
+    assert theirs == set(_pymfe_features())
 
 
 def test_same_names_as_pymfe(both) -> None:
@@ -135,3 +142,20 @@ def test_categorical_attributes_equal_pymfe_with_full_one_hot(shared_data) -> No
     assert set(ours) == set(theirs)
     for key, expected in theirs.items():
         assert ours[key] == pytest.approx(expected, rel=1e-7, abs=1e-12), key
+
+
+def test_vdu_with_a_singleton_class_is_a_documented_difference() -> None:
+    """pymfe's vdu takes the largest intra-class distance of every class, and a class of one
+    instance has none: pymfe gives NaN; ours ignores that class. The rest agree."""
+    X = np.array([[0.0], [1.0], [2.0], [10.0], [20.0]])
+    y = np.array([0, 0, 0, 1, 2])
+    ours = metafeatures.extract(X, y, groups=["clustering"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mfe = pymfe_mfe.MFE(groups=["clustering"])
+        mfe.fit(X, y, suppress_warnings=True)
+        theirs = dict(zip(*mfe.extract(suppress_warnings=True)))
+    assert math.isnan(theirs.pop("vdu")) and ours.pop("vdu") == pytest.approx(8 / 3 / 2)
+    assert ours.keys() == theirs.keys()
+    for key, expected in theirs.items():
+        assert ours[key] == pytest.approx(float(expected), rel=1e-7), key

@@ -23,7 +23,7 @@ SKLEARN_DATASETS = ("iris", "wine", "breast_cancer", "digits", "diabetes")
 #: metafeatures.GROUPS and metafeatures.VIEW_NAMES, written out so that building the parser
 #: (every `warmnas ... --help`) does not import numpy, scipy and pandas; a test keeps them equal
 GROUPS = ("general", "statistical", "info-theory", "landmarking", "model-based", "complexity",
-          "clustering", "concept", "itemset")
+          "clustering", "concept", "itemset", "relative")
 VIEW_NAMES = ("pymfe", "autosklearn", "openml")
 
 
