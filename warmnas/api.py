@@ -97,6 +97,10 @@ class WarmStart:
         last_search: the ask/tell :class:`~warmnas.warmstart.bo.Search` of the latest
             :meth:`optimize` call (None before): if the objective raised or the run was
             interrupted, the results so far are in ``last_search.history``.
+        time_budget: the ``time_budget`` (seconds) the configs were chosen for, or None.
+        predicted_cost_s: predicted runtime (seconds) of each config on this dataset, from
+            the database's costs (``warmnas.warmstart.cost``); None when the database has no
+            costs. Read it through :meth:`to_frame` (computed there on first use).
     """
 
     configs: list[dict[str, Any]]
@@ -116,12 +120,20 @@ class WarmStart:
     _resolver: Callable[[str], dict[str, Any]] | None = field(
         default=None, repr=False, compare=False
     )
+    time_budget: float | None = None
+    predicted_cost_s: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: all configurations' predicted costs (computed on first use), and how to compute them
+    _costs: pd.Series | None = field(default=None, repr=False, compare=False)
+    _cost_source: Callable[[], pd.Series | None] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def __len__(self) -> int:
         return len(self.config_ids)
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per configuration: ``rank``, ``config_id``, ``score``, ``stddev``, then the
+        """One row per configuration: ``rank``, ``config_id``, ``score``, ``stddev``,
+        ``predicted_cost_s`` (seconds; only when the database stores costs), then the
         configuration's hyperparameters as columns (NaN where one does not apply)."""
         base = pd.DataFrame(
             {
@@ -131,6 +143,12 @@ class WarmStart:
                 "stddev": np.asarray(self.stddev, dtype=float),
             }
         )
+        if self.predicted_cost_s is None and self.config_ids:
+            costs = self.all_predicted_costs(required=False)
+            if costs is not None:
+                self.predicted_cost_s = costs.reindex(self.config_ids).to_numpy(dtype=float)
+        if self.predicted_cost_s is not None:
+            base["predicted_cost_s"] = np.asarray(self.predicted_cost_s, dtype=float)
         params = pd.DataFrame([dict(c) for c in self.configs])
         params = params.loc[:, [c for c in params.columns if c not in base.columns]]
         return pd.concat([base, params], axis=1)
@@ -222,44 +240,100 @@ class WarmStart:
             search.tell(cid, val)
         return search
 
+    def all_predicted_costs(self, *, required: bool = True) -> pd.Series | None:
+        """Predicted runtime (seconds) of every configuration of the database on this dataset.
+
+        Args:
+            required: raise when the database has no costs (else return None).
+
+        Raises:
+            InputError: ``required`` and the database stores no cost for the metric.
+        """
+        if self._costs is None and self._cost_source is not None:
+            try:
+                self._costs = self._cost_source()
+            except Exception as exc:  # to_frame never fails for want of a cost column
+                if required:
+                    raise
+                logger.warning("could not predict the configurations' runtimes (%s)", exc)
+                return None
+            if self._costs is None:
+                self._cost_source = None  # the database has no costs: do not ask again
+        if self._costs is None and required:
+            raise InputError(
+                f"the meta-database stores no cost (runtime, cost_s) for metric "
+                f"{self.metric!r}, so nothing can be planned for a time budget; drop "
+                "time_budget (command line: --time-budget), or use a database with runtimes "
+                "(e.g. the embedded default, db=None)."
+            )
+        return self._costs
+
     def optimize(
         self,
-        objective: Callable[[dict[str, Any]], float],
-        budget: int,
+        objective: Callable[[dict[str, Any]], Any],
+        budget: int | None = None,
         *,
         random_state: RandomState = 0,
         callback: Callable[[str, float], None] | None = None,
+        time_budget: float | None = None,
     ) -> pd.DataFrame:
-        """Run the sequential loop: ask, ``objective(config)``, tell; ``budget`` times.
+        """Run the sequential loop: ask, ``objective(config)``, tell; ``budget`` times (and,
+        with ``time_budget``, until that many seconds are spent).
 
         For PMF, after the first seeds each proposal maximises log expected improvement under
-        the posterior given every result so far (Bayesian optimisation after the warm start).
+        the posterior given every result so far (Bayesian optimisation after the warm start);
+        with ``time_budget``, expected improvement per predicted second, among the
+        configurations predicted to fit in the time left (kNN, portfolio and random keep their
+        order among those; see ``docs/warmstart_cost.md``).
 
         Args:
-            objective: config dict -> value in the metric's direction (NaN for a failed run).
-            budget: number of evaluations.
+            objective: config dict -> value in the metric's direction (NaN for a failed run),
+                or a dict ``{"value": value, "cost_s": seconds}`` to report the run's cost
+                itself (e.g. the training time without data loading); otherwise the cost is
+                the wall-clock time of the call.
+            budget: number of evaluations (required without ``time_budget``; with it, None
+                means no limit on the number).
             random_state: seed of the search.
             callback: called with ``(config_id, value)`` after each evaluation.
+            time_budget: seconds to spend (None: no limit). The loop stops when the measured
+                costs reach it or no configuration left is predicted to fit in the time left;
+                a run already started is not interrupted, so the last one may overshoot. The
+                predictions are rescaled by measured / predicted ratios as results come in.
 
         Returns:
-            The search history: ``config_id``, ``value``, ``best_so_far``, plus the configs.
+            The search history: ``config_id``, ``value``, ``best_so_far``, plus the configs
+            (with ``time_budget`` also ``cost_s`` and ``cumulative_cost_s``).
 
         Raises:
             InputError: ``objective`` returned something that is not a number (None, a
-                string, inf, ...); NaN is fine (a failed run).
+                string, inf, ...); NaN is fine (a failed run). A bad ``budget`` or
+                ``time_budget``, a database without costs with ``time_budget``, or a
+                ``time_budget`` smaller than every configuration's predicted cost.
 
         Nothing is lost when ``objective`` raises or the loop is interrupted (Ctrl-C): the
         exception propagates, and the results so far are in ``self.last_search.history``.
         """
+        from warmnas.warmstart.cost import check_time_budget
+
+        seconds = check_time_budget(time_budget)
+        if seconds is not None:
+            return self._optimize_timed(objective, budget, seconds, random_state=random_state,
+                                        callback=callback)
+        if budget is None:
+            raise InputError(
+                "budget (the number of evaluations) is required without time_budget; pass "
+                "e.g. optimize(objective, budget=25), or time_budget=SECONDS."
+            )
         search = self.start(random_state)
         self.last_search = search
         configs = self._configs_lookup()
 
         def by_id(cid: str) -> Any:
-            return objective(dict(configs(cid)))
+            raw = objective(dict(configs(cid)))
+            return raw["value"] if isinstance(raw, Mapping) and "value" in raw else raw
 
         try:
-            hist = search.run(by_id, budget, callback=callback)
+            hist = search.run(by_id, budget, callback=callback)  # type: ignore[arg-type]
         except BaseException as exc:
             if hasattr(exc, "add_note"):  # Python >= 3.11
                 exc.add_note(
@@ -267,6 +341,57 @@ class WarmStart:
                     "ws.last_search.history"
                 )
             raise
+        return hist.assign(config=[configs(c) for c in hist["config_id"]])
+
+    def _optimize_timed(self, objective: Callable[[dict[str, Any]], Any], budget: int | None,
+                        seconds: float, *, random_state: RandomState,
+                        callback: Callable[[str, float], None] | None) -> pd.DataFrame:
+        """:meth:`optimize` under a time budget (see there)."""
+        import time
+
+        from warmnas.warmstart.bo import _objective_value
+        from warmnas.warmstart.cost import check_budget_fits, check_cost, cost_aware_search
+
+        if budget is not None and (isinstance(budget, bool) or not isinstance(
+                budget, (int, np.integer)) or budget < 1):
+            raise InputError(f"budget must be a positive int or None, got {budget!r}.")
+        costs = self.all_predicted_costs(required=True)
+        assert costs is not None
+        search = self.start(random_state)
+        self.last_search = search
+        timed = cost_aware_search(search, costs, seconds)
+        check_budget_fits(timed, "time_budget")
+        configs = self._configs_lookup()
+        n = 0
+        try:
+            while budget is None or n < int(budget):
+                if timed.remaining_s <= 0:
+                    break
+                cid = timed.ask()
+                if cid is None:
+                    logger.info("time budget: no configuration left is predicted to fit in the "
+                                "%.3g s left", timed.remaining_s)
+                    break
+                t0 = time.perf_counter()
+                raw = objective(dict(configs(cid)))
+                cost = time.perf_counter() - t0
+                if isinstance(raw, Mapping) and "value" in raw:
+                    if raw.get("cost_s") is not None:
+                        cost = check_cost(raw["cost_s"], cid)
+                    raw = raw["value"]
+                val = _objective_value(raw, cid)
+                timed.tell(cid, val, cost_s=cost)
+                n += 1
+                if callback is not None:
+                    callback(cid, val)
+        except BaseException as exc:
+            if hasattr(exc, "add_note"):
+                exc.add_note(
+                    f"warmnas: the {search.n_told} results told before this are kept in "
+                    "ws.last_search.history"
+                )
+            raise
+        hist = timed.history
         return hist.assign(config=[configs(c) for c in hist["config_id"]])
 
     def _configs_lookup(self) -> Callable[[str], dict[str, Any]]:
@@ -474,6 +599,7 @@ def warm_start(
     alpha_prior_hook: AlphaPriorHook | None = None,
     random_state: RandomState = 0,
     cache: bool = True,
+    time_budget: float | None = None,
 ) -> WarmStart:
     """Propose the configurations to try first on a new dataset.
 
@@ -520,6 +646,14 @@ def warm_start(
             an unwritable folder only logs. False: always fit. Other databases are never cached
             (one can change under the same URL): fit a starter, ``save`` it and pass
             ``WarmStarter.load(path)`` as ``method``.
+        time_budget: seconds available for running the proposals (None: no limit, the
+            proposals are exactly those without it). With a budget, each configuration's
+            runtime on this dataset is predicted from the database's costs
+            (:mod:`warmnas.warmstart.cost`: Oboe's size law, corrected by the nearest tasks),
+            a configuration predicted not to fit in the time left is never proposed, and PMF
+            ranks by expected improvement per predicted second; the proposals' predicted costs
+            sum to at most ``time_budget`` (so there may be fewer than ``n_configs``). Needs
+            a database with costs; tabular spaces only.
 
     Returns:
         A :class:`WarmStart`.
@@ -531,6 +665,9 @@ def warm_start(
         MissingDataError: ``db`` names a SQLite file that does not exist.
         InputTypeError: arguments of the wrong type.
     """
+    from warmnas.warmstart import cost as _cost
+
+    seconds = _cost.check_time_budget(time_budget)
     if nan_policy not in ("error", "ignore"):
         raise InputError(f"nan_policy must be 'error' or 'ignore', got {nan_policy!r}.")
     _check_observed(observed)
@@ -559,6 +696,11 @@ def warm_start(
         )
     name = method if isinstance(method, str) else method.name
     if nas:
+        if seconds is not None:
+            raise InputError(
+                f"time_budget is for tabular configuration spaces; the NAS space {space!r} has "
+                "no runtime model. Drop time_budget."
+            )
         if name in ("knn", "pmf"):
             raise InputError(
                 f"method {name!r} compares tabular meta-features, but the tasks of the NAS space "
@@ -584,6 +726,7 @@ def warm_start(
     needs_features = name in ("knn", "pmf")
     query: pd.Series | None = None
     policy = nan_policy
+    size: tuple[float, float] | None = None
     if meta_features is not None:
         if dataset is not None:
             raise InputError("pass either a dataset or meta_features, not both.")
@@ -594,17 +737,23 @@ def warm_start(
             _check_task_type(yy, database, perf, used_metric)
             query = compute_meta_features(X, yy, categorical=categorical,
                                           random_state=random_state)
+            size = _cost.dataset_size(X, categorical)
             nan_names = query.index[query.isna()].tolist()
             if nan_names:
                 logger.info("meta-features undefined for this dataset (left out of the "
                             "distance): %s", nan_names)
             query = query.dropna()
             policy = "ignore"
+        elif seconds is not None:  # portfolio / random: the data's size for the runtimes
+            X, _, categorical = _resolve_dataset(dataset, y, target, openml_cache)
+            size = _cost.dataset_size(X, categorical)
     elif needs_features:
         raise InputError(
             f"method {name!r} needs the new task's meta-features: pass a dataset (X, y) or "
             "meta_features=..., or use method='portfolio'."
         )
+    if size is None:
+        size = _cost.query_size_from_meta_features(query)
 
     feats = None
     if needs_features and not isinstance(method, WarmStarter):
@@ -623,16 +772,34 @@ def warm_start(
         starter = _fitted_starter(method, perf, feats, direction, starter_params)
     if query is not None and policy == "ignore" and meta_features is None:
         query = _known_names_only(query, starter)
-    sugg = starter.suggest(
-        query if needs_features or (query is not None and starter.meta_features_ is not None)
-        else None,
-        int(n_configs),
-        observed=observed,
-        nan_policy=policy,
-        random_state=random_state,
-    )
+    starter_query = (query if needs_features or (query is not None
+                                                 and starter.meta_features_ is not None) else None)
+
+    def costs() -> pd.Series | None:
+        return _cost.predict_costs(database, used_metric, space, starter.config_ids_,
+                                   size=size, query=query)
+
+    predicted = None
+    if seconds is None:
+        sugg = starter.suggest(starter_query, int(n_configs), observed=observed,
+                               nan_policy=policy, random_state=random_state)
+    else:
+        predicted = costs()
+        if predicted is None:
+            raise InputError(
+                f"time_budget needs the runtimes (cost_s) of the configurations, and the "
+                f"meta-database stores none for metric {used_metric!r}; drop time_budget "
+                "(command line: --time-budget), or use a database with costs (e.g. the "
+                "embedded default, db=None)."
+            )
+        sugg = _cost.suggest_within_budget(starter, starter_query, int(n_configs), predicted,
+                                           seconds, observed=observed, nan_policy=policy,
+                                           random_state=random_state)
     ws = _from_suggestion(sugg, database, starter=starter, metric=used_metric, query=query,
                           space=space or _space_of(database, sugg.config_ids), observed=observed)
+    ws.time_budget = seconds
+    ws._costs = predicted
+    ws._cost_source = costs
     if alpha_prior_hook is not None:
         ws.alpha_prior = alpha_prior_hook(database, sugg.neighbors, query)
     return ws

@@ -266,6 +266,24 @@ class WarmStarter(ABC):
             rng: the search's generator.
         """
 
+    def _next_cost_aware(
+        self,
+        ctx: Context,
+        observed: np.ndarray,
+        values: np.ndarray,
+        pending: np.ndarray,
+        available: np.ndarray,
+        rng: np.random.Generator,
+        log_cost: np.ndarray,
+    ) -> int:
+        """Like :meth:`_next` when each configuration has a predicted log runtime ``log_cost``
+        (``n_configs``) and ``available`` holds only those that fit in the time left.
+
+        Default: the starter's own order among them (kNN, portfolio, random); PMF overrides it
+        with expected improvement per predicted second.
+        """
+        return self._next(ctx, observed, values, pending, available, rng)
+
     def _predict(
         self, ctx: Context, observed: np.ndarray, values: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:

@@ -490,6 +490,31 @@ class PMFWarmStarter(WarmStarter):
         available: np.ndarray,
         rng: np.random.Generator,
     ) -> int:
+        return self._next_scored(ctx, observed, values, pending, available, None)
+
+    def _next_cost_aware(
+        self,
+        ctx: Context,
+        observed: np.ndarray,
+        values: np.ndarray,
+        pending: np.ndarray,
+        available: np.ndarray,
+        rng: np.random.Generator,
+        log_cost: np.ndarray,
+    ) -> int:
+        """Expected improvement per predicted second (Snoek et al. 2012): ``log EI - log cost``
+        over the configurations that fit; the kNN seeds in their order among those."""
+        return self._next_scored(ctx, observed, values, pending, available, log_cost)
+
+    def _next_scored(
+        self,
+        ctx: Context,
+        observed: np.ndarray,
+        values: np.ndarray,
+        pending: np.ndarray,
+        available: np.ndarray,
+        log_cost: np.ndarray | None,
+    ) -> int:
         if len(observed) + len(pending) < self.n_init:
             seed = ctx.data["seed"]
             return int(seed[available[seed]][0])
@@ -501,6 +526,8 @@ class PMFWarmStarter(WarmStarter):
         else:
             means, stds, lw = self.posterior(ctx, obs, vals)
             score = mixture_log_expected_improvement(means, stds, lw, float(np.min(vals)))
+            if log_cost is not None:
+                score = score - torch.as_tensor(log_cost, dtype=_DTYPE, device=self._device)
         score = torch.where(mask, score, torch.full_like(score, -math.inf))
         return int(torch.argmax(score))
 
