@@ -1,0 +1,211 @@
+"""Regret under a time budget on Oboe: plain vs cost-aware warm starts, one run.
+
+    python bench/warmstart_cost.py [--data-dir ../shared/data] [--folds 10] [--seconds 3,10,30,100,300]
+        [--max-evals 40] [--methods random,portfolio,knn,pmf] [--seed 0] [--json OUT.json]
+
+Data: ``oboe/error_matrix.csv`` (358 OpenML datasets x 219 pipelines, balanced error),
+``oboe/runtime_matrix.csv`` (the same cells' runtimes in seconds, Oboe's measurements: the
+"true" cost of running a configuration), ``oboe/dataset_sizes.csv`` and the PMF paper's 46
+meta-features (258 of the 358 datasets).
+
+Protocol: grouped K-fold over the 258 tasks with meta-features (``--folds``, default 10; the 100
+others always stay in training). Per fold every warm starter and the runtime predictor
+(:class:`warmnas.warmstart.cost.RuntimePredictor`, ``"size+knn"``) are fitted on the training
+tasks only. On a held-out task a method proposes one configuration at a time, is told its error
+and its true runtime, and the clock advances by that runtime. The regret after ``T`` seconds is
+the best error among the configurations *finished* within ``T`` seconds minus the task's best
+error; a task with nothing finished by ``T`` counts the regret of an uninformed pick (the
+task's mean error minus its best), and the fraction of tasks with a result is printed too.
+
+* plain method: its usual order (one run per task, read at every ``T``);
+* cost-aware (``+cost``): one run per task and per ``T`` with ``time_budget=T``: configurations
+  predicted not to fit in the time left are skipped, kNN / portfolio / random keep their order
+  among the rest, PMF ranks by expected improvement per predicted second; predictions are
+  rescaled by measured / predicted ratios as runtimes come in.
+
+Both stop after ``--max-evals`` evaluations (40: it bounds PMF's CPU time; it binds only at the
+largest ``T`` on small datasets, the same way for both). Prints, per ``T``, the mean regret of
+every method, the paired difference cost-aware - plain with a 95 % bootstrap interval (2000
+resamples of the tasks), and the 1-minute load average. CPU: about 10 PMF fits (~10-20 s each)
+plus the searches; 10-25 minutes on a loaded 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from warmnas.warmstart import make_starter  # noqa: E402
+from warmnas.warmstart.cost import CostAwareSearch, RuntimePredictor  # noqa: E402
+
+METHODS = ("random", "portfolio", "knn", "pmf")
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("WARMNAS_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def load(root: Path):
+    err = pd.read_csv(root / "oboe" / "error_matrix.csv", index_col=0)
+    cost = pd.read_csv(root / "oboe" / "runtime_matrix.csv", index_col=0)
+    if list(err.columns) != list(cost.columns) or list(err.index) != list(cost.index):
+        raise SystemExit("error and runtime matrices do not have the same rows and columns")
+    ids = [f"c{i}" for i in range(err.shape[1])]
+    err.columns = cost.columns = ids
+    err.index = cost.index = err.index.map(str)
+    sizes = pd.read_csv(root / "oboe" / "dataset_sizes.csv", index_col=0)
+    sizes.index = sizes.index.map(str)
+    sizes.columns = ["n_rows", "n_columns"]
+    feats = pd.read_csv(root / "pmf-metafeatures" / "data_feats_featurized.csv", index_col=0)
+    feats.index = feats.index.map(str)
+    feats = feats.loc[feats.index.intersection(err.index, sort=False)]
+    return err, cost, sizes.loc[err.index], feats
+
+
+def run_task(search, errors: pd.Series, runtimes: pd.Series, horizon: float, max_evals: int,
+             timed: CostAwareSearch | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(finish time, error) of each evaluation, in order, until ``horizon`` seconds are spent."""
+    clock, finish, vals = 0.0, [], []
+    for _ in range(max_evals):
+        if clock >= horizon:
+            break
+        cid = timed.ask() if timed is not None else search.ask()
+        if cid is None:
+            break
+        value, rt = float(errors[cid]), float(runtimes[cid])
+        if timed is not None:
+            timed.tell(cid, value, cost_s=rt)
+        else:
+            search.tell(cid, value)
+        clock += rt
+        finish.append(clock)
+        vals.append(value)
+    return np.asarray(finish), np.asarray(vals)
+
+
+def regret_at(finish: np.ndarray, vals: np.ndarray, T: float, best: float,
+              uninformed: float) -> tuple[float, bool]:
+    done = vals[finish <= T + 1e-12]
+    if not len(done):
+        return uninformed, False
+    return float(done.min() - best), True
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data-dir", type=Path, default=default_data_dir())
+    ap.add_argument("--folds", type=int, default=10)
+    ap.add_argument("--seconds", default="3,10,30,100,300")
+    ap.add_argument("--max-evals", type=int, default=40)
+    ap.add_argument("--methods", default=",".join(METHODS))
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(1)
+    Ts = [float(t) for t in args.seconds.split(",")]
+    methods = [m for m in args.methods.split(",") if m]
+    err, cost, sizes, feats = load(args.data_dir)
+    C = cost.to_numpy()
+    print(f"Oboe runtimes: per configuration run, seconds: percentiles 10/50/90/99 = "
+          f"{np.round(np.percentile(C, [10, 50, 90, 99]), 3).tolist()}; all 219 on one task: "
+          f"median {np.median(C.sum(axis=1)):.0f} s, 10%-90% "
+          f"{np.percentile(C.sum(axis=1), 10):.0f}-{np.percentile(C.sum(axis=1), 90):.0f} s; "
+          f"cheapest configuration per task: median {np.median(C.min(axis=1)):.3f} s")
+    tasks = list(feats.index)
+    perm = np.random.default_rng(args.seed).permutation(len(tasks))
+    groups = [[tasks[i] for i in perm[k::args.folds]] for k in range(args.folds)]
+    labels = [m for m in methods] + [f"{m}+cost" for m in methods]
+    regrets = {lab: {T: {} for T in Ts} for lab in labels}
+    has_result = {lab: {T: {} for T in Ts} for lab in labels}
+    n_evals = {lab: [] for lab in labels}
+    fit_s: dict[str, float] = {}
+    t_start = time.perf_counter()
+    for k, group in enumerate(groups):
+        train = err.drop(index=group)
+        tr_feats = feats.drop(index=group)
+        predictor = RuntimePredictor().fit(cost.drop(index=group), sizes.drop(index=group),
+                                           tr_feats)
+        for method in methods:
+            t0 = time.perf_counter()
+            starter = make_starter(method).fit(
+                train, tr_feats if method in ("knn", "pmf") else None, direction="minimize")
+            fit_s[method] = fit_s.get(method, 0.0) + time.perf_counter() - t0
+            for task in group:
+                q = feats.loc[task].dropna()
+                query = q if method in ("knn", "pmf") else None
+                pos = tasks.index(task)
+                log_cost = predictor.predict_log(sizes.loc[task].to_numpy(), q)
+                row, rts = err.loc[task], cost.loc[task]
+                best, uninformed = float(row.min()), float(row.mean() - row.min())
+                search = starter.start(query, random_state=np.random.default_rng([args.seed, pos]))
+                f, v = run_task(search, row, rts, max(Ts), args.max_evals)
+                n_evals[method].append(len(v))
+                for T in Ts:
+                    r, ok = regret_at(f, v, T, best, uninformed)
+                    regrets[method][T][task], has_result[method][T][task] = r, ok
+                for T in Ts:
+                    search = starter.start(query,
+                                           random_state=np.random.default_rng([args.seed, pos]))
+                    timed = CostAwareSearch(search, log_cost, T)
+                    f, v = run_task(search, row, rts, T, args.max_evals, timed)
+                    n_evals[f"{method}+cost"].append(len(v))
+                    r, ok = regret_at(f, v, T, best, uninformed)
+                    regrets[f"{method}+cost"][T][task] = r
+                    has_result[f"{method}+cost"][T][task] = ok
+        print(f"fold {k + 1}/{len(groups)} done, {time.perf_counter() - t_start:.0f} s "
+              f"(1-min load {os.getloadavg()[0]:.2f})", file=sys.stderr, flush=True)
+    elapsed = time.perf_counter() - t_start
+    print(f"\n{len(tasks)} tasks, grouped {args.folds}-fold, max {args.max_evals} evaluations "
+          f"per run, seed {args.seed}; {elapsed:.0f} s wall, 1-min load average "
+          f"{os.getloadavg()[0]:.2f}; fit seconds per method (all folds): "
+          + ", ".join(f"{m} {s:.1f}" for m, s in fit_s.items()))
+    print("mean regret (balanced error) after T seconds of true runtime "
+          "(fraction of tasks with a finished run in brackets)")
+    head = f"{'method':<16}" + "".join(f"{f'T={T:g}s':>16}" for T in Ts)
+    print(head)
+    for lab in labels:
+        cells = []
+        for T in Ts:
+            r = np.array([regrets[lab][T][t] for t in tasks])
+            ok = np.mean([has_result[lab][T][t] for t in tasks])
+            cells.append(f"{r.mean():.4f} ({ok:.2f})")
+        print(f"{lab:<16}" + "".join(f"{c:>16}" for c in cells))
+    print("\ncost-aware - plain, mean over tasks, paired bootstrap 95 % interval "
+          "(negative = cost-aware better)")
+    rng = np.random.default_rng(0)
+    idx = rng.integers(0, len(tasks), (2000, len(tasks)))
+    print(f"{'method':<12}" + "".join(f"{f'T={T:g}s':>26}" for T in Ts))
+    summary = {}
+    for m in methods:
+        cells = []
+        for T in Ts:
+            d = np.array([regrets[f"{m}+cost"][T][t] - regrets[m][T][t] for t in tasks])
+            lo, hi = np.percentile(d[idx].mean(axis=1), [2.5, 97.5])
+            cells.append(f"{d.mean():+.4f} [{lo:+.4f},{hi:+.4f}]")
+            summary[f"{m}@{T:g}"] = {"diff": float(d.mean()), "lo": float(lo), "hi": float(hi)}
+        print(f"{m:<12}" + "".join(f"{c:>26}" for c in cells))
+    print("\nevaluations per run (mean): " + ", ".join(
+        f"{lab} {np.mean(n_evals[lab]):.1f}" for lab in labels))
+    if args.json:
+        args.json.write_text(json.dumps({
+            "regrets": {lab: {str(T): regrets[lab][T] for T in Ts} for lab in labels},
+            "has_result": {lab: {str(T): has_result[lab][T] for T in Ts} for lab in labels},
+            "paired": summary, "folds": args.folds, "max_evals": args.max_evals,
+            "seed": args.seed}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
