@@ -47,6 +47,7 @@ SAMPLE_SIZES: dict[str, int] = {
     "normality": 5000,  # Shapiro-Wilk tests of nr_norm (pymfe also stops at 5000 rows)
     "clustering": 2000,  # vdu, int, sil, pb: every pairwise distance (ch, vdb use all rows)
     "concept": 2000,  # cohesiveness, conceptvar, impconceptvar, wg_dist: pairwise weights
+    "itemset": 100_000,  # two_itemset: one contingency table per pair of attributes
 }
 
 #: Largest encoded width for which (p, p) matrices (covariance, correlation, PCA) are formed.

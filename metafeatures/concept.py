@@ -38,7 +38,7 @@ ALPHA_RADIUS = 1.0
 #: pymfe's ``concept_minimum``: replaces a non-positive ``sqrt(p) - d``.
 CONCEPT_MINIMUM = 1e-9
 #: Size of one (rows, m) float64 temporary of the distance pass.
-BLOCK_BYTES = 64 * 1024**2
+BLOCK_BYTES = 16 * 1024**2
 
 
 @dataclass(frozen=True)

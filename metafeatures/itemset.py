@@ -11,10 +11,12 @@ attribute:
   indicator columns), i.e. ``(n_a + n_b - 2 n_ab) / n``.
 
 A missing value holds no item. ``one_itemset`` comes from the per-column counts the
-info-theory group also uses; ``two_itemset`` from one ``bincount`` per pair of attributes over
-all rows. Its number of values is the sum over attribute pairs of the product of their numbers
-of values; above :data:`MAX_TWO_ITEMSET_VALUES` a seeded random subset of attribute pairs is
-used (whole pairs, so every value comes from a complete contingency table).
+info-theory group also uses (all rows); ``two_itemset`` from one ``bincount`` per pair of
+attributes over at most ``SAMPLE_SIZES["itemset"]`` (100,000) rows (a seeded random sample
+above; the values are those observed in all rows). Its number of values is the sum over
+attribute pairs of the product of their numbers of values; above
+:data:`MAX_TWO_ITEMSET_VALUES` a seeded random subset of attribute pairs is used (whole pairs,
+so every value comes from a complete contingency table).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from metafeatures._registry import REGISTRY
-from metafeatures._resources import Config
+from metafeatures._resources import Config, stratified_subsample
 from metafeatures.info_theory import Discretised, Tables
 
 G = "itemset"
@@ -57,23 +59,29 @@ def pair_subset(sizes: np.ndarray, cap: int, seed: int) -> np.ndarray:
 def two_itemset(tables: Tables, disc: Discretised, config: Config) -> np.ndarray:
     """Per pair of attributes and pair of their observed values: the fraction of rows holding
     exactly one of the two items (pymfe's XOR)."""
-    codes = disc.codes
-    n, q = codes.shape
-    observed = [np.flatnonzero(m > 0) for m in tables.marginal]
-    counts = [m[o].astype(np.float64) for m, o in zip(tables.marginal, observed)]
-    ii, jj = np.triu_indices(q, 1)
+    n, q = disc.codes.shape
+    idx = stratified_subsample(n, config.sample_sizes[G], None, config.seed)
+    # one contiguous row per attribute (a column of the C-ordered codes is strided)
+    cols = np.ascontiguousarray((disc.codes[idx] if idx.size < n else disc.codes).T)
+    m = cols.shape[1]
+    observed = [np.flatnonzero(t > 0) for t in tables.marginal]  # values seen in all rows
     n_values = np.array([o.size for o in observed], dtype=np.int64)
-    sizes = n_values[ii] * n_values[jj]
-    chosen = pair_subset(sizes, MAX_TWO_ITEMSET_VALUES, config.seed)
+    ii, jj = np.triu_indices(q, 1)
+    chosen = pair_subset(n_values[ii] * n_values[jj], MAX_TWO_ITEMSET_VALUES, config.seed)
     levels = disc.levels.astype(np.int64) + 1  # one more slot: missing (code -1)
     parts = []
     for t in chosen:
         i, j = int(ii[t]), int(jj[t])
-        a = codes[:, i].astype(np.int64)
-        b = codes[:, j].astype(np.int64)
+        a = cols[i].astype(np.intp)
         a[a < 0] = levels[i] - 1
+        b = cols[j].astype(np.intp)
         b[b < 0] = levels[j] - 1
-        joint = np.bincount(a * levels[j] + b, minlength=int(levels[i] * levels[j]))
-        joint = joint.reshape(int(levels[i]), int(levels[j]))[np.ix_(observed[i], observed[j])]
-        parts.append((counts[i][:, None] + counts[j][None, :] - 2.0 * joint).ravel())
-    return np.concatenate(parts) / n if parts else np.zeros(0)
+        a *= levels[j]
+        a += b
+        joint = np.bincount(a, minlength=int(levels[i] * levels[j])).reshape(
+            int(levels[i]), int(levels[j]))
+        n_a = joint.sum(axis=1)[observed[i]].astype(np.float64)
+        n_b = joint.sum(axis=0)[observed[j]].astype(np.float64)
+        n_ab = joint[np.ix_(observed[i], observed[j])]
+        parts.append((n_a[:, None] + n_b[None, :] - 2.0 * n_ab).ravel())
+    return np.concatenate(parts) / m if parts else np.zeros(0)

@@ -71,3 +71,21 @@ def test_needs_no_target() -> None:
     none = metafeatures.extract(X, groups=["itemset"])
     assert none == metafeatures.extract(X, X[:, 0] * 2.5, groups=["itemset"])
     assert none == metafeatures.extract(X, np.zeros(30, dtype=int), groups=["itemset"])
+
+
+def test_two_itemset_row_sample_equals_pymfe_definition_on_the_sample() -> None:
+    rng = np.random.default_rng(4)
+    codes = rng.integers(0, 3, (400, 3))
+    frame = pd.DataFrame({f"c{j}": pd.Categorical(codes[:, j]) for j in range(3)})
+    out = metafeatures.extract(frame, groups=["itemset"], summary=SUMMARY,
+                               sample_sizes={"itemset": 60}, random_state=9)
+    idx = metafeatures._resources.stratified_subsample(400, 60, None, 9)
+    sub = codes[idx]
+    ref = [np.sum((sub[:, i] == a) ^ (sub[:, j] == b)) / 60
+           for i in range(3) for j in range(i + 1, 3) for a in range(3) for b in range(3)]
+    assert out["two_itemset.count"] == len(ref)
+    assert out["two_itemset.sum"] == pytest.approx(sum(ref), rel=1e-12)
+    assert (out["two_itemset.min"], out["two_itemset.max"]) == (min(ref), max(ref))
+    full = metafeatures.extract(frame, groups=["itemset"], summary=SUMMARY)
+    assert full["two_itemset.sum"] != out["two_itemset.sum"]
+    assert full["one_itemset.sum"] == out["one_itemset.sum"]  # one_itemset uses every row
