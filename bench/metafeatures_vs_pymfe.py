@@ -9,6 +9,9 @@ every timing (other jobs share the cores).
     python bench/metafeatures_vs_pymfe.py                      # bundled datasets + 20,000 x 50
     python bench/metafeatures_vs_pymfe.py --large              # + ours alone on 1,000,000 x 100
     python bench/metafeatures_vs_pymfe.py --datasets iris --synthetic none
+    python bench/metafeatures_vs_pymfe.py --groups new --datasets --synthetic 2000x20,5000x20
+        # the four groups pymfe's defaults leave out (clustering, concept, itemset, relative);
+        # --whole-rows lifts our sample sizes to the data's rows (pymfe uses every row)
 
 Not a test: numbers depend on the machine and its load.
 """
@@ -26,6 +29,17 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve()
 BUNDLED = ("iris", "wine", "breast_cancer", "digits")
+#: --groups new: the groups of pymfe's "all" that its defaults leave out, complexity aside
+NEW_GROUPS = ("clustering", "concept", "itemset", "relative")
+
+
+def _groups(spec: str) -> str | list[str]:
+    """'default' / 'all' (both tools take the word), 'new', or a comma-separated list."""
+    if spec in ("default", "all"):
+        return spec
+    if spec == "new":
+        return list(NEW_GROUPS)
+    return [g.strip() for g in spec.split(",") if g.strip()]
 
 
 # -- child ------------------------------------------------------------------------------------
@@ -65,36 +79,39 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _extract(tool: str, X, y, groups: str) -> int:  # type: ignore[no-untyped-def]
+def _extract(tool: str, X, y, groups: str, whole_rows: bool = False) -> int:  # type: ignore[no-untyped-def]
     if tool == "ours":
         import metafeatures
 
-        return len(metafeatures.extract(X, y, groups=groups, on_error="ignore"))
+        sizes = ({k: max(10, len(X)) for k in metafeatures.SAMPLE_SIZES} if whole_rows
+                 else None)
+        return len(metafeatures.extract(X, y, groups=_groups(groups), on_error="ignore",
+                                        sample_sizes=sizes))
     import warnings
 
     from pymfe.mfe import MFE
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        mfe = MFE(groups=groups, random_state=0, suppress_warnings=True)
+        mfe = MFE(groups=_groups(groups), random_state=0, suppress_warnings=True)
         mfe.fit(X, y, suppress_warnings=True)
         names, _ = mfe.extract(suppress_warnings=True)
     return len(names)
 
 
-def child(tool: str, spec: str, groups: str) -> None:
+def child(tool: str, spec: str, groups: str, whole_rows: str = "0") -> None:
     import numpy as np
 
     # warm-up on a tiny dataset: imports and first calls are not part of the timing (both tools)
     rng = np.random.default_rng(0)
-    _extract(tool, rng.normal(size=(60, 4)), np.arange(60) % 3, groups)
+    _extract(tool, rng.normal(size=(60, 4)), np.arange(60) % 3, groups, whole_rows == "1")
     X, y = _load(spec)
     data_mb = X.nbytes / 1024**2
     reset = _reset_peak()
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
     c0 = time.process_time()
-    n_values = _extract(tool, X, y, groups)
+    n_values = _extract(tool, X, y, groups, whole_rows == "1")
     seconds = time.perf_counter() - t0
     cpu = time.process_time() - c0
     print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": _peak_rss_mb(), "peak_reset": reset,
@@ -103,13 +120,14 @@ def child(tool: str, spec: str, groups: str) -> None:
 
 
 # -- parent -----------------------------------------------------------------------------------
-def run(tool: str, spec: str, groups: str, limit_gb: float | None, timeout: float) -> dict:
+def run(tool: str, spec: str, groups: str, limit_gb: float | None, timeout: float,
+        whole_rows: bool = False) -> dict:
     def limit() -> None:
         if limit_gb:
             size = int(limit_gb * 1024**3)
             resource.setrlimit(resource.RLIMIT_AS, (size, size))
 
-    cmd = [sys.executable, str(HERE), "--child", tool, spec, groups]
+    cmd = [sys.executable, str(HERE), "--child", tool, spec, groups, "1" if whole_rows else "0"]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                               preexec_fn=limit)
@@ -127,8 +145,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", nargs="*", default=list(BUNDLED), choices=BUNDLED)
     parser.add_argument("--synthetic", default="20000x50",
-                        help="make_classification shape NxP compared with pymfe ('none' to skip)")
-    parser.add_argument("--groups", default="default", help="'default' or 'all' (both tools)")
+                        help="make_classification shapes NxP compared with pymfe, comma-separated "
+                        "('none' to skip)")
+    parser.add_argument("--groups", default="default",
+                        help="'default', 'all', 'new' (clustering, concept, itemset, relative) "
+                        "or a comma-separated list of groups (both tools)")
+    parser.add_argument("--whole-rows", action="store_true",
+                        help="our sample sizes lifted to the data's rows (pymfe uses every row)")
     parser.add_argument("--large", action="store_true",
                         help="also run ours alone, every group, on 1,000,000 x 100")
     parser.add_argument("--pymfe-limit-gb", type=float, default=8.0,
@@ -141,8 +164,9 @@ def main() -> int:
 
     specs = list(args.datasets)
     if args.synthetic != "none":
-        specs.append(f"classification:{args.synthetic}")
-    print(f"# metafeatures vs pymfe, groups={args.groups!r}, {os.cpu_count()} CPUs, "
+        specs.extend(f"classification:{s.strip()}" for s in args.synthetic.split(","))
+    print(f"# metafeatures vs pymfe, groups={args.groups!r} ({_groups(args.groups)}), "
+          f"whole rows={args.whole_rows}, {os.cpu_count()} CPUs, "
           f"OMP/OPENBLAS threads={os.environ.get('OPENBLAS_NUM_THREADS', 'default')}")
     header = (f"{'dataset':<28} {'ours s':>8} {'cpu s':>7} {'load':>5} {'pymfe s':>9} "
               f"{'cpu s':>7} {'load':>5} {'ratio':>7} {'ours MB':>8} {'pymfe MB':>9} "
@@ -150,7 +174,7 @@ def main() -> int:
     print(header)
     results = []
     for spec in specs:
-        ours = min((run("ours", spec, args.groups, None, args.timeout)
+        ours = min((run("ours", spec, args.groups, None, args.timeout, args.whole_rows)
                     for _ in range(args.repeat)), key=lambda r: r.get("seconds", 1e99))
         theirs = {"error": "skipped"} if args.skip_pymfe else min(
             (run("pymfe", spec, args.groups, args.pymfe_limit_gb, args.timeout)
@@ -204,6 +228,6 @@ def _m(r: dict) -> str:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        child(*sys.argv[2:5])
+        child(*sys.argv[2:6])
         sys.exit(0)
     sys.exit(main())
