@@ -19,12 +19,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from warmnas.errors import InputError, InputTypeError, SchemaVersionError
 from warmnas.nas.spaces import DARTS_PRIMITIVES, get_space
+
+if TYPE_CHECKING:
+    from warmnas.nas.fbnet import FBNetArch
 
 __all__ = [
     "GENOTYPE_FORMAT",
@@ -279,18 +282,20 @@ def derive_genotype(alphas: Mapping[str, Any], k: int = 2) -> Genotype:
 
 
 def derive_architecture(space: str, alphas: Mapping[str, Any],
-                        exclude: Sequence[str] = ()) -> Genotype | str:
+                        exclude: Sequence[str] = ()) -> Genotype | str | FBNetArch:
     """Derive the discrete architecture of ``space`` from alpha logits.
 
     Args:
-        space: ``"darts"`` or ``"nb201"``.
+        space: ``"darts"``, ``"nb201"`` or ``"fbnet"``.
         alphas: the logits.
         exclude: NB201 ops never chosen (``("none",)``: the DARTS paper's rule); for the DARTS
-            space only ``("none",)`` is accepted, which its genotypes already follow.
+            space only ``("none",)`` is accepted, which its genotypes already follow; FBNet:
+            any op names (e.g. ``("skip",)``).
 
     Returns:
         A :class:`Genotype` for ``"darts"``; an NB201 arch string for ``"nb201"`` (argmax op per
-        edge, ``none`` included unless excluded, as in the NAS-Bench-201 code).
+        edge, ``none`` included unless excluded, as in the NAS-Bench-201 code); an
+        :class:`~warmnas.nas.fbnet.FBNetArch` for ``"fbnet"`` (argmax op per layer).
 
     Raises:
         InputError: an ``exclude`` the space does not support.
@@ -302,18 +307,27 @@ def derive_architecture(space: str, alphas: Mapping[str, Any],
             raise InputError(f"exclude={list(exclude)}: the DARTS space only takes ('none',), "
                              "which its genotypes already follow; pass () or ('none',)")
         return derive_genotype(alphas)
+    if name == "fbnet":
+        from warmnas.nas.fbnet import derive_fbnet
+
+        return derive_fbnet(alphas, exclude=exclude)
     from warmnas.nas.nb201 import derive_arch
 
     return derive_arch(alphas, exclude=exclude)
 
 
-def architecture_to_dict(arch: Genotype | str) -> dict[str, Any]:
-    """A JSON-ready dict for a DARTS genotype or an NB201 arch string (for meta-database records).
+def architecture_to_dict(arch: Genotype | str | FBNetArch) -> dict[str, Any]:
+    """A JSON-ready dict for a DARTS genotype, an NB201 arch string or an FBNet architecture
+    (for meta-database records).
 
     Raises:
         InputError: an invalid NB201 arch string.
     """
     if isinstance(arch, Genotype):
+        return arch.to_dict()
+    from warmnas.nas.fbnet import FBNetArch
+
+    if isinstance(arch, FBNetArch):
         return arch.to_dict()
     if isinstance(arch, str):
         from warmnas.nas.nb201 import parse_arch
@@ -322,14 +336,19 @@ def architecture_to_dict(arch: Genotype | str) -> dict[str, Any]:
         return {"format": GENOTYPE_FORMAT, "version": GENOTYPE_VERSION, "space": "nb201",
                 "arch": arch}
     raise InputTypeError(
-        f"arch must be a Genotype or an NB201 arch string, got {type(arch).__name__}"
+        f"arch must be a Genotype, an NB201 arch string or an FBNetArch, got "
+        f"{type(arch).__name__}"
     )
 
 
-def architecture_from_dict(data: Mapping[str, Any]) -> Genotype | str:
+def architecture_from_dict(data: Mapping[str, Any]) -> Genotype | str | FBNetArch:
     """Inverse of :func:`architecture_to_dict`."""
     if not isinstance(data, Mapping):
         raise InputTypeError(f"architecture data must be a dict, got {type(data).__name__}")
+    if data.get("space") == "fbnet":
+        from warmnas.nas.fbnet import FBNetArch
+
+        return FBNetArch.from_dict(data)
     if data.get("space") == "nb201":
         from warmnas.nas.nb201 import parse_arch
 

@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -231,23 +231,28 @@ def _positive_int(value: Any, name: str) -> int:
     return value
 
 
-def build_network(arch: Genotype | str | Mapping[str, Any], space: str | None = None, *,
+def build_network(arch: Genotype | str | Mapping[str, Any] | Sequence[Any],
+                  space: str | None = None, *,
                   C: int | None = None, layers: int | None = None, num_classes: int = 10,
                   auxiliary: bool = False, in_channels: int = 3) -> nn.Module:
     """Build the discrete network of an architecture.
 
     Args:
-        arch: a DARTS :class:`Genotype`, an NB201 arch string, or a dict from
-            :func:`~warmnas.nas.genotype.architecture_to_dict` / ``Genotype.to_dict``.
-        space: ``"darts"`` or ``"nb201"``; inferred from ``arch`` when ``None``.
-        C: initial channels (default 36 for DARTS, 16 for NB201).
-        layers: DARTS: number of cells (default 20); NB201: cells per stage ``N`` (default 5).
+        arch: a DARTS :class:`Genotype`, an NB201 arch string, an
+            :class:`~warmnas.nas.fbnet.FBNetArch` (or, with ``space="fbnet"``, 22 op names or
+            indices), or a dict from :func:`~warmnas.nas.genotype.architecture_to_dict`.
+        space: ``"darts"``, ``"nb201"`` or ``"fbnet"``; inferred from ``arch`` when ``None``.
+        C: initial channels (default 36 for DARTS, 16 for NB201 and FBNet, where it is the stem
+            width and every layer is scaled by ``C / 16``).
+        layers: DARTS: number of cells (default 20); NB201: cells per stage ``N`` (default 5);
+            FBNet: not accepted (22 fixed layers).
         num_classes: output classes.
         auxiliary: DARTS only: add the auxiliary head (returned by ``forward_with_aux``).
         in_channels: image channels.
 
     Returns:
-        A :class:`DartsNetwork` or :class:`NB201Network`; ``model(x)`` gives ``(B, num_classes)``
+        A :class:`DartsNetwork`, :class:`NB201Network` or
+        :class:`~warmnas.nas.fbnet.FBNetNetwork`; ``model(x)`` gives ``(B, num_classes)``
         logits for ``x`` of shape ``(B, in_channels, H, W)`` (H, W divisible by 4).
 
     Raises:
@@ -256,6 +261,25 @@ def build_network(arch: Genotype | str | Mapping[str, Any], space: str | None = 
     """
     if isinstance(arch, Mapping):
         arch = architecture_from_dict(arch)
+    from warmnas.nas.fbnet import FBNetArch, FBNetNetwork
+
+    if space is not None and not isinstance(arch, (Genotype, str, FBNetArch)):
+        from warmnas.nas.spaces import get_space
+
+        if get_space(space).name == "fbnet":  # 22 op names or indices
+            arch = FBNetArch(arch)
+    if isinstance(arch, FBNetArch):
+        if space is not None:
+            from warmnas.nas.spaces import get_space
+
+            if get_space(space).name != "fbnet":
+                raise InputError(f"arch is an fbnet architecture but space={space!r} was given")
+        if auxiliary or layers is not None:
+            raise InputError("the FBNet network has 22 fixed layers and no auxiliary head; drop "
+                             "layers= and auxiliary=")
+        return FBNetNetwork(arch, C=_positive_int(16 if C is None else C, "C"),
+                            num_classes=_positive_int(num_classes, "num_classes"),
+                            in_channels=_positive_int(in_channels, "in_channels"))
     if isinstance(arch, Genotype):
         kind = "darts"
     elif isinstance(arch, str):

@@ -1,9 +1,12 @@
-"""Candidate operations of the DARTS and NAS-Bench-201 cell spaces, and their registry.
+"""Candidate operations of the DARTS and NAS-Bench-201 cell spaces and of the FBNet macro space,
+and their registry.
 
 Each operation maps a tensor of shape ``(batch, C_in, H, W)`` to ``(batch, C_out, H / stride,
 W / stride)``. The definitions follow the DARTS code (Liu et al., ICLR 2019) for the DARTS space and
 the NAS-Bench-201 code (Dong & Yang, ICLR 2020) for the NB201 space, so derived networks have the
-same parameter counts and FLOPs as in those papers.
+same parameter counts and FLOPs as in those papers. The FBNet blocks (:class:`FBNetBlock`,
+:class:`FBNetSkip`) follow HW-NAS-Bench's FBNet model (Li et al., ICLR 2021), whose per-block
+latency tables price them (:func:`warmnas.hardware.fbnet_lut_model`).
 
 The registry is a read-only mapping ``space name -> op name -> factory``; a factory is called as
 ``factory(C_in, C_out, stride, affine, track_running_stats)``. Use :func:`make_op` (or
@@ -33,6 +36,10 @@ __all__ = [
     "Zero",
     "Identity",
     "ResNetBasicBlock",
+    "ChannelShuffle",
+    "FBNetBlock",
+    "FBNetSkip",
+    "FBNET_BLOCKS",
     "make_op",
 ]
 
@@ -279,9 +286,114 @@ _NB201_OPS: dict[str, OpFactory] = {
     "avg_pool_3x3": _pool("avg"),
 }
 
+class ChannelShuffle(nn.Module):
+    """ShuffleNet's channel shuffle: ``(B, g*c, H, W)`` viewed as ``(B, g, c, H, W)``, the group
+    and channel axes swapped, flattened back (the FBNet blocks with grouped 1x1 convs use it)."""
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        g = self.groups
+        return x.unflatten(1, (g, x.shape[1] // g)).transpose(1, 2).flatten(1, 2)
+
+
+class FBNetBlock(nn.Module):
+    """An FBNet candidate block (HW-NAS-Bench's ``ConvBlock``), an inverted residual:
+
+    1x1 conv ``C_in -> e*C_in`` (``groups``) + BN + ReLU, channel shuffle (``groups > 1``),
+    ``k x k`` depthwise conv (``stride``) + BN + ReLU, 1x1 conv ``e*C_in -> C_out`` (``groups``)
+    + BN, plus the input when ``stride == 1`` and ``C_in == C_out``.
+
+    Args:
+        C_in, C_out: channels (both divisible by ``groups``).
+        kernel: depthwise kernel size (3 or 5 in FBNet).
+        expansion: channel expansion ``e`` (1, 3 or 6 in FBNet).
+        groups: groups of the 1x1 convs (2 for the ``_g2`` blocks).
+        stride: 1 or 2.
+
+    Raises:
+        InputError: channels not divisible by ``groups``.
+    """
+
+    def __init__(self, C_in: int, C_out: int, kernel: int, expansion: int, groups: int,
+                 stride: int, affine: bool = True, track_running_stats: bool = True) -> None:
+        super().__init__()
+        if C_in % groups or C_out % groups:
+            raise InputError(f"an FBNet block with {groups} groups needs channels divisible by "
+                             f"{groups}, got C_in={C_in}, C_out={C_out}")
+        mid = C_in * expansion
+        self.C_in, self.C_out, self.kernel, self.expansion = C_in, C_out, kernel, expansion
+        self.groups, self.stride = groups, stride
+        self.residual = stride == 1 and C_in == C_out
+
+        def bn(c: int) -> nn.BatchNorm2d:
+            return nn.BatchNorm2d(c, affine=affine, track_running_stats=track_running_stats)
+
+        self.conv1 = nn.Conv2d(C_in, mid, 1, groups=groups, bias=False)
+        self.bn1 = bn(mid)
+        self.shuffle = ChannelShuffle(groups) if groups > 1 else None
+        self.conv2 = nn.Conv2d(mid, mid, kernel, stride, kernel // 2, groups=mid, bias=False)
+        self.bn2 = bn(mid)
+        self.conv3 = nn.Conv2d(mid, C_out, 1, groups=groups, bias=False)
+        self.bn3 = bn(C_out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.relu(self.bn1(self.conv1(x)))
+        if self.shuffle is not None:
+            h = self.shuffle(h)
+        h = torch.relu(self.bn2(self.conv2(h)))
+        h = self.bn3(self.conv3(h))
+        return h + x if self.residual else h
+
+
+class FBNetSkip(nn.Module):
+    """FBNet's ``skip`` candidate: the identity, or (``stride == 2`` or ``C_in != C_out``) a 1x1
+    conv + BN + ReLU, as HW-NAS-Bench's ``Skip`` (the tables price the latter)."""
+
+    def __init__(self, C_in: int, C_out: int, stride: int, affine: bool = True,
+                 track_running_stats: bool = True) -> None:
+        super().__init__()
+        self.C_in, self.C_out, self.stride = C_in, C_out, stride
+        self.op: nn.Module | None = None
+        if stride != 1 or C_in != C_out:
+            self.op = nn.Sequential(
+                nn.Conv2d(C_in, C_out, 1, stride, bias=False),
+                nn.BatchNorm2d(C_out, affine=affine, track_running_stats=track_running_stats),
+                nn.ReLU(inplace=False))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x if self.op is None else self.op(x)
+
+
+#: FBNet candidate blocks: name -> (kernel, expansion, groups); ``skip`` is not a conv block.
+FBNET_BLOCKS: Mapping[str, tuple[int, int, int]] = MappingProxyType({
+    "k3_e1": (3, 1, 1), "k3_e1_g2": (3, 1, 2), "k3_e3": (3, 3, 1), "k3_e6": (3, 6, 1),
+    "k5_e1": (5, 1, 1), "k5_e1_g2": (5, 1, 2), "k5_e3": (5, 3, 1), "k5_e6": (5, 6, 1),
+})
+
+
+def _fbnet_block(kernel: int, expansion: int, groups: int) -> OpFactory:
+    def make(C_in: int, C_out: int, stride: int, affine: bool, track: bool) -> nn.Module:
+        return FBNetBlock(C_in, C_out, kernel, expansion, groups, stride, affine, track)
+
+    return make
+
+
+def _fbnet_skip(C_in: int, C_out: int, stride: int, affine: bool, track: bool) -> nn.Module:
+    return FBNetSkip(C_in, C_out, stride, affine, track)
+
+
+_FBNET_OPS: dict[str, OpFactory] = {
+    **{name: _fbnet_block(*spec) for name, spec in FBNET_BLOCKS.items()},
+    "skip": _fbnet_skip,
+}
+
 OPS: Mapping[str, Mapping[str, OpFactory]] = MappingProxyType({
     "darts": MappingProxyType(_DARTS_OPS),
     "nb201": MappingProxyType(_NB201_OPS),
+    "fbnet": MappingProxyType(_FBNET_OPS),
 })
 """Read-only registry: space name -> op name -> factory ``(C_in, C_out, stride, affine, track)``."""
 
@@ -291,7 +403,7 @@ def make_op(space: str, name: str, C_in: int, C_out: int, stride: int = 1, *,
     """Build one candidate operation.
 
     Args:
-        space: ``"darts"`` or ``"nb201"``.
+        space: ``"darts"``, ``"nb201"`` or ``"fbnet"``.
         name: an op name of that space (see ``warmnas.nas.spaces``).
         C_in, C_out: input and output channels (positive ints).
         stride: 1 or 2.

@@ -1,4 +1,5 @@
-"""Differentiable architecture search: DARTS (first/second order), DrNAS and GDAS.
+"""Differentiable architecture search: DARTS (first/second order), DrNAS, GDAS and FBNet's
+Gumbel-softmax, on the DARTS and NAS-Bench-201 cells and the FBNet macro space.
 
 :class:`DARTSSearch` is an sklearn-style estimator: keyword arguments are stored unchanged in
 ``__init__``, validated in :meth:`DARTSSearch.fit`, and the results end in ``_``
@@ -16,6 +17,9 @@ rate, gradient clipping). The mixing weights of the candidate ops depend on ``me
   finds 94.36%.
 * ``"gdas"``: a hard Gumbel-softmax sample (straight-through gradient) with the temperature
   annealed linearly from ``tau_max`` to ``tau_min`` (Dong & Yang 2019).
+* ``"gumbel"``: FBNet's soft Gumbel-softmax sample ``softmax((log_softmax(alpha) + g) / tau)``
+  (Wu et al. 2019); with ``tau_decay`` the temperature decays exponentially per epoch
+  (``tau_max * tau_decay ** epoch``; FBNet: 5.0 and 0.956), else linearly as for GDAS.
 
 On CUDA the fast path is used by default: the edge-batched supernet, bf16 autocast,
 channels-last tensors, device-resident data with device-side augmentation, and both steps
@@ -42,7 +46,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -66,12 +70,15 @@ from warmnas.nas.genotype import Genotype, architecture_to_dict, derive_architec
 from warmnas.nas.spaces import get_space
 from warmnas.nas.supernet import Supernet, build_supernet
 
+if TYPE_CHECKING:
+    from warmnas.nas.fbnet import FBNetArch
+
 __all__ = ["CHECKPOINT_NAME", "DARTSSearch", "LatencyPenalty", "METHODS", "alpha_entropy",
            "mixing_weights"]
 
 logger = logging.getLogger(__name__)
 
-METHODS = ("darts", "drnas", "gdas")
+METHODS = ("darts", "drnas", "gdas", "gumbel")
 CHECKPOINT_NAME = "search_state.pt"
 CHECKPOINT_FORMAT = "warmnas.nas.search_state"
 CHECKPOINT_VERSION = 1
@@ -100,11 +107,12 @@ def mixing_weights(method: str, alphas: Mapping[str, torch.Tensor],
 
     Args:
         method: ``"darts"`` (softmax), ``"drnas"`` (Dirichlet sample; ``noise`` holds
-            ``Gamma(elu(alpha) + 1)`` draws) or ``"gdas"`` (hard Gumbel sample; ``noise`` holds
-            standard Gumbel draws).
+            ``Gamma(elu(alpha) + 1)`` draws), ``"gdas"`` (hard Gumbel sample; ``noise`` holds
+            standard Gumbel draws) or ``"gumbel"`` (FBNet's soft Gumbel-softmax sample, same
+            noise).
         alphas: ``{key: (n_edges, n_ops)}`` logits.
         noise: the random draws for ``"drnas"`` / ``"gdas"``, same shapes as ``alphas``.
-        tau: Gumbel temperature (``"gdas"``).
+        tau: Gumbel temperature (``"gdas"``, ``"gumbel"``).
 
     Returns:
         ``{key: (n_edges, n_ops)}`` weights, rows summing to 1, differentiable w.r.t. alphas.
@@ -123,6 +131,9 @@ def mixing_weights(method: str, alphas: Mapping[str, torch.Tensor],
             index = probs.argmax(dim=-1, keepdim=True)
             hard = torch.zeros_like(probs).scatter_(-1, index, 1.0)
             out[key] = hard - probs.detach() + probs
+        elif method == "gumbel":
+            assert noise is not None
+            out[key] = torch.softmax((torch.log_softmax(a, dim=-1) + noise[key]) / tau, dim=-1)
         else:
             raise InputError(f"method must be one of {METHODS}, got {method!r}")
     return out
@@ -204,11 +215,15 @@ class _Graphed:
 
 
 class DARTSSearch:
-    """Differentiable architecture search on the DARTS or NAS-Bench-201 cell space.
+    """Differentiable architecture search on the DARTS or NAS-Bench-201 cell space or the
+    FBNet macro space.
 
     Args:
-        space: ``"darts"`` or ``"nb201"``.
-        method: ``"darts"``, ``"drnas"`` (Dirichlet, collapse resistant) or ``"gdas"``.
+        space: ``"darts"``, ``"nb201"`` or ``"fbnet"`` (22 layers x 9 blocks, see
+            :mod:`warmnas.nas.fbnet`; ``FBNET_SEARCH_SETTINGS`` holds FBNet's schedule and
+            ``warmnas.hardware.fbnet_lut_model`` a device's latency table for the penalty).
+        method: ``"darts"``, ``"drnas"`` (Dirichlet, collapse resistant), ``"gdas"`` (hard
+            Gumbel, straight-through) or ``"gumbel"`` (FBNet's soft Gumbel-softmax).
         order: 1 (first order) or 2 (DARTS' unrolled second order; ``method="darts"`` only).
         init_alpha: initial alpha logits (a warm start, e.g. from MetaNAS or the meta-database),
             ``{key: (n_edges, n_ops)}``; small random logits otherwise.
@@ -216,14 +231,19 @@ class DARTSSearch:
             ``warmnas.hardware``); ``alphas`` are the logits, differentiable.
         epochs: search epochs (DARTS: 50).
         batch_size: images per step (DARTS: 64).
-        C: supernet initial channels (16).
-        layers: DARTS: supernet cells (default 8); NB201: cells per stage (default 5).
+        C: supernet initial channels (16; FBNet: the stem width, 16 = the full network, all
+            layers scaled by ``C / 16``).
+        layers: DARTS: supernet cells (default 8); NB201: cells per stage (default 5); FBNet:
+            None (22 fixed layers).
         lr, lr_min: weight learning rate, cosine-annealed per epoch from ``lr`` to ``lr_min``.
         momentum, weight_decay, grad_clip: weight optimiser (DARTS: 0.9, 3e-4, 5).
         arch_lr, arch_betas, arch_weight_decay: Adam on the alphas (DARTS: 3e-4, (0.5, 0.999),
             1e-3; for DrNAS the weight decay is its L2 regulariser).
         warmup_epochs: epochs of weight steps only before the alphas move.
-        tau_max, tau_min: GDAS temperature schedule (linear per epoch).
+        tau_max, tau_min: Gumbel temperature schedule (``"gdas"``, ``"gumbel"``): linear per
+            epoch from ``tau_max`` to ``tau_min``.
+        tau_decay: if given, the temperature is ``tau_max * tau_decay ** epoch`` instead
+            (FBNet: ``tau_max=5.0, tau_decay=0.956``; ``tau_min`` is then unused).
         train_portion: when ``fit`` gets no ``valid`` data, the share of ``train`` used for
             weight steps (the rest drives the alphas), stratified (DARTS: 0.5).
         augment: random crop + flip on both search splits (as DARTS does).
@@ -259,7 +279,7 @@ class DARTSSearch:
     Attributes (after fit):
         supernet_: the trained :class:`~warmnas.nas.supernet.Supernet`.
         alphas_: final alpha logits, ``{key: CPU float32 tensor}``.
-        genotype_: the derived architecture (``Genotype`` or NB201 arch string).
+        genotype_: the derived architecture (``Genotype``, NB201 arch string or ``FBNetArch``).
         history_: one dict per epoch (losses, accuracies, alpha entropy, genotype, seconds...).
         n_iter_: iterations run (all calls); search_time_s_: wall time of this call's search
             loop; total_search_time_s_: over all calls of a resumed search.
@@ -276,6 +296,7 @@ class DARTSSearch:
                  weight_decay: float = 3e-4, grad_clip: float = 5.0, arch_lr: float = 3e-4,
                  arch_betas: tuple[float, float] = (0.5, 0.999), arch_weight_decay: float = 1e-3,
                  warmup_epochs: int = 0, tau_max: float = 10.0, tau_min: float = 0.1,
+                 tau_decay: float | None = None,
                  train_portion: float = 0.5, augment: bool = True, impl: str = "batched",
                  device: str | torch.device = "cpu", autocast: bool | str = "auto",
                  channels_last: bool | str = "auto", cuda_graphs: bool | str = "auto",
@@ -305,6 +326,7 @@ class DARTSSearch:
         self.warmup_epochs = warmup_epochs
         self.tau_max = tau_max
         self.tau_min = tau_min
+        self.tau_decay = tau_decay
         self.train_portion = train_portion
         self.augment = augment
         self.impl = impl
@@ -347,6 +369,15 @@ class DARTSSearch:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
                 raise InputError(f"{name} must be a positive finite number, got {value!r}")
+        if self.tau_decay is not None and (
+                isinstance(self.tau_decay, bool)
+                or not isinstance(self.tau_decay, (int, float, np.floating))
+                or not 0.0 < float(self.tau_decay) <= 1.0):
+            raise InputError(f"tau_decay must be a number in (0, 1] (FBNet: 0.956) or None, got "
+                             f"{self.tau_decay!r}")
+        if space.name == "fbnet" and self.layers is not None:
+            raise InputError(f"layers: the FBNet space has 22 fixed layers; pass layers=None, got "
+                             f"{self.layers!r}")
         betas = self.arch_betas
         if (isinstance(betas, (str, bytes)) or not isinstance(betas, Sequence) or len(betas) != 2
                 or not all(isinstance(b, (int, float, np.floating)) and not isinstance(b, bool)
@@ -543,6 +574,8 @@ class DARTSSearch:
         }
         if isinstance(self.random_state, (int, np.integer)):
             out["seeds"] = dict(seeds)
+        if self.tau_decay is not None:  # absent: the linear schedule (older checkpoints)
+            out["tau_decay"] = float(self.tau_decay)
         if self._exclude:  # not the search, but the history's cells (absent: the default)
             out["derive_exclude"] = sorted(self._exclude)
         return out
@@ -648,7 +681,7 @@ class DARTSSearch:
                     if method == "drnas":
                         z = torch._standard_gamma(F.elu(a) + 1.0, generator=noise_gen)
                         target[k].copy_(z.clamp_min(torch.finfo(z.dtype).tiny))
-                    elif method == "gdas":
+                    elif method in ("gdas", "gumbel"):
                         e = torch.empty_like(a).exponential_(generator=noise_gen)
                         target[k].copy_(-e.clamp_min(torch.finfo(e.dtype).tiny).log())
 
@@ -659,8 +692,11 @@ class DARTSSearch:
                 t0 = time.perf_counter()
                 lr = _cosine(self.lr, self.lr_min, epoch, self.epochs)
                 sgd.set_lr(lr)
-                tau_now = (self.tau_max - (self.tau_max - self.tau_min) * epoch
-                           / max(1, self.epochs - 1))
+                if self.tau_decay is not None:
+                    tau_now = float(self.tau_max) * float(self.tau_decay) ** epoch
+                else:
+                    tau_now = (self.tau_max - (self.tau_max - self.tau_min) * epoch
+                               / max(1, self.epochs - 1))
                 tau.fill_(tau_now)
                 stats.zero_()
                 arch_on = epoch >= self.warmup_epochs
@@ -684,7 +720,8 @@ class DARTSSearch:
                     self.n_iter_ += 1
                     if progress is not None:
                         progress.update(1)
-                record = self._epoch_record(net, epoch, lr, tau_now if method == "gdas" else None,
+                record = self._epoch_record(net, epoch, lr,
+                                            tau_now if method in ("gdas", "gumbel") else None,
                                             stats.tolist(), time.perf_counter() - t0, arch_on)
                 self.history_.append(record)
                 run.epochs_done, run.n_iter = epoch + 1, self.n_iter_
@@ -822,7 +859,7 @@ class DARTSSearch:
         an unfinished search's architecture is the one its current alphas give, not a
         result)."""
         self._check_fitted()
-        arch: Genotype | str = self.genotype_
+        arch: Genotype | str | FBNetArch = self.genotype_
         return {
             "space": get_space(self.space).name,
             "method": self.method,

@@ -1,4 +1,5 @@
-"""Cell search spaces: the DARTS cell (normal + reduction) and the NAS-Bench-201 cell.
+"""Search spaces: the DARTS cell (normal + reduction), the NAS-Bench-201 cell, and the FBNet
+macro space (22 layers, one block each; see :mod:`warmnas.nas.fbnet`).
 
 Alphas everywhere in warmnas are ``dict[str, torch.Tensor]`` of LOGITS (softmax applied by the
 consumer), with one row per edge and one column per primitive (in the order of the space's
@@ -9,6 +10,9 @@ consumer), with one row per edge and one column per primitive (in the order of t
   outputs of the two previous cells; the cell outputs the concatenation of nodes 2..5.
 * NB201: key ``"cell"``, ``(6, 5)``. Edge order as in the arch string
   ``|a~0|+|b~0|c~1|+|d~0|e~1|f~2|``: (1<-0), (2<-0), (2<-1), (3<-0), (3<-1), (3<-2).
+* FBNet: key ``"layers"``, ``(22, 9)``: one row per searchable layer (a chain: layer ``i``
+  reads layer ``i - 1``), columns in ``FBNET_PRIMITIVES`` order
+  (``k3_e1, k3_e1_g2, k3_e3, k3_e6, k5_e1, k5_e1_g2, k5_e3, k5_e6, skip``).
 
 Example:
     >>> space = get_space("nb201")
@@ -26,11 +30,13 @@ from torch import nn
 
 from warmnas._random import RandomState, torch_generator
 from warmnas.errors import InputError, InputTypeError
+from warmnas.hardware.base import FBNET_LAYERS, FBNET_PRIMITIVES
 from warmnas.nas.ops import make_op as _make_op
 
 __all__ = [
     "DARTS_PRIMITIVES",
     "NB201_PRIMITIVES",
+    "FBNET_PRIMITIVES",
     "SPACE_NAMES",
     "SearchSpace",
     "get_space",
@@ -57,7 +63,7 @@ NB201_PRIMITIVES: tuple[str, ...] = (
     "avg_pool_3x3",
 )
 
-SPACE_NAMES: tuple[str, ...] = ("darts", "nb201")
+SPACE_NAMES: tuple[str, ...] = ("darts", "nb201", "fbnet")
 
 
 def darts_edges(steps: int = 4) -> tuple[tuple[int, int], ...]:
@@ -72,13 +78,14 @@ def nb201_edges(max_nodes: int = 4) -> tuple[tuple[int, int], ...]:
 
 @dataclass(frozen=True)
 class SearchSpace:
-    """A cell search space.
+    """A search space.
 
     Attributes:
-        name: ``"darts"`` or ``"nb201"``.
+        name: ``"darts"``, ``"nb201"`` or ``"fbnet"``.
         primitives: the candidate op names; alpha columns follow this order.
-        cell_types: the alpha keys (``("normal", "reduce")`` or ``("cell",)``).
-        edges: ``(dst, src)`` per edge; alpha rows follow this order.
+        cell_types: the alpha keys (``("normal", "reduce")``, ``("cell",)`` or ``("layers",)``).
+        edges: ``(dst, src)`` per edge (FBNet: per layer, ``(i + 1, i)``); alpha rows follow
+            this order.
     """
 
     name: str
@@ -170,11 +177,14 @@ class SearchSpace:
 _SPACES = {
     "darts": SearchSpace("darts", DARTS_PRIMITIVES, ("normal", "reduce"), darts_edges(4)),
     "nb201": SearchSpace("nb201", NB201_PRIMITIVES, ("cell",), nb201_edges(4)),
+    "fbnet": SearchSpace("fbnet", FBNET_PRIMITIVES, ("layers",),
+                         tuple((i + 1, i) for i in range(FBNET_LAYERS))),
 }
 
 
 def get_space(name: str | SearchSpace) -> SearchSpace:
-    """Return the search space ``"darts"`` or ``"nb201"`` (a space object is returned as is).
+    """Return the search space ``"darts"``, ``"nb201"`` or ``"fbnet"`` (a space object is
+    returned as is).
 
     Raises:
         InputError: unknown name.

@@ -24,7 +24,7 @@ Two implementations compute the same function:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
@@ -41,6 +41,9 @@ from warmnas.nas.ops import (
     darts_reduction_cells,
 )
 from warmnas.nas.spaces import SearchSpace, get_space
+
+if TYPE_CHECKING:
+    from warmnas.nas.fbnet import FBNetArch
 
 __all__ = ["Supernet", "DartsSupernet", "NB201Supernet", "build_supernet"]
 
@@ -421,8 +424,9 @@ class Supernet(nn.Module):
         """``softmax(alphas)`` per key (the DARTS mixing weights)."""
         return {k: torch.softmax(self.alphas[k], dim=-1) for k in self.space.cell_types}
 
-    def genotype(self, exclude: Sequence[str] = ()) -> Genotype | str:
-        """The derived architecture (a Genotype for DARTS, an arch string for NB201; ``exclude``
+    def genotype(self, exclude: Sequence[str] = ()) -> Genotype | str | FBNetArch:
+        """The derived architecture (a Genotype for DARTS, an arch string for NB201, an
+        ``FBNetArch`` for FBNet; ``exclude``
         as in :func:`~warmnas.nas.genotype.derive_architecture`)."""
         return derive_architecture(self.space.name, self.get_alphas(), exclude=exclude)
 
@@ -578,16 +582,19 @@ def build_supernet(space: str | SearchSpace, *, C: int = 16, layers: int | None 
     """Build the supernet of ``space``.
 
     Args:
-        space: ``"darts"`` or ``"nb201"``.
-        C: initial channels (16 for both in the papers' searches).
-        layers: DARTS: cells (default 8); NB201: cells per stage ``N`` (default 5).
+        space: ``"darts"``, ``"nb201"`` or ``"fbnet"``.
+        C: initial channels (16 for all three in the papers' searches; FBNet: the stem width,
+            every layer scaled by ``C / 16``).
+        layers: DARTS: cells (default 8); NB201: cells per stage ``N`` (default 5); FBNet:
+            ``None`` (its 22 layers are fixed).
         num_classes, in_channels: data shape.
         impl: ``"batched"`` (fast, default) or ``"reference"``.
         init_alpha: initial alpha logits (a warm start), validated against the space.
         random_state: seed of the default alpha initialisation.
 
     Returns:
-        A :class:`DartsSupernet` or :class:`NB201Supernet`.
+        A :class:`DartsSupernet`, :class:`NB201Supernet` or
+        :class:`~warmnas.nas.fbnet.FBNetSupernet`.
     """
     name = get_space(space).name
     for arg, value in (("C", C), ("num_classes", num_classes), ("in_channels", in_channels)):
@@ -596,6 +603,14 @@ def build_supernet(space: str | SearchSpace, *, C: int = 16, layers: int | None 
     if layers is not None and (isinstance(layers, bool) or not isinstance(layers, int)
                                or layers <= 0):
         raise InputError(f"layers must be a positive int, got {layers!r}")
+    if name == "fbnet":
+        from warmnas.nas.fbnet import FBNetSupernet
+
+        if layers is not None and layers != 22:
+            raise InputError(f"the FBNet space has 22 fixed layers; pass layers=None, got "
+                             f"{layers!r}")
+        return FBNetSupernet(C=C, num_classes=num_classes, in_channels=in_channels,
+                             init_alpha=init_alpha, random_state=random_state, impl=impl)
     if name == "darts":
         return DartsSupernet(C=C, layers=8 if layers is None else layers,
                              num_classes=num_classes, in_channels=in_channels, impl=impl,

@@ -40,7 +40,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -72,6 +72,9 @@ from warmnas.nas.meta.inner import (
 )
 from warmnas.nas.meta.tasks import Task, TaskBatch, TaskDistribution, stack_tasks
 from warmnas.nas.spaces import get_space
+
+if TYPE_CHECKING:
+    from warmnas.nas.fbnet import FBNetArch
 
 __all__ = ["MetaNAS", "AdaptResult", "CHECKPOINT_FORMAT", "CHECKPOINT_VERSION",
            "genotype_record", "genotype_from_record"]
@@ -134,21 +137,21 @@ class AdaptResult:
         steps: adaptation steps run.
     """
 
-    genotype: Genotype | str | None
+    genotype: Genotype | str | FBNetArch | None
     accuracy: float
     loss: float
     alphas: dict[str, torch.Tensor] = field(default_factory=dict)
     steps: int = 0
 
 
-def genotype_record(arch: Genotype | str) -> dict[str, Any]:
+def genotype_record(arch: Genotype | str | FBNetArch) -> dict[str, Any]:
     """The genotype dict stored in a meta-database NAS record (NB201: ``{"arch": ...}``)."""
     if isinstance(arch, str):
         return {"arch": arch}
     return architecture_to_dict(arch)
 
 
-def genotype_from_record(data: Mapping[str, Any]) -> Genotype | str:
+def genotype_from_record(data: Mapping[str, Any]) -> Genotype | str | FBNetArch:
     """Inverse of :func:`genotype_record`."""
     if set(data) == {"arch"}:
         return str(data["arch"])
@@ -690,7 +693,8 @@ class MetaNAS:
             raise NotFittedError("this MetaNAS is not fitted yet; call fit(tasks) or "
                                  "MetaNAS.load(path) first")
 
-    def _derive(self, alphas: Mapping[str, torch.Tensor] | None = None) -> Genotype | str:
+    def _derive(self, alphas: Mapping[str, torch.Tensor] | None = None
+                ) -> Genotype | str | FBNetArch:
         a = self.meta_alphas_ if alphas is None else alphas
         return derive_architecture(self._space_name(), a)
 
@@ -708,7 +712,7 @@ class MetaNAS:
         return {k: v.float().cpu() for k, v in alphas.items()}
 
     @property
-    def genotype_(self) -> Genotype | str | None:
+    def genotype_(self) -> Genotype | str | FBNetArch | None:
         """The architecture derived from the meta-learned alphas (None for fixed archs)."""
         self._check_fitted()
         return self._derive() if self._fnet.has_alphas else None
