@@ -8,10 +8,12 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
+from warmnas.cli import main
 from warmnas.errors import InputError, InputTypeError, UnknownIdError
 from warmnas.hardware.base import FBNET_PRIMITIVES
 from warmnas.hardware.penalties import latency_penalty
@@ -268,6 +270,40 @@ def test_derived_network_trains_with_train_network() -> None:
                         cutout=0, random_state=0, progress=False)
     assert res.test_accuracy is not None and 0.0 <= res.test_accuracy <= 1.0
     assert res.test_loss is not None and math.isfinite(res.test_loss)
+
+
+def _npz(tmp_path: Path) -> Path:
+    X, y = tiny_images(32)
+    path = tmp_path / "tiny.npz"
+    np.savez(path, X=X, y=y)
+    return path
+
+
+def test_cli_fbnet_search(tmp_path: Path, shared_data: Path,
+                          capsys: pytest.CaptureFixture[str]) -> None:
+    common = ["nas", "search", "--space", "fbnet", "--data", str(_npz(tmp_path)),
+              "--data-dir", str(shared_data), "--epochs", "1", "--C", "2", "--batch-size", "8",
+              "--max-steps-per-epoch", "1", "--no-progress"]
+    assert main(common + ["--latency-device", "pixel3", "--latency-penalty", "additive",
+                          "--latency-weight", "2", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    fb = out["fbnet"]
+    assert out["space"] == "fbnet" and out["method"] == "gumbel" and len(fb["ops"]) == 22
+    assert fb["latency_device"] == "pixel3" and "AdditiveLatencyPenalty" in fb["penalty"]
+    assert fb["latency_ms"] == pytest.approx(fbnet_latencies(fb["ops"], shared_data))
+    assert [(r["H"], r["C_in"], r["C_out"], r["stride"]) for r in fb["layers"]] == \
+        [tuple(r) for r in FBNET_CIFAR_LAYOUT]
+    assert main(common) == 0  # no penalty: still the blocks and their latencies
+    text = capsys.readouterr().out
+    assert "HW-NAS-Bench LUT latency (ms): edgegpu" in text and text.count(" -> ") == 22
+    assert main(common + ["--latency-device", "tpu"]) == 2
+    assert "no HW-NAS-Bench FBNet latency table for device 'tpu'" in capsys.readouterr().err
+    assert main(["nas", "search", "--space", "nb201", "--latency-device", "pixel3",
+                 "--data", str(_npz(tmp_path))]) == 2
+    assert "--latency-device, --latency-weight and --latency-target apply to --space fbnet" in \
+        capsys.readouterr().err
+    assert main(common + ["--latency-weight", "1"]) == 2
+    assert "need --latency-device" in capsys.readouterr().err
 
 
 @pytest.mark.gpu
