@@ -229,6 +229,9 @@ def _write_loto(tmp_path: Path) -> list[str]:
      "or omit --db for the embedded default", "db=None"),
     (["bench", "warmstart", "--folds", "1"], "--folds must be an int between 2 and 3",
      "or None"),
+    (["bench", "surrogate", "--table", "tabrepo", "--data-dir", "{t}/none", "--methods",
+      "random", "--serial", "--db", "{t}/s.db", "--out", "{t}/o"],
+     "pass --data-dir the shared data folder", "data_dir"),
 ])
 def test_cli_errors_name_the_option_not_the_python_argument(
         argv: list[str], said: str, python_name: str, tmp_path: Path,

@@ -197,8 +197,8 @@ def load_table(name: str, data_dir: str | os.PathLike[str] | None = None, *,
            "nb201": "nasbench201"}[name]
     folder = root / sub if (root / sub).is_dir() else root
     if not folder.is_dir():
-        raise MissingDataError(f"no folder {root / sub} for the {name!r} table; pass the shared "
-                               "data folder as data_dir")
+        raise MissingDataError(f"no folder {root / sub} for the {name!r} table; pass "
+                               f"data_dir= the shared data folder (holding {sub}/)")
     if name == "nb201":
         from warmnas.nas.nb201 import NB201Table
         from warmnas.space import nb201_space
