@@ -116,6 +116,10 @@ def _config(space: str, config: Mapping[str, Any] | None) -> dict[str, int]:
     from warmnas.nas.spaces import get_space
 
     name = get_space(space).name
+    if name not in DEFAULT_CONFIGS:
+        raise InputError(f"measured latency tables cover the spaces {sorted(DEFAULT_CONFIGS)}, "
+                         f"not {name!r}; for the FBNet space use the HW-NAS-Bench block tables "
+                         "(warmnas.hardware.fbnet_lut_model(data_dir, device))")
     cfg = dict(DEFAULT_CONFIGS[name])
     for k, v in (config or {}).items():
         if k not in cfg:
@@ -187,12 +191,17 @@ def _measured_ops(space: str) -> tuple[str, ...]:
 
 
 def random_architecture(space: str, random_state: RandomState = None) -> Any:
-    """A uniformly random derived architecture: an NB201 arch string, or a DARTS Genotype
-    (derived from standard-normal logits, so every edge pair and op is equally likely)."""
+    """A uniformly random derived architecture: an NB201 arch string, a DARTS Genotype
+    (derived from standard-normal logits, so every edge pair and op is equally likely), or an
+    FBNet ``FBNetArch`` (each layer's block uniform)."""
     from warmnas.nas.spaces import get_space
 
     sp = get_space(space)
     rng = check_random_state(random_state)
+    if sp.name == "fbnet":
+        from warmnas.nas.fbnet import random_fbnet_archs
+
+        return random_fbnet_archs(1, rng)[0]
     if sp.name == "nb201":
         from warmnas.nas.nb201 import op_indices_to_arch
 

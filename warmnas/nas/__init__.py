@@ -1,7 +1,8 @@
-"""Differentiable neural architecture search: spaces, supernets, DARTS/DrNAS/GDAS search.
+"""Differentiable neural architecture search: spaces, supernets, DARTS/DrNAS/GDAS/FBNet search.
 
 Submodules:
-    spaces     the DARTS and NAS-Bench-201 cell spaces (``get_space``), alpha shapes
+    spaces     the DARTS and NAS-Bench-201 cell spaces and the FBNet space (``get_space``)
+    fbnet      the FBNet macro space: supernet, ``FBNetArch``, derived network, LUT latencies
     ops        candidate operations and their registry
     genotype   the DARTS ``Genotype`` (frozen, versioned, JSON) and derivation from alphas
     nb201      NB201 arch strings, benchmark indices, accuracy look-ups (``NB201Table``)
@@ -32,6 +33,11 @@ _LAZY: dict[str, str] = {
     "NB201Table": "warmnas.nas.nb201",
     "build_network": "warmnas.nas.networks",
     "build_supernet": "warmnas.nas.supernet",
+    "FBNetArch": "warmnas.nas.fbnet",
+    "FBNetNetwork": "warmnas.nas.fbnet",
+    "FBNetSupernet": "warmnas.nas.fbnet",
+    "FBNET_SEARCH_SETTINGS": "warmnas.nas.fbnet",
+    "fbnet_latencies": "warmnas.nas.fbnet",
     "DARTSSearch": "warmnas.nas.search",
     "ImageData": "warmnas.nas.data",
     "load_cifar10": "warmnas.nas.data",

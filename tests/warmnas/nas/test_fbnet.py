@@ -261,6 +261,15 @@ def test_bad_input_is_refused_with_the_argument_named(shared_data: Path) -> None
         FBNetNetwork(["skip"] * 22, C=0)
 
 
+def test_hardware_helpers_know_the_fbnet_space() -> None:
+    from warmnas.hardware.measure import MeasuredLatencyTable, random_architecture
+
+    arch = random_architecture("fbnet", random_state=0)
+    assert isinstance(arch, FBNetArch) and arch == random_architecture("fbnet", random_state=0)
+    with pytest.raises(InputError, match="for the FBNet space use the HW-NAS-Bench block tables"):
+        MeasuredLatencyTable.measure("fbnet", "cpu")
+
+
 def test_derived_network_trains_with_train_network() -> None:
     from warmnas.nas.train import train_network
 
