@@ -406,7 +406,8 @@ def main(argv: list[str] | None = None) -> int:
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--data-dir", type=Path, default=_default_data_dir())
         p.add_argument("--cache-dir", type=Path, default=None)
-        p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+        p.add_argument("--device", default=None,
+                       help="default: cuda; without CUDA only with --smoke (then cpu)")
         p.add_argument("--smoke", action="store_true", help="tiny run to test the script")
         p.add_argument("--out", default=str(REPO / "results" / "nas"))
         p.add_argument("--max-time-s", type=float, default=None,
@@ -486,6 +487,15 @@ def main(argv: list[str] | None = None) -> int:
                    batch_size=256, lr=0.1, arch_lr=1e-3, max_time_s=270.0)
 
     args = parser.parse_args(argv)
+    if args.device is None:
+        if torch.cuda.is_available():
+            args.device = "cuda"
+        elif args.smoke:
+            args.device = "cpu"
+        else:  # the full runs take hours on an H100: never start them on a CPU unasked
+            parser.error("no CUDA device: this is a GPU benchmark (its full runs would take "
+                         "days on a CPU); pass --smoke for a quick CPU check of the script, or "
+                         "--device cpu to run it on the CPU anyway")
     return int(args.fn(args))
 
 
