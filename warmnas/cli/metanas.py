@@ -36,13 +36,16 @@ def register(commands: Any) -> None:
     p.add_argument("--inner-arch-lr", type=float, default=5e-3)
     p.add_argument("--meta-lr", type=float, default=1.0)
     p.add_argument("--meta-arch-lr", type=float, default=0.6)
-    p.add_argument("--arch-warmup-steps", type=int, default=0)
+    p.add_argument("--arch-warmup-steps", type=int, default=0,
+                   help="meta-steps before the alphas move (default 0; MetaNAS: half the "
+                        "meta-steps)")
     p.add_argument("--train-shots", type=int, default=None,
                    help="shots per class of the meta-training tasks (default: --k-shot; "
                         "MetaNAS/Reptile use 15 with --inner-batch-size 20)")
     p.add_argument("--inner-batch-size", type=int, default=None,
                    help="images per inner step (default: the whole support set)")
-    p.add_argument("--checkpoint-every", type=int, default=None)
+    p.add_argument("--checkpoint-every", type=int, default=None,
+                   help="meta-steps between checkpoints in --out (default: only at the end)")
     p.add_argument("--max-time", type=float, default=None, help="wall-time budget in seconds")
     p.add_argument("--db", default=None,
                    help="meta-database URL to store the result as a NAS record")
@@ -80,7 +83,7 @@ def _task_args(p: argparse.ArgumentParser, from_checkpoint: bool = False) -> Non
         p.add_argument("--size", type=int, default=28, help="Omniglot image side (default 28)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", "--random-state", type=int, default=0, dest="random_state",
-                   help="random seed (default 0)")
+                   metavar="SEED", help="random seed (default 0)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
