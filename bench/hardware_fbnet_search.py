@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     name = "beta" if args.kind == "multiplicative" else "lambda"
     print(f"search: FBNet supernet C={args.C} ({args.size}x{args.size} images), "
           f"{args.n_train} CIFAR-10 images (half for the alphas), {args.epochs} epochs x "
-          f"{args.steps} steps ({args.warmup_epochs} of them weights only), batch "
+          f"{args.steps} steps (the first {args.warmup_epochs} epochs weights only), batch "
           f"{args.batch_size}; {args.kind} penalty on {args.device}"
           + (f", T = {uniform:.2f} ms" if args.kind == "additive" else ""))
     rows = []
