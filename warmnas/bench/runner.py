@@ -202,7 +202,7 @@ def _methods(methods: Any, params: Mapping[str, Mapping[str, Any]] | None) -> di
             raise InputError(f"method {label!r} is given twice; label them with a dict")
         if isinstance(m, str):
             if m not in METHODS:
-                raise InputError(f"unknown method {m!r}; expected one of {list(METHODS)}")
+                raise InputError(f"methods: unknown method {m!r}; expected one of {list(METHODS)}")
             try:
                 out[label] = make_starter(m, **dict((params or {}).get(m, {})))
             except ImportError as exc:

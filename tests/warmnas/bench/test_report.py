@@ -113,7 +113,7 @@ def test_cli_errors_are_clear(tmp_path, capsys):
     rc = main(["bench", "surrogate", "--tasks", "2", "--methods", "knn,magic", "--db", url,
                "--out", str(tmp_path), "--serial"])
     assert rc == 2
-    assert "unknown method 'magic'" in capsys.readouterr().err
+    assert "--methods: unknown method 'magic'" in capsys.readouterr().err  # names the option
 
 
 def test_cli_ctrl_c_says_what_is_kept_and_how_to_resume(tmp_path, capsys, monkeypatch):
