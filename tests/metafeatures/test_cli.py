@@ -162,3 +162,25 @@ def test_other_separators(capsys, tmp_path) -> None:
     tsv.write_text("a\tb\tclass\n1\t2\tx\n3\t4\ty\n5\t6\tx\n7\t8\ty\n")
     assert main(["metafeatures", str(tsv), "--target", "class"]) == 2
     assert "it looks '\\t'-separated; pass --sep '\\t'" in capsys.readouterr().err
+
+
+def test_trailing_delimiters_do_not_shift_the_columns(capsys, tmp_path) -> None:
+    # "...,COIL,0.7,610.0,0.0,,0,,3," on every row (some exporters write it): pandas took the
+    # first column as the index and shifted every column by one, so --target read 'class''s
+    # neighbour and failed with "y has 898 missing value(s)"
+    lines = (REPO / "examples/data/anneal.csv").read_text().splitlines()
+    data = tmp_path / "trailing.csv"
+    data.write_text("\n".join([lines[0]] + [row + "," for row in lines[1:]]) + "\n")
+    argv = ["--target", "class", "--groups", "general", "--json"]
+    assert main(["metafeatures", str(REPO / "examples/data/anneal.csv"), *argv]) == 0
+    ref = json.loads(capsys.readouterr().out)
+    assert main(["metafeatures", str(data), *argv]) == 0, capsys.readouterr().err
+    assert json.loads(capsys.readouterr().out) == ref
+
+
+def test_rows_longer_than_the_header_are_an_error(capsys, tmp_path) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,class\n" + "".join(f"{i},{i % 3},{i % 2},{i}\n" for i in range(20)))
+    assert main(["metafeatures", str(data), "--target", "class"]) == 2
+    err = capsys.readouterr().err
+    assert "rows with more fields than the header (3 names" in err and "d.csv" in err

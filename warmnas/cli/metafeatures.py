@@ -97,9 +97,22 @@ def load_table(data: str, target: str | None, na_values: list[str] | None = None
         if not path.is_file():
             raise MissingDataError(f"data file {data!r} not found; pass a CSV file or "
                                    "sklearn:NAME (e.g. sklearn:iris)")
+        import warnings
+
         try:
             sep = "\t" if sep == "\\t" else sep
-            frame = pd.read_csv(path, na_values=na_values, sep=sep)
+            with warnings.catch_warnings():
+                # index_col=False: a trailing delimiter on every row must not make pandas take
+                # the first column as the index (shifting every column, --target included);
+                # rows with more values than the header make it warn: an error here
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                frame = pd.read_csv(path, na_values=na_values, sep=sep, index_col=False)
+        except pd.errors.ParserWarning:
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                n_names = len(fh.readline().rstrip("\r\n").split(sep or ","))
+            raise InputError(f"{data!r} has rows with more fields than the header ({n_names} "
+                             "names); give every column a name in the header line, or remove "
+                             "the extra values") from None
         except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError,
                 OSError) as exc:
             raise InputError(f"could not read {data!r} as CSV: {exc}") from exc
