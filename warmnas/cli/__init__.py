@@ -64,8 +64,9 @@ class Commands:
         """Give every option that has no help text but a default a ``default: VALUE`` help."""
         for parser in self._parsers:
             for action in parser._actions:
+                # identity, not ==: a default of 0 (== False) is a default to show
                 if (action.help is None and action.option_strings
-                        and action.default not in (None, False, argparse.SUPPRESS)):
+                        and not any(action.default is v for v in (None, False, argparse.SUPPRESS))):
                     action.help = f"default: {action.default}"
 
 

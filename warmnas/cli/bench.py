@@ -94,9 +94,10 @@ def register(commands: Any) -> None:
                    help="tabrepo: auc_error (default), log_loss or rmse; aslib: a metric of its "
                         "table (default predictive_accuracy); oboe and nb201 hold one metric")
     s.add_argument("--sleep", type=float, default=0.0, metavar="S",
-                   help="simulated cost: sleep S seconds per evaluation")
+                   help="simulated cost: sleep S seconds per evaluation (default 0)")
     s.add_argument("--cpu-iterations", type=int, default=0, metavar="N",
-                   help="simulated cost: N iterations of a CPU-bound loop per evaluation")
+                   help="simulated cost: N iterations of a CPU-bound loop per evaluation "
+                        "(default 0)")
 
 
 def _common(p: argparse.ArgumentParser) -> None:

@@ -47,7 +47,7 @@ def register(commands: Any) -> None:
     imp.add_argument("--devices", nargs="+", metavar="DEVICE",
                      help="nb201/fbnet: only these latency devices (default: all)")
     imp.add_argument("--no-latency", action="store_true", help="nb201: accuracies only")
-    imp.add_argument("--top-k", type=int, default=20, help="nb201-records: records per dataset")
+    imp.add_argument("--top-k", type=int, default=20, help="nb201-records: records per dataset (default 20)")
     imp.add_argument("--only-existing", action="store_true",
                      help="pmf-features: only tasks already in the database")
     imp.add_argument("--task-prefix", help="aslib: prefix of the task ids")

@@ -35,7 +35,8 @@ def register(commands: Any) -> None:
                      "the per-network correction on a few random networks, and write a versioned "
                      "JSON table with the device description."),
     )
-    m.add_argument("--space", required=True, choices=("darts", "nb201"))
+    m.add_argument("--space", required=True, choices=("darts", "nb201"),
+                   help="the search space whose ops are timed")
     m.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]")
     m.add_argument("--out", required=True, help="output JSON file")
     m.add_argument("--C", type=int, dest="C", help="initial channels (default: DARTS 36, NB201 16)")
@@ -67,7 +68,7 @@ def register(commands: Any) -> None:
                      help="list the published latency tables (HELP: NB201 and FBNet, 20 settings)")
     d.add_argument("--benchmark", default="nb201", choices=("nb201", "fbnet"))
     d.add_argument("--data-dir", help="shared data folder (default: $WARMNAS_SHARED_DATA or ../shared/data)")
-    d.add_argument("--json", action="store_true")
+    d.add_argument("--json", action="store_true", help="print the devices as JSON")
 
     f = commands.add(
         "fit-latency", group="hardware", handler=run_fit_latency,

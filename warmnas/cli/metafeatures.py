@@ -58,8 +58,8 @@ def register(commands: Any) -> None:
     parser.add_argument("--task", choices=("classification", "regression"),
                         help="override the task inferred from the target")
     parser.add_argument("--on-error", choices=("raise", "warn", "ignore"), default="warn",
-                        help="a meta-feature that cannot be computed: fail, or NaN with a "
-                             "warning (default) or silently")
+                        help="a meta-feature that cannot be computed: fail (raise), or NaN "
+                             "with a warning (warn, the default) or silently (ignore)")
     parser.add_argument("--seed", "--random-state", type=int, default=0, dest="random_state",
                         help="random seed (default 0)")
     parser.add_argument("--json", action="store_true",

@@ -69,7 +69,8 @@ def register(commands: Any) -> None:
                           "uniform supernet on the device)")
     p.add_argument("--subset", type=int, default=None,
                    help="use only this many training images (quick runs)")
-    p.add_argument("--max-steps-per-epoch", type=int, default=None)
+    p.add_argument("--max-steps-per-epoch", type=int, default=None,
+                   help="cap the steps of each epoch (quick runs; default: the whole split)")
     p.add_argument("--max-time", type=float, default=None, help="wall-time budget in seconds")
     p.add_argument("--checkpoint-dir", type=Path, default=None,
                    help="save the search state here after every epoch (and when --max-time "
@@ -82,7 +83,8 @@ def register(commands: Any) -> None:
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (default: one on stderr when it is a terminal)")
 
 
 def json_safe(value: Any) -> Any:
