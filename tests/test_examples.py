@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 
+REPO = Path(__file__).resolve().parents[1]  # not from conftest: another conftest.py may hold that name
 EXAMPLES = REPO / "examples"
 
 
