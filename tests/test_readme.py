@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from conftest import REPO
+REPO = Path(__file__).resolve().parents[1]  # not from conftest: another conftest.py may hold that name
 
 
 def _readme_commands() -> list[str]:
