@@ -579,8 +579,20 @@ def dataset_size(X: Any, categorical: Any = None) -> tuple[float, float] | None:
             else:
                 n_cols += 1
         return n_rows, float(max(n_cols, 1))
-    if isinstance(X, np.ndarray) and X.dtype.kind in "OUS":
-        return n_rows, float(sum(max(len(pd.unique(X[:, j])), 1) for j in range(X.shape[1])))
+    if isinstance(X, np.ndarray) and X.ndim == 2:
+        if X.dtype.kind in "OUS":
+            cat_pos = set(range(X.shape[1]))
+        else:
+            given = [] if categorical is None or isinstance(categorical, str) else list(
+                categorical)
+            if len(given) == X.shape[1] and all(isinstance(v, (bool, np.bool_)) for v in given):
+                cat_pos = {j for j, v in enumerate(given) if v}
+            else:
+                cat_pos = {int(v) for v in given if isinstance(v, (int, np.integer))
+                           and 0 <= int(v) < X.shape[1]}
+        n_cols = sum(max(len(pd.unique(X[:, j])), 1) if j in cat_pos else 1
+                     for j in range(X.shape[1]))
+        return n_rows, float(max(n_cols, 1))
     return n_rows, float(shape[1])
 
 

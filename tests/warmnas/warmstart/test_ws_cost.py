@@ -105,6 +105,10 @@ def test_dataset_size_counts_one_hot_columns():
     assert dataset_size(X) == (4.0, 5.0)  # a: 1, b: 3 categories, c: 1
     assert dataset_size(X, categorical=["c"]) == (4.0, 6.0)
     assert dataset_size(np.zeros((7, 3))) == (7.0, 3.0)
+    arr = np.array([[0.5, 1, 2], [0.1, 2, 2], [0.3, 3, 2], [0.2, 1, 2]])
+    assert dataset_size(arr, categorical=[1]) == (4.0, 5.0)  # column 1 has 3 categories
+    assert dataset_size(arr, categorical=[False, True, True]) == (4.0, 5.0)
+    assert dataset_size(np.array([["a", "b"], ["c", "b"]], dtype=object)) == (2.0, 3.0)
 
 
 # -------------------------------------------------------------- proposals under a budget
