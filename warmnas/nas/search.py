@@ -253,7 +253,7 @@ class DARTSSearch:
         channels_last: ``"auto"`` = on for CUDA.
         cuda_graphs: capture both steps as CUDA graphs; ``"auto"`` = on for CUDA with first-order
             search and no ``latency_penalty`` (a penalty must itself be graph-safe to capture:
-            pass ``True`` to force it).
+            pass ``True`` to force it), except on the FBNet space (not yet run on a GPU).
         deterministic: deterministic algorithms (slower; set for the fit, restored after).
         max_steps_per_epoch: cap on iterations per epoch (quick runs, benchmarks).
         max_time_s: wall-time budget of this ``fit`` call: the search stops after the epoch that
@@ -432,8 +432,10 @@ class DARTSSearch:
                 raise InputError(f"{name} must be True, False or 'auto', got {value!r}")
             return value
 
+        # "auto" leaves the FBNet space out: its supernet has not yet been captured on a GPU
         use_graphs = resolve(self.cuda_graphs, cuda and self.order == 1
-                             and self.latency_penalty is None, "cuda_graphs")
+                             and self.latency_penalty is None and space.name != "fbnet",
+                             "cuda_graphs")
         if use_graphs and not cuda:
             raise InputError("cuda_graphs=True needs a CUDA device")
         if use_graphs and self.order == 2:

@@ -325,3 +325,16 @@ def test_fbnet_search_on_cuda(cuda_device: str, shared_data: Path) -> None:
                     **FBNET_SEARCH_SETTINGS).fit((X, y))
     assert isinstance(s.genotype_, FBNetArch) and s.finished_
     assert all(bool(torch.isfinite(a).all()) for a in s.alphas_.values())
+
+
+@pytest.mark.gpu
+def test_fbnet_search_cuda_graphs_match_eager(cuda_device: str) -> None:
+    """'auto' leaves CUDA graphs off on the FBNet space until this passes on a GPU: the captured
+    steps must give the alphas of the eager steps (same seed, same draws)."""
+    X, y = tiny_images(64)
+    common = dict(C=4, epochs=2, batch_size=16, max_steps_per_epoch=4, device=cuda_device,
+                  random_state=0, progress=False, autocast=False, **FBNET_SEARCH_SETTINGS)
+    eager = DARTSSearch("fbnet", cuda_graphs=False, **common).fit((X, y))
+    graphs = DARTSSearch("fbnet", cuda_graphs=True, **common).fit((X, y))
+    for key in eager.alphas_:
+        torch.testing.assert_close(graphs.alphas_[key], eager.alphas_[key], rtol=1e-4, atol=1e-5)
