@@ -531,7 +531,7 @@ def _resolve_dataset(
             hint = f"; did you mean {close[0]!r}?" if close else "."
             more = f" ... ({len(names)} in all)" if len(names) > 10 else ""
             raise InputError(
-                f"target column {target!r} is not in the DataFrame{hint} Its columns: "
+                f"target={target!r} is not a column of the DataFrame{hint} Its columns: "
                 f"{names[:10]}{more}."
             )
         return dataset.drop(columns=[target]), dataset[target], None
@@ -692,7 +692,7 @@ def warm_start(
         )
     if metric is not None and metric not in metrics:
         raise UnknownIdError(
-            f"metric {metric!r} is not in the meta-database; it has {metrics}."
+            f"metric={metric!r} is not in the meta-database; it has {metrics}."
         )
     name = method if isinstance(method, str) else method.name
     if nas:

@@ -186,7 +186,7 @@ def test_bad_input_gives_clear_errors(db, oboe_features, anneal, tmp_path):
     ok = warm_start(meta_features={**feats, "ClassEntropy": math.nan}, nan_policy="ignore",
                     db=db, n_configs=2)
     assert len(ok) == 2
-    with pytest.raises(UnknownIdError, match="metric 'auc' is not in the meta-database"):
+    with pytest.raises(UnknownIdError, match="metric='auc' is not in the meta-database"):
         warm_start(meta_features=feats, metric="auc", db=db)
     with pytest.raises(InputError, match="n_configs=500 is larger than the configuration space"):
         warm_start(meta_features=feats, n_configs=500, db=db)
@@ -196,7 +196,7 @@ def test_bad_input_gives_clear_errors(db, oboe_features, anneal, tmp_path):
         warm_start(meta_features=feats, method="bohb", db=db)
     with pytest.raises(InputError, match="target is missing"):
         warm_start(anneal[0], db=db)
-    with pytest.raises(InputError, match=r"target column 'label' is not in the DataFrame\. Its "
+    with pytest.raises(InputError, match=r"target='label' is not a column of the DataFrame\. Its "
                                          r"columns: \['family'"):
         warm_start(anneal[0], target="label", db=db)
     with pytest.raises(InputError, match="needs the new task's meta-features"):
@@ -314,7 +314,7 @@ def test_starter_params_errors_name_the_argument(db, oboe_features):
 def test_unknown_target_column_lists_the_columns_and_close_matches(db, anneal):
     X, y = anneal
     frame = pd.concat([X.iloc[:, :3], y], axis=1)
-    with pytest.raises(InputError, match="target column 'Class' is not in the DataFrame; did "
+    with pytest.raises(InputError, match="target='Class' is not a column of the DataFrame; did "
                                          "you mean 'class'\\? Its columns: \\['family', "
                                          "'product-type', 'steel', 'class'\\]\\.$"):
         warm_start(frame, target="Class", db=db)

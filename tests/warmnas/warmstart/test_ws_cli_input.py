@@ -227,3 +227,15 @@ def test_bench_cli_trailing_delimiters_do_not_shift_the_matrix(tmp_path, capsys)
     ref = json.loads(capsys.readouterr().out)["curves"]
     assert main([*args, str(tmp_path / "m_trailing.csv")]) == 0
     assert json.loads(capsys.readouterr().out)["curves"] == ref
+
+
+@pytest.mark.parametrize("extra, said", [
+    (["--target", "Y"], "--target 'Y' is not a column of the DataFrame; did you mean 'y'"),
+    (["--target", "y", "--metric", "acc"], "--metric 'acc' is not in the meta-database; it has"),
+])
+def test_warm_start_cli_errors_name_the_option(tmp_path, capsys, extra, said):
+    path = tmp_path / "data.csv"
+    _dataset().to_csv(path, index=False)
+    code = main(["warm-start", str(path), "--n-configs", "2", *extra])
+    err = capsys.readouterr().err
+    assert code == 2 and said in err, err
