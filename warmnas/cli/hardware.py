@@ -260,6 +260,12 @@ def run_constrained_search(args: argparse.Namespace) -> int:
     from warmnas.nas.nb201 import NB201Table
 
     check_search_settings(args.max_latency, budget=args.budget, constraint=args.constraint)
+    if not Path(args.latency_file).is_file():
+        from warmnas.errors import MissingDataError
+
+        raise MissingDataError(f"--latency-file {args.latency_file} not found; pass a device's "
+                               "NB201 latency file (e.g. nasbench201/latency/pixel3.pt in the "
+                               "shared data folder)")
     if args.plot:
         check_output_file(args.plot, "--plot", "pareto.png")
     table = NB201Table.load(_data_dir(args.data_dir))

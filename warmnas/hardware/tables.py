@@ -133,7 +133,7 @@ def _bench_dir(data_dir: str | os.PathLike[str], benchmark: str) -> Path:
     if path.name == folder and path.is_dir():
         return path
     raise MissingDataError(
-        f"no {folder}/ folder under {path}; pass the shared data folder (see SOURCES.md) or set "
+        f"no {folder}/ folder under {path}; pass data_dir= the shared data folder (see SOURCES.md) or set "
         "WARMNAS_SHARED_DATA"
     )
 

@@ -245,7 +245,7 @@ class NB201Table:
             path = _nb201_dir(path) / "nats_bench.csv"
         if not path.is_file():
             raise MissingDataError(
-                f"nats_bench.csv not found at {path}; pass the shared data folder (with "
+                f"nats_bench.csv not found at {path}; pass data_dir= the shared data folder (holding "
                 "nasbench201/nats_bench.csv) or set WARMNAS_SHARED_DATA"
             )
         try:

@@ -148,3 +148,17 @@ def test_constrained_search_cli_checks_settings_before_reading_data(tmp_path, ca
     err = capsys.readouterr().err
     assert rc == 2 and message in err, err
     assert "not found" not in err
+
+
+@pytest.mark.shared_data
+def test_constrained_search_cli_missing_files_name_their_option(shared_data, tmp_path,
+                                                                capsys) -> None:
+    rc = main(["nas", "constrained-search", "--latency-file", str(tmp_path / "x.pt"),
+               "--max-latency", "5", "--data-dir", str(tmp_path / "no-data")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--latency-file" in err and "nats_bench" not in err, err
+    lat_file = shared_data / "nasbench201" / "latency" / "pixel3.pt"
+    rc = main(["nas", "constrained-search", "--latency-file", str(lat_file), "--max-latency", "5",
+               "--data-dir", str(tmp_path / "no-data")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "pass --data-dir the shared data folder" in err, err
