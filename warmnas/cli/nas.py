@@ -37,8 +37,11 @@ def register(commands: Any) -> None:
                    help="shared data folder (default: $WARMNAS_SHARED_DATA or ../shared/data)")
     p.add_argument("--cache-dir", type=Path, default=None,
                    help="cache of decoded CIFAR-10 (default: ~/.cache/warmnas)")
-    p.add_argument("--method", choices=["darts", "drnas", "gdas", "gumbel"], default=None,
-                   help="default: darts; fbnet: gumbel (FBNet's schedule, see --tau-decay)")
+    p.add_argument("--method", choices=["darts", "drnas", "gdas", "gumbel", "proxyless"],
+                   default=None,
+                   help="default: darts; fbnet: gumbel (FBNet's schedule, see --tau-decay); "
+                        "proxyless: ProxylessNAS' sampled paths (one op per edge runs; on darts "
+                        "and nb201 the reference supernet is used)")
     p.add_argument("--order", type=int, choices=[1, 2], default=1)
     p.add_argument("--epochs", type=int, default=50)
     p.add_argument("--warmup-epochs", type=int, default=0)
@@ -183,6 +186,8 @@ def _search(args: argparse.Namespace) -> int:
         args.space, order=args.order, init_alpha=init_alpha, latency_penalty=penalty,
         epochs=args.epochs, warmup_epochs=args.warmup_epochs, batch_size=args.batch_size,
         C=args.C, layers=args.layers, device=args.device, **settings,
+        impl="reference" if settings["method"] == "proxyless" and args.space != "fbnet"
+        else "batched",
         max_steps_per_epoch=args.max_steps_per_epoch, max_time_s=args.max_time,
         nb201_table=table, random_state=args.seed, checkpoint_dir=args.checkpoint_dir,
         derive_exclude=DERIVE_RULES[args.derive],

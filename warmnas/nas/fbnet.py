@@ -56,7 +56,7 @@ from warmnas._random import RandomState, check_random_state
 from warmnas.errors import InputError, InputTypeError
 from warmnas.hardware.base import FBNET_LAYERS, FBNET_PRIMITIVES
 from warmnas.nas.spaces import get_space
-from warmnas.nas.supernet import Supernet
+from warmnas.nas.supernet import Supernet, _path_sum
 
 __all__ = [
     "FBNET_PRIMITIVES",
@@ -278,8 +278,9 @@ class FBNetSupernet(Supernet, _FBNetBody):
     """The FBNet weight-sharing network: each of the 22 layers holds all 9 candidate blocks and
     outputs their mixture ``sum_o w[layer, o] * block_o(x)``.
 
-    ``forward(x, weights=None)`` takes ``{"layers": (22, 9)}`` op weights (softmax of the
-    alphas by default; the search passes Gumbel-softmax or other samples). The alphas are kept
+    ``forward(x, weights=None, paths=None)`` takes ``{"layers": (22, 9)}`` op weights (softmax
+    of the alphas by default; the search passes Gumbel-softmax or other samples) and, for path
+    sampling, ``paths={"layers": (22, k)}``: only those blocks run. The alphas are kept
     apart from the weights (``arch_parameters`` / ``weight_parameters``).
 
     Args:
@@ -307,11 +308,21 @@ class FBNetSupernet(Supernet, _FBNetBody):
             for layer in self.layout)
         self._init_alphas(init_alpha, random_state)
 
-    def forward(self, x: torch.Tensor, weights: Mapping[str, torch.Tensor] | None = None
-                ) -> torch.Tensor:
-        """Logits ``(B, num_classes)`` for images ``(B, in_channels, H, W)``."""
+    def forward(self, x: torch.Tensor, weights: Mapping[str, torch.Tensor] | None = None,
+                paths: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
+        """Logits ``(B, num_classes)`` for images ``(B, in_channels, H, W)``.
+
+        ``paths``: ``{"layers": (22, k)}`` block indices: only those blocks of each layer run
+        (path sampling, ``DARTSSearch(method="proxyless")``); the blocks after the first column
+        run with their outputs detached (they count through their weight only, as the inactive
+        path of ProxylessNAS' binary gates).
+        """
         w = self._weights(weights)["layers"]
         h = self.stem(x)
+        if paths is not None:
+            for i, (blocks, path) in enumerate(zip(self.cells, paths["layers"].tolist())):
+                h = _path_sum(blocks, h, w[i], path)  # type: ignore[arg-type]
+            return self._logits(h)
         for i, blocks in enumerate(self.cells):
             mixed: torch.Tensor | None = None
             for o, block in enumerate(list[nn.Module](blocks)):  # type: ignore[call-overload]

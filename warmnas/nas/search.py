@@ -20,6 +20,15 @@ rate, gradient clipping). The mixing weights of the candidate ops depend on ``me
 * ``"gumbel"``: FBNet's soft Gumbel-softmax sample ``softmax((log_softmax(alpha) + g) / tau)``
   (Wu et al. 2019); with ``tau_decay`` the temperature decays exponentially per epoch
   (``tau_max * tau_decay ** epoch``; FBNet: 5.0 and 0.956), else linearly as for GDAS.
+* ``"proxyless"``: ProxylessNAS' path binarisation (Cai et al. 2019): no mixture at all. The
+  weight step samples one op per edge/layer from ``softmax(alpha)`` and runs only that op; the
+  architecture step samples two ops per edge/layer (without replacement), runs only those two,
+  gates them with a binary gate (1 on one of the pair, drawn from the pair's renormalised
+  probabilities) and sets ``dL/d alpha_i = sum_j dL/dg_j p_j (delta_ij - p_i)`` over the pair
+  (``p`` = softmax of the pair's two logits), after which the pair's logits are shifted so that
+  their total probability is unchanged (the ProxylessNAS code's rescaling). A latency penalty
+  on ``softmax(alpha)`` adds its own exact gradient. Needs ``impl="reference"`` on the DARTS
+  and NAS-Bench-201 spaces (the batched supernet runs every op of a wave together).
 
 On CUDA the fast path is used by default: the edge-batched supernet, bf16 autocast,
 channels-last tensors, device-resident data with device-side augmentation, and both steps
@@ -74,11 +83,11 @@ if TYPE_CHECKING:
     from warmnas.nas.fbnet import FBNetArch
 
 __all__ = ["CHECKPOINT_NAME", "DARTSSearch", "LatencyPenalty", "METHODS", "alpha_entropy",
-           "mixing_weights"]
+           "mixing_weights", "proxyless_alpha_grad", "proxyless_sample"]
 
 logger = logging.getLogger(__name__)
 
-METHODS = ("darts", "drnas", "gdas", "gumbel")
+METHODS = ("darts", "drnas", "gdas", "gumbel", "proxyless")
 CHECKPOINT_NAME = "search_state.pt"
 CHECKPOINT_FORMAT = "warmnas.nas.search_state"
 CHECKPOINT_VERSION = 1
@@ -134,8 +143,74 @@ def mixing_weights(method: str, alphas: Mapping[str, torch.Tensor],
         elif method == "gumbel":
             assert noise is not None
             out[key] = torch.softmax((torch.log_softmax(a, dim=-1) + noise[key]) / tau, dim=-1)
+        elif method == "proxyless":
+            raise InputError("method='proxyless' samples paths instead of mixing the ops (see "
+                             "proxyless_sample and proxyless_alpha_grad); it has no mixing "
+                             "weights")
         else:
             raise InputError(f"method must be one of {METHODS}, got {method!r}")
+    return out
+
+
+def proxyless_sample(alphas: Mapping[str, torch.Tensor], n: int,
+                     generator: torch.Generator | None = None
+                     ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """ProxylessNAS' binarised paths: ``n`` ops per edge drawn from ``softmax(alpha)`` without
+    replacement, and binary gates.
+
+    Args:
+        alphas: ``{key: (n_edges, n_ops)}`` logits (read, not differentiated).
+        n: 1 (weight step: the sampled op runs alone, gate 1) or 2 (architecture step: the pair
+            runs, and the active one, drawn from the pair's renormalised probabilities, gets
+            gate 1; the other gate 0).
+        generator: the torch generator of the draws (seeded by the search).
+
+    Returns:
+        ``(paths, gates)``: ``paths[key]`` ``(n_edges, n)`` long op indices, the active op first;
+        ``gates[key]`` ``(n_edges, n_ops)`` float, 1 at the active op, 0 elsewhere.
+    """
+    if n not in (1, 2):
+        raise InputError(f"n must be 1 (weight step) or 2 (architecture step), got {n!r}")
+    paths, gates = {}, {}
+    with torch.no_grad():
+        for key, a in alphas.items():
+            a = a.detach().float()
+            pair = torch.multinomial(torch.softmax(a, dim=-1), n, replacement=False,
+                                     generator=generator)
+            if n == 2:
+                pick = torch.multinomial(torch.softmax(a.gather(1, pair), dim=-1), 1,
+                                         generator=generator)
+                pair = torch.cat([pair.gather(1, pick), pair.gather(1, 1 - pick)], dim=1)
+            paths[key] = pair
+            gates[key] = torch.zeros_like(a).scatter_(1, pair[:, :1], 1.0)
+    return paths, gates
+
+
+def proxyless_alpha_grad(alphas: Mapping[str, torch.Tensor],
+                         gate_grads: Mapping[str, torch.Tensor],
+                         paths: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """ProxylessNAS' gradient estimate for the alphas from the binary gates' gradients.
+
+    For each edge with sampled pair ``(a, b)`` and ``p = softmax(alpha[a], alpha[b])``:
+    ``dL/d alpha_i = sum_j dL/dg_j p_j (delta_ij - p_i)`` for ``i, j`` in the pair; the other
+    ops of the edge get 0.
+
+    Args:
+        alphas: ``{key: (n_edges, n_ops)}`` logits.
+        gate_grads: ``{key: (n_edges, n_ops)}`` ``dL/dg`` (only the pair's entries are read).
+        paths: ``{key: (n_edges, 2)}`` the sampled pairs.
+
+    Returns:
+        ``{key: (n_edges, n_ops)}`` gradients (not differentiable).
+    """
+    out = {}
+    with torch.no_grad():
+        for key, a in alphas.items():
+            pair = paths[key]
+            p = torch.softmax(a.detach().gather(1, pair), dim=-1)
+            g = gate_grads[key].gather(1, pair).to(p.dtype)
+            est = p * (g - (g * p).sum(dim=1, keepdim=True))
+            out[key] = torch.zeros_like(a, dtype=p.dtype).scatter_(1, pair, est)
     return out
 
 
@@ -223,7 +298,9 @@ class DARTSSearch:
             :mod:`warmnas.nas.fbnet`; ``FBNET_SEARCH_SETTINGS`` holds FBNet's schedule and
             ``warmnas.hardware.fbnet_lut_model`` a device's latency table for the penalty).
         method: ``"darts"``, ``"drnas"`` (Dirichlet, collapse resistant), ``"gdas"`` (hard
-            Gumbel, straight-through) or ``"gumbel"`` (FBNet's soft Gumbel-softmax).
+            Gumbel, straight-through), ``"gumbel"`` (FBNet's soft Gumbel-softmax) or
+            ``"proxyless"`` (ProxylessNAS' sampled paths: one op per edge/layer runs in a
+            weight step, two in an architecture step; ``impl="reference"`` on darts/nb201).
         order: 1 (first order) or 2 (DARTS' unrolled second order; ``method="darts"`` only).
         init_alpha: initial alpha logits (a warm start, e.g. from MetaNAS or the meta-database),
             ``{key: (n_edges, n_ops)}``; small random logits otherwise.
@@ -375,6 +452,12 @@ class DARTSSearch:
                 or not 0.0 < float(self.tau_decay) <= 1.0):
             raise InputError(f"tau_decay must be a number in (0, 1] (FBNet: 0.956) or None, got "
                              f"{self.tau_decay!r}")
+        if self.method == "proxyless" and space.name != "fbnet" and self.impl != "reference":
+            raise InputError(
+                f"method='proxyless' runs only the sampled op of each edge, which the "
+                f"edge-batched supernet (impl={self.impl!r}) cannot do: it runs every op of a "
+                f"wave of edges together. Pass impl='reference' for the {space.name} space "
+                "(the FBNet space supports both)")
         if space.name == "fbnet" and self.layers is not None:
             raise InputError(f"layers: the FBNet space has 22 fixed layers; pass layers=None, got "
                              f"{self.layers!r}")
@@ -434,10 +517,13 @@ class DARTSSearch:
 
         # "auto" leaves the FBNet space out: its supernet has not yet been captured on a GPU
         use_graphs = resolve(self.cuda_graphs, cuda and self.order == 1
-                             and self.latency_penalty is None and space.name != "fbnet",
-                             "cuda_graphs")
+                             and self.latency_penalty is None and space.name != "fbnet"
+                             and self.method != "proxyless", "cuda_graphs")
         if use_graphs and not cuda:
             raise InputError("cuda_graphs=True needs a CUDA device")
+        if use_graphs and self.method == "proxyless":
+            raise InputError("cuda_graphs cannot capture method='proxyless' (the sampled ops "
+                             "change every step); pass cuda_graphs=False or 'auto'")
         if use_graphs and self.order == 2:
             raise InputError("cuda_graphs are not supported with order=2; pass cuda_graphs=False")
         return {
@@ -644,11 +730,16 @@ class DARTSSearch:
             return contextlib.nullcontext()
 
         def weight_body() -> None:
-            with torch.no_grad():
-                w = mixing_weights(method, {k: net.alphas[k].detach() for k in keys}, noise_w,
-                                   tau)
+            if method == "proxyless":
+                paths, w = proxyless_sample({k: net.alphas[k] for k in keys}, 1, noise_gen)
+            else:
+                paths = None
+                with torch.no_grad():
+                    w = mixing_weights(method, {k: net.alphas[k].detach() for k in keys},
+                                       noise_w, tau)
             with amp():
-                logits = net(static["xt"], w)
+                logits = net(static["xt"], w) if paths is None else net(static["xt"], w,
+                                                                         paths=paths)
             loss = F.cross_entropy(logits.float(), static["yt"])
             loss.backward(inputs=weight_params)
             clip_grad_norm(weight_params, self.grad_clip)
@@ -659,6 +750,9 @@ class DARTSSearch:
                 stats[2] += B
 
         def arch_body() -> None:
+            if method == "proxyless":
+                proxyless_arch_body()
+                return
             alphas = net.alpha_dict()
             w = mixing_weights(method, alphas, noise_a, tau)
             with amp():
@@ -668,6 +762,34 @@ class DARTSSearch:
             loss.backward(inputs=arch_params)
             adam.step()
             with torch.no_grad():
+                stats[3] += ce.detach().double() * Bv
+                stats[4] += (logits.argmax(dim=1) == static["yv"]).sum()
+                stats[5] += Bv
+
+        def proxyless_arch_body() -> None:
+            alphas = net.alpha_dict()
+            paths, gates = proxyless_sample(alphas, 2, noise_gen)
+            for g in gates.values():
+                g.requires_grad_()
+            with amp():
+                logits = net(static["xv"], gates, paths=paths)
+            ce = F.cross_entropy(logits.float(), static["yv"])
+            loss = apply_latency_penalty(self.latency_penalty, ce, alphas)
+            gate_list = [gates[k] for k in keys]
+            grads = torch.autograd.grad(loss, [*gate_list, *arch_params], allow_unused=True)
+            gate_grads = {k: torch.zeros_like(gates[k]) if g is None else g  # unused key
+                          for k, g in zip(keys, grads[:len(keys)])}
+            est = proxyless_alpha_grad(alphas, gate_grads, paths)
+            with torch.no_grad():
+                before = {k: net.alphas[k].gather(1, paths[k]) for k in keys}
+                for k, a, g in zip(keys, arch_params, grads[len(keys):]):
+                    a.grad = est[k].to(a.dtype) if g is None else g + est[k].to(a.dtype)
+                adam.step()
+                for k in keys:  # keep the pair's total probability (ProxylessNAS' rescaling)
+                    a, pair = net.alphas[k], paths[k]
+                    shift = (torch.logsumexp(a.gather(1, pair), dim=1)
+                             - torch.logsumexp(before[k], dim=1))
+                    a.scatter_add_(1, pair, -shift[:, None].expand(-1, pair.shape[1]))
                 stats[3] += ce.detach().double() * Bv
                 stats[4] += (logits.argmax(dim=1) == static["yv"]).sum()
                 stats[5] += Bv

@@ -19,6 +19,14 @@ Two implementations compute the same function:
   (it contributes zero). A DARTS cell needs 4 waves instead of 14 x 8 op calls.
   :meth:`Supernet.load_reference_state` copies the weights of a reference supernet so the two can
   be compared (``tests/warmnas/nas/test_supernet.py`` checks float64 equality to 1e-6).
+
+Path sampling (ProxylessNAS, ``DARTSSearch(method="proxyless")``): ``forward(x, weights,
+paths=...)`` with ``paths = {key: (n_edges, k) long}`` computes only the ``k`` listed ops of each
+edge, ``sum_j weights[e, paths[e, j]] * op_{paths[e, j]}(x)``; the ops after the first column
+are evaluated with their outputs detached (they contribute through their weight, i.e. a binary
+gate's gradient, and pass no gradient back, as in the ProxylessNAS code). The reference
+supernets and the FBNet supernet support it; the edge-batched one cannot (its waves run each op
+on all edges at once) and raises an ``InputError`` naming ``impl="reference"``.
 """
 
 from __future__ import annotations
@@ -64,8 +72,37 @@ class _MixedOp(nn.Module):
                 op = nn.Sequential(op, nn.BatchNorm2d(C, affine=False))
             self._ops.append(op)
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        return sum(w[o] * op(x) for o, op in enumerate(self._ops))  # type: ignore[return-value]
+    def forward(self, x: torch.Tensor, w: torch.Tensor, path: list[int] | None = None
+                ) -> torch.Tensor:
+        if path is None:
+            return sum(w[o] * op(x) for o, op in enumerate(self._ops))  # type: ignore[return-value]
+        return _path_sum(self._ops, x, w, path)
+
+
+def _path_sum(ops: nn.ModuleList, x: torch.Tensor, w: torch.Tensor, path: list[int]
+              ) -> torch.Tensor:
+    """``sum_j w[path[j]] * ops[path[j]](x)``, only the listed ops run; the outputs of the ops
+    after the first are detached (ProxylessNAS: only the active path passes gradients back)."""
+    out: torch.Tensor | None = None
+    for j, o in enumerate(path):
+        y = ops[o](x)
+        term = w[o] * (y if j == 0 else y.detach())
+        out = term if out is None else out + term
+    assert out is not None
+    return out
+
+
+def _path_lists(paths: Mapping[str, torch.Tensor] | None, keys: Sequence[str], impl: str
+                ) -> dict[str, list[list[int]]] | None:
+    """``paths`` as Python lists per key (one host copy per forward), checked."""
+    if paths is None:
+        return None
+    if impl != "reference":
+        raise InputError("paths= (path sampling, method='proxyless') runs only the sampled op of "
+                         "each edge, which the edge-batched supernet (impl='batched') cannot do: "
+                         "its waves run every op on all edges at once; build the supernet with "
+                         "impl='reference'")
+    return {k: paths[k].tolist() for k in keys}
 
 
 class _RefDartsCell(nn.Module):
@@ -81,11 +118,14 @@ class _RefDartsCell(nn.Module):
             _MixedOp(space, C, 2 if reduction and src < 2 else 1) for _, src in space.edges
         )
 
-    def forward(self, s0: torch.Tensor, s1: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    def forward(self, s0: torch.Tensor, s1: torch.Tensor, w: torch.Tensor,
+                paths: list[list[int]] | None = None) -> torch.Tensor:
         states = [self.preprocess0(s0), self.preprocess1(s1)]
         offset = 0
         for _ in range(self.steps):
-            s = sum(self._ops[offset + j](h, w[offset + j]) for j, h in enumerate(states))
+            s = sum(self._ops[offset + j](h, w[offset + j],
+                                          None if paths is None else paths[offset + j])
+                    for j, h in enumerate(states))
             offset += len(states)
             states.append(s)  # type: ignore[arg-type]
         return torch.cat(states[-self.steps:], dim=1)
@@ -97,10 +137,12 @@ class _RefNB201Cell(nn.Module):
         self.edges = space.edges
         self._ops = nn.ModuleList(_MixedOp(space, C, 1) for _ in space.edges)
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, w: torch.Tensor, paths: list[list[int]] | None = None
+                ) -> torch.Tensor:
         nodes = [x]
         for i in range(1, 4):
-            nodes.append(sum(self._ops[k](nodes[src], w[k])  # type: ignore[arg-type]
+            nodes.append(sum(self._ops[k](nodes[src], w[k],  # type: ignore[arg-type]
+                                          None if paths is None else paths[k])
                              for k, (dst, src) in enumerate(self.edges) if dst == i))
         return nodes[-1]
 
@@ -505,19 +547,28 @@ class DartsSupernet(Supernet):
         self.classifier = nn.Linear(C_p, num_classes)
         self._init_alphas(init_alpha, random_state)
 
-    def forward(self, x: torch.Tensor, weights: Mapping[str, torch.Tensor] | None = None
-                ) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, weights: Mapping[str, torch.Tensor] | None = None,
+                paths: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
         """Logits ``(B, num_classes)`` for images ``x`` of shape ``(B, in_channels, H, W)``.
+
+        ``paths``: ``{"normal", "reduce"}: (14, k)`` op indices, only those ops run (path
+        sampling; ``impl="reference"`` only, see the module docstring).
 
         Raises:
             InputError: ``H`` or ``W`` not divisible by ``2 ** (number of reduction cells)``
-                (each reduction halves them with two offset stride-2 grids, as in DARTS).
+                (each reduction halves them with two offset stride-2 grids, as in DARTS);
+                ``paths`` with ``impl="batched"``.
         """
         check_darts_image_size(x, self.layers)
         w = self._weights(weights)
+        pl = _path_lists(paths, self.space.cell_types, self.impl)
         s0 = s1 = self.stem(x)
         for cell in self.cells:
-            s0, s1 = s1, cell(s0, s1, w["reduce"] if cell.reduction else w["normal"])
+            key = "reduce" if cell.reduction else "normal"
+            if pl is None:
+                s0, s1 = s1, cell(s0, s1, w[key])
+            else:
+                s0, s1 = s1, cell(s0, s1, w[key], pl[key])
         return self.classifier(self.global_pooling(s1).flatten(1))
 
     def _shared_modules(self) -> list[nn.Module]:
@@ -561,13 +612,19 @@ class NB201Supernet(Supernet):
         self.classifier = nn.Linear(C_prev, num_classes)
         self._init_alphas(init_alpha, random_state)
 
-    def forward(self, x: torch.Tensor, weights: Mapping[str, torch.Tensor] | None = None
-                ) -> torch.Tensor:
-        """Logits ``(B, num_classes)`` for images ``x`` of shape ``(B, in_channels, H, W)``."""
+    def forward(self, x: torch.Tensor, weights: Mapping[str, torch.Tensor] | None = None,
+                paths: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
+        """Logits ``(B, num_classes)`` for images ``x`` of shape ``(B, in_channels, H, W)``;
+        ``paths``: ``{"cell": (6, k)}`` op indices, only those ops run (path sampling;
+        ``impl="reference"`` only, see the module docstring)."""
         w = self._weights(weights)["cell"]
+        pl = _path_lists(paths, self.space.cell_types, self.impl)
         h = self.stem(x)
         for cell in self.cells:
-            h = cell(h) if isinstance(cell, ResNetBasicBlock) else cell(h, w)
+            if isinstance(cell, ResNetBasicBlock):
+                h = cell(h)
+            else:
+                h = cell(h, w) if pl is None else cell(h, w, pl["cell"])
         h = self.global_pooling(self.lastact(h)).flatten(1)
         return self.classifier(h)
 
