@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 import math
 import numbers
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +78,24 @@ def check_time_budget(time_budget: Any, arg: str = "time_budget") -> float | Non
             f"{arg}=60 for one minute, or None for no time limit."
         )
     return value
+
+
+def check_fit_probability(fit_probability: Any, arg: str = "fit_probability") -> float:
+    """``fit_probability`` as a float in (0, 1), else InputError naming ``arg``."""
+    if isinstance(fit_probability, (bool, np.bool_)) or not isinstance(
+            fit_probability, (numbers.Real, np.integer, np.floating)):
+        raise InputError(
+            f"{arg} must be a probability in (0, 1) (e.g. 0.9: propose only what finishes in "
+            f"the time left with probability >= 0.9), got {type(fit_probability).__name__} "
+            f"{fit_probability!r}."
+        )
+    q = float(fit_probability)
+    if not (0.0 < q < 1.0):
+        raise InputError(
+            f"{arg} must be a probability strictly between 0 and 1, got {q}; pass e.g. "
+            f"{arg}=0.9, or None to plan at the point predictions."
+        )
+    return q
 
 
 def size_design(sizes: pd.DataFrame | np.ndarray) -> np.ndarray:
@@ -169,6 +188,8 @@ class RuntimePredictor:
         ridge: ridge penalty of the size law (on the standardised design, intercept free).
         floor_s: predictions are at least this many seconds (a zero runtime would make
             "cost per second" infinite).
+        cv_folds: folds of the cross-validated log errors behind :meth:`log_error_quantile`
+            (the database tasks, split by position; computed only when asked for).
 
     Fitted attributes:
         config_ids_: ``pandas.Index`` of the configurations.
@@ -178,11 +199,12 @@ class RuntimePredictor:
     """
 
     def __init__(self, method: str = "auto", n_neighbors: int = 10, ridge: float = 1e-3,
-                 floor_s: float = 1e-3) -> None:
+                 floor_s: float = 1e-3, cv_folds: int = 10) -> None:
         self.method = method
         self.n_neighbors = n_neighbors
         self.ridge = ridge
         self.floor_s = floor_s
+        self.cv_folds = cv_folds
 
     # ---------------------------------------------------------------------------------- fit
     def fit(self, cost: pd.DataFrame, sizes: pd.DataFrame | None = None,
@@ -210,6 +232,12 @@ class RuntimePredictor:
         if (isinstance(self.n_neighbors, bool) or not isinstance(self.n_neighbors, (int, np.integer))
                 or self.n_neighbors < 1):
             raise InputError(f"n_neighbors must be a positive int, got {self.n_neighbors!r}.")
+        if (isinstance(self.cv_folds, bool) or not isinstance(self.cv_folds, (int, np.integer))
+                or self.cv_folds < 2):
+            raise InputError(
+                f"cv_folds must be an int >= 2 (the folds of the cross-validated errors that "
+                f"log_error_quantile uses), got {self.cv_folds!r}."
+            )
         for name in ("ridge", "floor_s"):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
@@ -257,6 +285,8 @@ class RuntimePredictor:
                 self._F = self._scaler.transform(feats)
                 self._feat_rows = self.task_ids_.get_indexer(feats.index)
         self.has_meta_features_ = self._scaler is not None
+        self._inputs = (cost, sizes, meta_features)
+        self._cv_resid: dict[str, np.ndarray] = {}
         needs = {"size": self.has_sizes_, "knn": self.has_meta_features_,
                  "size+knn": self.has_sizes_ and self.has_meta_features_}
         if self.method in needs and not needs[self.method]:
@@ -359,6 +389,84 @@ class RuntimePredictor:
                         out = out + np.nan_to_num(corr)
         return np.maximum(out, math.log(max(self.floor_s, 1e-12)))
 
+    def log_error_quantile(self, fit_probability: float, sizes: Any = None,
+                           meta_features: Any = None, *, pooled: bool = False) -> np.ndarray:
+        """The ``fit_probability`` quantile of this predictor's log error (true log runtime minus
+        predicted), per configuration, for a prediction made with these inputs.
+
+        The errors are the predictor's own cross-validated residuals on the database: the tasks
+        are split into ``cv_folds`` groups, each predicted by the method :meth:`resolve_method`
+        picks here, fitted on the other groups only (computed once per method, on first use).
+        ``predict_log(...) + log_error_quantile(q, ...)`` is then a runtime the configuration
+        stays under with probability about ``q`` on a task like the database's.
+
+        Args:
+            fit_probability: ``q`` in (0, 1).
+            sizes, meta_features: as for :meth:`predict_log` (they select the method).
+            pooled: one quantile over all configurations' errors (a cap at the fraction
+                ``exp(-quantile)`` of the time left) instead of one per configuration.
+
+        Returns:
+            ``n_configs`` float64 (natural log); a configuration with fewer than 10 residuals
+            gets the pooled quantile.
+
+        Raises:
+            InputError: ``fit_probability`` is not a number in (0, 1).
+        """
+        q = check_fit_probability(fit_probability)
+        R = self._cv_residuals(self.resolve_method(sizes, meta_features))
+        finite = R[~np.isnan(R)]
+        if finite.size == 0:
+            return np.zeros(len(self.config_ids_))
+        pool = float(np.quantile(finite, q))
+        if pooled:
+            return np.full(len(self.config_ids_), pool)
+        counts = (~np.isnan(R)).sum(axis=0)
+        with warnings.catch_warnings():  # all-NaN columns: replaced by the pooled value
+            warnings.simplefilter("ignore", RuntimeWarning)
+            per = np.nanquantile(R, q, axis=0)
+        return np.where(counts >= 10, per, pool)
+
+    def _cv_residuals(self, method: str) -> np.ndarray:
+        """``n_tasks x n_configs`` cross-validated log residuals of ``method`` (NaN where a task
+        lacks a runtime or the inputs the method needs)."""
+        if method in self._cv_resid:
+            return self._cv_resid[method]
+        cost, sizes, feats = self._inputs
+        tids = self.task_ids_
+        S = None if sizes is None else sizes.reindex(tids)[list(SIZE_COLUMNS)]
+        F = None
+        if feats is not None:
+            F = feats.copy()
+            F.index = pd.Index([str(t) for t in F.index])
+        R = np.full(self._logC.shape, np.nan)
+        raw = cost.to_numpy(dtype=np.float64)
+        k = min(int(self.cv_folds), len(tids))
+        fold = np.arange(len(tids)) % k
+        for f in range(k):
+            test, train = np.flatnonzero(fold == f), fold != f
+            try:
+                sub = RuntimePredictor(method=method, n_neighbors=self.n_neighbors,
+                                       ridge=self.ridge, floor_s=self.floor_s, cv_folds=2)
+                sub.fit(cost.iloc[train], None if sizes is None else sizes,
+                        None if F is None else F.drop(index=tids[~train], errors="ignore"))
+            except InputError:
+                continue
+            for i in test:
+                s = None
+                if S is not None and np.isfinite(S.iloc[i].to_numpy()).all():
+                    s = S.iloc[i].to_numpy()
+                q = None
+                if F is not None and tids[i] in F.index:
+                    q = F.loc[tids[i]].dropna()
+                    q = q if len(q) else None
+                if ("size" in method and s is None) or ("knn" in method and q is None):
+                    continue
+                ok = ~np.isnan(raw[i])
+                R[i, ok] = self._logC[i, ok] - sub.predict_log(s, q)[ok]
+        self._cv_resid[method] = R
+        return R
+
     def predict(self, sizes: Any = None, meta_features: Any = None) -> pd.Series:
         """Predicted runtime in seconds of every configuration (Series indexed by config id).
 
@@ -401,20 +509,36 @@ class CostAwareSearch:
         time_budget: seconds available, or None (no limit: then only the PMF acquisition
             becomes expected improvement per second).
         calibrate: rescale the predictions by the measured / predicted ratios told so far.
+        log_margin: added to the (calibrated) predicted log runtimes when deciding what fits,
+            ``n_configs`` or a scalar, or None (0: plan at the point predictions). With
+            :meth:`RuntimePredictor.log_error_quantile` ``(q)`` a configuration is proposed only
+            when it finishes in the time left with probability about ``q``; the order (and
+            PMF's cost per second) still uses the point predictions.
 
     Attributes:
         spent_s: seconds charged so far (measured costs told, or predicted ones with ``plan``).
     """
 
     def __init__(self, search: Any, log_cost: np.ndarray, time_budget: float | None = None,
-                 *, calibrate: bool = True) -> None:
+                 *, calibrate: bool = True, log_margin: Any = None) -> None:
         self.search = search
+        n = len(search.starter.config_ids_)
         self._log_cost0 = np.asarray(log_cost, dtype=np.float64)
-        if self._log_cost0.shape != (len(search.starter.config_ids_),):
+        if self._log_cost0.shape != (n,):
             raise InputError(
-                f"log_cost must have one value per configuration "
-                f"({len(search.starter.config_ids_)}), got shape {self._log_cost0.shape}."
+                f"log_cost must have one value per configuration ({n}), got shape "
+                f"{self._log_cost0.shape}."
             )
+        margin = np.zeros(n) if log_margin is None else np.asarray(log_margin, dtype=np.float64)
+        if margin.ndim == 0:
+            margin = np.full(n, float(margin))
+        if margin.shape != (n,) or not np.isfinite(margin).all():
+            raise InputError(
+                f"log_margin must be None, a finite number or one finite value per "
+                f"configuration ({n}), got shape {margin.shape}"
+                f"{'' if np.isfinite(margin).all() else ' with non-finite values'}."
+            )
+        self.log_margin = margin
         self.time_budget = check_time_budget(time_budget)
         self.calibrate = calibrate
         self.spent_s = 0.0
@@ -447,7 +571,7 @@ class CostAwareSearch:
         """Bool mask: configurations still available and predicted to fit in the time left."""
         mask = np.asarray(self.search.available, dtype=bool).copy()
         if self.time_budget is not None:
-            mask &= np.exp(self.log_cost) <= self.remaining_s * (1 + 1e-9)
+            mask &= np.exp(self.log_cost + self.log_margin) <= self.remaining_s * (1 + 1e-9)
         return mask
 
     def ask_position(self) -> int | None:
@@ -531,19 +655,31 @@ def check_cost(cost_s: Any, config_id: str) -> float:
 
 
 def cost_aware_search(search: Any, predicted_cost_s: pd.Series,
-                      time_budget: float | None) -> CostAwareSearch:
+                      time_budget: float | None,
+                      upper_cost_s: pd.Series | None = None) -> CostAwareSearch:
     """Wrap ``search`` with predictions given per config id (aligned to the starter's ids).
+
+    Args:
+        upper_cost_s: per config id, the runtime to plan with when deciding what fits (e.g.
+            :func:`predict_costs` with ``fit_probability``), or None (the point predictions).
 
     Raises:
         InputError: a configuration of the starter has no prediction.
     """
+    log_cost = _aligned_log(search, predicted_cost_s, "predicted_cost_s")
+    margin = None
+    if upper_cost_s is not None:
+        margin = _aligned_log(search, upper_cost_s, "upper_cost_s") - log_cost
+    return CostAwareSearch(search, log_cost, time_budget, log_margin=margin)
+
+
+def _aligned_log(search: Any, costs: pd.Series, arg: str) -> np.ndarray:
     ids = search.starter.config_ids_
-    pred = predicted_cost_s.reindex(ids)
+    pred = costs.reindex(ids)
     if pred.isna().any():
         missing = ids[pred.isna().to_numpy()][:5].tolist()
-        raise InputError(f"no predicted cost for configurations {missing}.")
-    return CostAwareSearch(search, np.log(np.maximum(pred.to_numpy(dtype=np.float64), 1e-12)),
-                           time_budget)
+        raise InputError(f"{arg}: no predicted cost for configurations {missing}.")
+    return np.log(np.maximum(pred.to_numpy(dtype=np.float64), 1e-12))
 
 
 # ---------------------------------------------------------------------- warm_start helpers
@@ -609,7 +745,8 @@ def query_size_from_meta_features(query: pd.Series | None) -> tuple[float, float
 
 def predict_costs(database: Any, metric: str, space: str | None, config_ids: Any, *,
                   size: tuple[float, float] | None = None,
-                  query: pd.Series | None = None) -> pd.Series | None:
+                  query: pd.Series | None = None,
+                  fit_probability: float | None = None) -> pd.Series | None:
     """Predicted runtime (seconds) of every configuration on the new task, from the database's
     costs, or None when the database stores no cost for this metric.
 
@@ -620,6 +757,10 @@ def predict_costs(database: Any, metric: str, space: str | None, config_ids: Any
         config_ids: the configurations to predict (the starter's).
         size: the new task's ``(n_rows, n_columns)``, or None.
         query: the new task's meta-features, or None.
+        fit_probability: None (default): the point predictions; ``q`` in (0, 1): the runtime
+            each configuration stays under with probability ``q`` (the point prediction times
+            the ``q`` quantile of the predictor's cross-validated errors,
+            :meth:`RuntimePredictor.log_error_quantile`).
 
     Returns:
         Series indexed by ``config_ids``, seconds, or None.
@@ -650,17 +791,26 @@ def predict_costs(database: Any, metric: str, space: str | None, config_ids: Any
     method = predictor.resolve_method(size, q)
     logger.info("runtime prediction: method %r (%s)", method,
                 "sizes " + str(size) if size else "no sizes")
-    return predictor.predict(size, q)
+    point = predictor.predict(size, q)
+    if fit_probability is None:
+        return point
+    margin = predictor.log_error_quantile(fit_probability, size, q)
+    return (point * np.exp(margin)).rename("upper_cost_s")
 
 
 def suggest_within_budget(starter: WarmStarter, query: Any, n_configs: int,
                           predicted_cost_s: pd.Series, time_budget: float, *,
                           observed: Mapping[str, float] | None = None,
-                          nan_policy: str = "error", random_state: Any = 0) -> Any:
+                          nan_policy: str = "error", random_state: Any = 0,
+                          upper_cost_s: pd.Series | None = None) -> Any:
     """Like ``starter.suggest`` under a time budget: proposals in the cost-aware search's order,
     each charged at its predicted cost, as long as the next one is predicted to fit (so the
     proposals' predicted costs sum to at most ``time_budget``; there may be fewer than
     ``n_configs``).
+
+    ``upper_cost_s`` (per config id, or None): what a configuration must fit in the time left
+    with (e.g. ``predict_costs(..., fit_probability=q)``); it is still charged at its point
+    prediction.
 
     Returns:
         A :class:`~warmnas.warmstart.base.Suggestion`.
@@ -676,7 +826,7 @@ def suggest_within_budget(starter: WarmStarter, query: Any, n_configs: int,
     obs = np.asarray(search.observed_positions, dtype=np.intp)
     vals = np.asarray(search.observed_values, dtype=np.float64)
     mean, std = starter._predict(search.context, obs, vals)
-    cas = cost_aware_search(search, predicted_cost_s, time_budget)
+    cas = cost_aware_search(search, predicted_cost_s, time_budget, upper_cost_s)
     check_budget_fits(cas, "time_budget")
     picks = cas.plan(n_configs)
     if len(picks) < n_configs:
@@ -700,9 +850,12 @@ def check_budget_fits(cas: CostAwareSearch, arg: str) -> None:
     avail = np.asarray(cas.search.available, dtype=bool)
     if not avail.any():
         raise InputError("no configuration left to propose.")
-    cheapest = float(np.exp(cas.log_cost[avail].min()))
+    upper = cas.log_cost + cas.log_margin
+    cheapest = float(np.exp(upper[avail].min()))
+    what = ("predicted runtime" if not cas.log_margin.any()
+            else "predicted runtime (with its margin for prediction error)")
     raise InputError(
-        f"{arg}={cas.time_budget:g} s is smaller than every configuration's predicted runtime "
+        f"{arg}={cas.time_budget:g} s is smaller than every configuration's {what} "
         f"on this dataset (the cheapest is predicted to take {cheapest:.3g} s); raise {arg} to "
         f"at least {cheapest:.3g} s, or drop it for no time limit."
     )

@@ -296,3 +296,108 @@ def test_cli_time_budget(capsys, tmp_path):
     assert main(["warm-start", str(path), "--target", "class", "--method", "portfolio",
                  "--time-budget", "1e-7"]) == 2
     assert "is smaller than every configuration's predicted runtime" in capsys.readouterr().err
+
+
+# ------------------------------------------ planning with an upper quantile of the runtime
+def noisy_law(noise_of_c0: float, n_tasks: int = 1000, seed: int = 0):
+    """``runtime_law`` runtimes where only configuration c0 has a log-normal error of known
+    spread ``noise_of_c0`` around the size law (the others follow it exactly)."""
+    cost, sizes, _, _ = runtime_law(n_tasks=n_tasks, n_configs=6, seed=seed)
+    rng = np.random.default_rng(seed + 1)
+    cost["c0"] = cost["c0"] * np.exp(noise_of_c0 * rng.normal(size=n_tasks))
+    return cost, sizes
+
+
+def test_error_quantile_matches_a_known_error_distribution():
+    cost, sizes = noisy_law(0.5)
+    pred = RuntimePredictor(method="size", ridge=0.0).fit(cost, sizes)
+    q90 = pred.log_error_quantile(0.9, sizes.iloc[0].to_numpy())
+    # c0's errors are N(0, 0.5^2) (plus the fit's own small error): the 0.9 quantile is
+    # 1.2816 * 0.5 = 0.64; the exact configurations have none
+    assert q90[0] == pytest.approx(1.2816 * 0.5, abs=0.1)
+    np.testing.assert_allclose(q90[1:], 0.0, atol=1e-6)
+    assert pred.log_error_quantile(0.5, sizes.iloc[0].to_numpy())[0] == pytest.approx(0, abs=0.1)
+    # pooled: one value for every configuration (5 of 6 exact: the 0.9 quantile is small)
+    pooled = pred.log_error_quantile(0.9, sizes.iloc[0].to_numpy(), pooled=True)
+    assert np.ptp(pooled) == 0 and 0 <= pooled[0] < q90[0]
+
+
+@pytest.mark.parametrize("noise, kept", [(0.0, True), (0.5, False)])
+def test_a_config_predicted_at_90_percent_of_the_budget_is_kept_only_without_error(
+        make_planted, noise, kept):
+    """Configuration c0 predicted at 0.9 T: with no prediction error it fits; with a wide one
+    (0.9 quantile e^0.64 = 1.9 times the prediction) it does not fit with probability 0.9."""
+    cost, sizes = noisy_law(noise)
+    pred = RuntimePredictor(method="size", ridge=0.0).fit(cost, sizes)
+    margin = pred.log_error_quantile(0.9, sizes.iloc[0].to_numpy())
+    perf, _ = make_planted(n_tasks=20, n_configs=6, seed=0)
+    starter = PortfolioWarmStarter().fit(perf)
+    T = 100.0
+    log_cost = np.log(np.array([0.9, 0.1, 0.1, 0.1, 0.1, 0.1]) * T)
+    timed = CostAwareSearch(starter.start(None), log_cost, T, log_margin=margin)
+    assert bool(timed.fits()[0]) is kept
+    # at the point prediction it always fits
+    assert CostAwareSearch(starter.start(None), log_cost, T).fits()[0]
+
+
+def test_admitted_configurations_grow_with_the_budget(make_planted):
+    perf, _ = make_planted(n_tasks=20, n_configs=30, seed=1)
+    starter = PortfolioWarmStarter().fit(perf)
+    rng = np.random.default_rng(0)
+    log_cost = rng.uniform(np.log(0.01), np.log(500), 30)
+    margin = rng.uniform(0, 1.5, 30)
+    previous = np.zeros(30, dtype=bool)
+    sizes = []
+    for T in (0.1, 1, 3, 10, 30, 100, 300, 1000, 1e4):
+        admitted = CostAwareSearch(starter.start(None), log_cost, T, log_margin=margin).fits()
+        assert (admitted >= previous).all()  # a superset of what a smaller budget admits
+        np.testing.assert_array_equal(admitted, np.exp(log_cost + margin) <= T * (1 + 1e-9))
+        previous = admitted
+        sizes.append(int(admitted.sum()))
+    assert sizes[0] < sizes[-1] == 30
+
+
+def test_error_quantiles_and_the_search_are_reproducible(pmf_with_twins):
+    cost, sizes, _, feats = runtime_law(n_tasks=50, noise=0.3)
+    s, q = sizes.iloc[0].to_numpy(), feats.iloc[0]
+    a = RuntimePredictor().fit(cost, sizes, feats).log_error_quantile(0.9, s, q)
+    b = RuntimePredictor().fit(cost, sizes, feats).log_error_quantile(0.9, s, q)
+    np.testing.assert_array_equal(a, b)
+    assert (a > 0).all()
+    starter, perf, meta = pmf_with_twins
+    rng = np.random.default_rng(4)
+    point = pd.Series(np.exp(rng.uniform(np.log(0.1), np.log(5), perf.shape[1])),
+                      index=perf.columns)
+    upper = point * np.exp(rng.uniform(0, 1, perf.shape[1]))
+    runs = []
+    for _ in range(2):
+        timed = cost_aware_search(starter.start(meta.iloc[0], random_state=3), point, 8.0,
+                                  upper_cost_s=upper)
+        seen = []
+        while (cid := timed.ask()) is not None:
+            assert upper[cid] <= timed.remaining_s + 1e-9
+            seen.append(cid)
+            timed.tell(cid, float(perf.loc[perf.index[0], cid]), cost_s=float(point[cid]))
+        runs.append(seen)
+    assert runs[0] == runs[1] and runs[0]
+
+
+def test_bad_settings_of_the_quantile_rule_are_named():
+    cost, sizes = noisy_law(0.2, n_tasks=30)
+    pred = RuntimePredictor(method="size").fit(cost, sizes)
+    for bad in (0, 1, 1.5, -0.1, math.nan, "0.9", True, None):
+        with pytest.raises(InputError, match="fit_probability must be a probability"):
+            pred.log_error_quantile(bad, sizes.iloc[0].to_numpy())  # type: ignore[arg-type]
+    for bad_folds in (1, 0, 2.5, True, "10"):
+        with pytest.raises(InputError, match="cv_folds must be an int >= 2"):
+            RuntimePredictor(cv_folds=bad_folds).fit(cost, sizes)  # type: ignore[arg-type]
+    perf = pd.DataFrame(np.random.default_rng(0).uniform(size=(5, 6)),
+                        index=[f"t{i}" for i in range(5)], columns=cost.columns)
+    starter = PortfolioWarmStarter().fit(perf)
+    for bad_margin in (np.zeros(3), np.full(6, np.nan), math.inf):
+        with pytest.raises(InputError, match="log_margin must be None, a finite number or one"):
+            CostAwareSearch(starter.start(None), np.zeros(6), 10.0, log_margin=bad_margin)
+    with pytest.raises(InputError, match=r"upper_cost_s: no predicted cost for configurations "
+                                         r"\['c5'\]"):
+        cost_aware_search(starter.start(None), pd.Series(1.0, index=cost.columns), 10.0,
+                          upper_cost_s=pd.Series(1.0, index=cost.columns[:5]))
