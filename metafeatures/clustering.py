@@ -154,22 +154,27 @@ def sil(dist: Distances, blocks: ClassBlocks) -> float:
     return float(np.mean(np.nan_to_num(s)))
 
 
-@_cl_measure("pb", ("cl_dist",))
-def pb(dist: Distances) -> float:
+@_cl_measure("pb", ("cl_dist", "cl_blocks"))
+def pb(dist: Distances, blocks: ClassBlocks) -> float:
     """Point-biserial correlation between "same class" and the distance over all pairs of
-    instances (NaN when either is constant)."""
+    instances (NaN when either is constant).
+
+    Computed from sums, without the pairs' 0/1 vector: with ``N`` pairs, ``n1`` of them inside
+    a class, ``S`` and ``S1`` the sums of their distances and ``SS`` the sum of squares,
+    ``r = (S1 - p S) / sqrt(n1 (1 - p) (SS - S^2 / N))`` where ``p = n1 / N``.
+    """
     m = dist.y.size
     if m < 2:
         return float("nan")
-    # pairs (i, j), i < j, in pdist order: "same class" when j is before the end of i's class
-    ends = (dist.starts + dist.counts)[dist.y]
-    same = np.concatenate([np.arange(i + 1, m) < ends[i] for i in range(m - 1)])
     d = dist.condensed
-    x = same.astype(np.float64)
-    xm = x - x.mean()
-    dm = d - d.mean()
-    denom = np.sqrt(np.sum(xm * xm) * np.sum(dm * dm))
-    return float(np.sum(xm * dm) / denom) if denom > 0 else float("nan")
+    n_pairs = d.size
+    n_same = float(np.sum(dist.counts * (dist.counts - 1.0)) / 2.0)
+    total = float(np.sum(d))
+    same_sum = float(np.trace(blocks.pair_sums)) / 2.0  # each pair twice in the square matrix
+    p = n_same / n_pairs
+    spread = float(np.sum((d - total / n_pairs) ** 2))
+    denom = np.sqrt(n_same * (1.0 - p) * spread)
+    return float((same_sum - p * total) / denom) if denom > 0 else float("nan")
 
 
 @dataclass(frozen=True)
