@@ -90,15 +90,28 @@ def list_measures(group: str | None = None) -> list[dict[str, object]]:
             (``"info_theory"`` and ``"info-theory"`` both work).
 
     Returns:
-        One dict per measure: name, group, target need, summarised, in the pymfe view, doc.
+        One dict per measure: name, group, target need, summarised, in the pymfe view, doc. A
+        post-processing group (``relative``) lists the measures it ranks under its own group
+        name, as pymfe does (``best_node`` in ``landmarking`` and in ``relative``; the
+        extracted values are ``best_node.mean`` and ``best_node.mean.relative``).
 
     Raises:
         ArgumentError: an unknown group.
     """
     key = None if group is None else _canonical_group(group)
-    return [
+    out = [
         {"name": m.name, "group": m.group, "target": m.target, "summarised": m.summarised,
          "pymfe": m.pymfe, "doc": m.doc}
         for m in REGISTRY.measures()
         if key is None or m.group == key
     ]
+    for post in REGISTRY.postprocessors():
+        if key is not None and post.group != key:
+            continue
+        out += [
+            {"name": m.name, "group": post.group, "target": m.target,
+             "summarised": m.summarised, "pymfe": True,
+             "doc": f"{post.doc} ({m.name}: rank among the {post.source} measures)"}
+            for m in REGISTRY.measures() if m.group == post.source and m.pymfe
+        ]
+    return out

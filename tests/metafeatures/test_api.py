@@ -318,11 +318,15 @@ def test_programming_errors_are_not_swallowed(iris) -> None:
 
 def test_list_measures_covers_every_group() -> None:
     measures = metafeatures.list_measures()
-    # a post-processing group (relative) has no measures of its own
+    # a post-processing group (relative) lists the measures it ranks, as pymfe does
     post = {p.group for p in metafeatures.REGISTRY.postprocessors()}
     assert post == {"relative"}
-    assert {m["group"] for m in measures} == set(metafeatures.GROUPS) - post
+    assert {m["group"] for m in measures} == set(metafeatures.GROUPS)
     assert all(m["doc"] for m in measures)
+    relative = {m["name"] for m in metafeatures.list_measures("relative")}
+    pymfe_mfe = pytest.importorskip("pymfe.mfe")
+    assert relative == set(pymfe_mfe.MFE.valid_metafeatures(groups=["relative"]))
+    assert relative == {m["name"] for m in metafeatures.list_measures("landmarking") if m["pymfe"]}
     metafeatures.REGISTRY.check()
     for name in AUTOSKLEARN_NAMES:
         entry = metafeatures.views.AUTOSKLEARN[name]
