@@ -2,6 +2,8 @@
 
     python bench/warmstart_cost.py [--data-dir ../shared/data] [--folds 10] [--seconds 3,10,30,100,300]
         [--max-evals 40] [--methods random,portfolio,knn,pmf] [--seed 0] [--json OUT.json]
+        [--rules point,q0.9] [--only-folds 1,2,3]
+    python bench/warmstart_cost.py --merge A.json B.json ...   # runs on separate --only-folds
 
 Data: ``oboe/error_matrix.csv`` (358 OpenML datasets x 219 pipelines, balanced error),
 ``oboe/runtime_matrix.csv`` (the same cells' runtimes in seconds, Oboe's measurements: the
@@ -18,7 +20,17 @@ error; a task with nothing finished by ``T`` counts the regret of an uninformed 
 task's mean error minus its best), and the fraction of tasks with a result is printed too.
 
 Also printed: the same paired difference over only the tasks where both runs finished a
-configuration by ``T`` (the convention above then plays no part).
+configuration by ``T`` (the convention above then plays no part), and, per method, the paired
+difference regret(T') - regret(T) between consecutive budgets with "non-increasing: yes/NO"
+(a larger budget should never give a worse mean result).
+
+``--rules``: the cost-aware admission rules to compare in the same run: ``point`` (a
+configuration fits when its point prediction fits in the time left), ``qP`` (when it fits
+with probability ``P`` by its own cross-validated log errors,
+``RuntimePredictor.log_error_quantile(P)``), ``poolP`` (one quantile over all configurations,
+i.e. a cap on a run's predicted cost at a fraction of the time left). ``--only-folds`` runs a
+subset of the folds of the same split; ``--merge`` prints the tables of several such runs'
+``--json`` outputs together (so that a long benchmark can be run in parts).
 
 * plain method: its usual order (one run per task, read at every ``T``);
 * cost-aware (``+cost``): one run per task and per ``T`` with ``time_budget=T``: configurations
@@ -104,6 +116,104 @@ def regret_at(finish: np.ndarray, vals: np.ndarray, T: float, best: float,
     return float(done.min() - best), True
 
 
+def rule_label(m: str, r: str) -> str:
+    return f"{m}+cost" + ("" if r == "point" else f"@{r}")
+
+
+def report(regrets, has_result, n_evals, methods, rules, Ts, tasks) -> dict:
+    """Print the tables (mean regret, paired differences, monotonicity in T); return the
+    paired summary."""
+    labels = list(methods) + [rule_label(m, r) for r in rules for m in methods]
+    print("mean regret (balanced error) after T seconds of true runtime "
+          "(fraction of tasks with a finished run in brackets)")
+    head = f"{'method':<22}" + "".join(f"{f'T={T:g}s':>16}" for T in Ts)
+    print(head)
+    for lab in labels:
+        cells = []
+        for T in Ts:
+            r = np.array([regrets[lab][T][t] for t in tasks])
+            ok = np.mean([has_result[lab][T][t] for t in tasks])
+            cells.append(f"{r.mean():.4f} ({ok:.2f})")
+        print(f"{lab:<22}" + "".join(f"{c:>16}" for c in cells))
+    print("\ncost-aware - plain, mean over tasks, paired bootstrap 95 % interval "
+          "(negative = cost-aware better)")
+    rng = np.random.default_rng(0)
+    idx = rng.integers(0, len(tasks), (2000, len(tasks)))
+    print(f"{'method':<22}" + "".join(f"{f'T={T:g}s':>26}" for T in Ts))
+    summary: dict = {}
+    pairs = [(m, rule_label(m, r)) for r in rules for m in methods]
+    for m, lab in pairs:
+        cells = []
+        for T in Ts:
+            d = np.array([regrets[lab][T][t] - regrets[m][T][t] for t in tasks])
+            lo, hi = np.percentile(d[idx].mean(axis=1), [2.5, 97.5])
+            cells.append(f"{d.mean():+.4f} [{lo:+.4f},{hi:+.4f}]")
+            summary[f"{lab}@{T:g}"] = {"diff": float(d.mean()), "lo": float(lo), "hi": float(hi)}
+        print(f"{lab:<22}" + "".join(f"{c:>26}" for c in cells))
+    print("\nthe same, only over the tasks where both had a finished run by T (so the "
+          "'nothing finished' convention plays no part); n = such tasks")
+    print(f"{'method':<22}" + "".join(f"{f'T={T:g}s':>32}" for T in Ts))
+    for m, lab in pairs:
+        cells = []
+        for T in Ts:
+            both = [t for t in tasks if has_result[m][T][t] and has_result[lab][T][t]]
+            d = np.array([regrets[lab][T][t] - regrets[m][T][t] for t in both])
+            bidx = rng.integers(0, len(both), (2000, len(both)))
+            lo, hi = np.percentile(d[bidx].mean(axis=1), [2.5, 97.5])
+            cells.append(f"{d.mean():+.4f} [{lo:+.4f},{hi:+.4f}] n={len(both)}")
+            summary[f"{lab}@{T:g}:both"] = {"diff": float(d.mean()), "lo": float(lo),
+                                            "hi": float(hi), "n": len(both)}
+        print(f"{lab:<22}" + "".join(f"{c:>32}" for c in cells))
+    print("\nis the mean regret non-increasing in T? regret(T') - regret(T) for consecutive "
+          "budgets, paired bootstrap 95 % interval (positive = worse with more time)")
+    monotone = {}
+    for lab in labels:
+        cells, ok_all = [], True
+        for T0, T1 in zip(Ts[:-1], Ts[1:]):
+            d = np.array([regrets[lab][T1][t] - regrets[lab][T0][t] for t in tasks])
+            lo, hi = np.percentile(d[idx].mean(axis=1), [2.5, 97.5])
+            ok_all &= bool(d.mean() <= 0)
+            cells.append(f"{d.mean():+.4f} [{lo:+.4f},{hi:+.4f}]")
+        monotone[lab] = ok_all
+        print(f"{lab:<22}" + "".join(f"{c:>26}" for c in cells)
+              + f"   non-increasing: {'yes' if ok_all else 'NO'}")
+    summary["monotone"] = monotone
+    print("\nevaluations per run (mean): " + ", ".join(
+        f"{lab} {np.mean(n_evals[lab]):.1f}" for lab in labels))
+    return summary
+
+
+def merge(paths: list[Path]) -> int:
+    """Print the tables of several ``--json`` outputs of the same split (e.g. run on separate
+    ``--only-folds``), over the union of their tasks."""
+    runs = [json.loads(Path(p).read_text()) for p in paths]
+    keys = ("seed", "folds", "max_evals", "methods", "rules", "seconds")
+    for r in runs[1:]:
+        for k in keys:
+            if r[k] != runs[0][k]:
+                raise SystemExit(f"--merge: {k} differs between the files ({r[k]} vs "
+                                 f"{runs[0][k]})")
+    first = runs[0]
+    Ts = [float(t) for t in first["seconds"]]
+    labels = list(first["regrets"])
+    regrets = {lab: {T: {} for T in Ts} for lab in labels}
+    has_result = {lab: {T: {} for T in Ts} for lab in labels}
+    n_evals: dict[str, list] = {lab: [] for lab in labels}
+    tasks: list[str] = []
+    for r in runs:
+        tasks += [t for t in r["tasks"] if t not in tasks]
+        for lab in labels:
+            n_evals[lab] += r["n_evals"][lab]
+            for T in Ts:
+                regrets[lab][T].update(r["regrets"][lab][f"{T:g}"])
+                has_result[lab][T].update(r["has_result"][lab][f"{T:g}"])
+    print(f"merged {len(paths)} runs: {len(tasks)} tasks, grouped {first['folds']}-fold, seed "
+          f"{first['seed']}, max {first['max_evals']} evaluations; wall seconds per run "
+          + ", ".join(f"{r['wall_s']:.0f} (load {r['load']:.2f})" for r in runs))
+    report(regrets, has_result, n_evals, first["methods"], first["rules"], Ts, tasks)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", type=Path, default=default_data_dir())
@@ -113,7 +223,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--rules", default="point",
+                    help="cost-aware admission rules, comma-separated: 'point' (fits at the "
+                         "point prediction), 'qP' (fits with probability P by each "
+                         "configuration's cross-validated log errors, e.g. q0.9), 'poolP' (one "
+                         "quantile over all configurations: a cap at a fraction of the time left)")
+    ap.add_argument("--only-folds", default=None,
+                    help="run only these folds (1-based, comma-separated) of the split: a task "
+                         "subset, stated in the output")
+    ap.add_argument("--merge", nargs="+", type=Path, default=None,
+                    help="print the tables of these --json outputs together and exit")
     args = ap.parse_args(argv)
+    if args.merge:
+        return merge(args.merge)
     import torch
 
     torch.set_num_threads(1)
@@ -129,7 +251,18 @@ def main(argv: list[str] | None = None) -> int:
     tasks = list(feats.index)
     perm = np.random.default_rng(args.seed).permutation(len(tasks))
     groups = [[tasks[i] for i in perm[k::args.folds]] for k in range(args.folds)]
-    labels = [m for m in methods] + [f"{m}+cost" for m in methods]
+    rules = [r for r in args.rules.split(",") if r]
+    for r in rules:
+        if r != "point" and not (r.startswith("q") or r.startswith("pool")):
+            raise SystemExit(f"--rules: unknown rule {r!r} (point, qP or poolP)")
+
+    if args.only_folds:
+        keep = [int(k) - 1 for k in args.only_folds.split(",")]
+        groups = [groups[k] for k in keep]
+        tasks = [t for g in groups for t in g]
+        print(f"task subset: folds {args.only_folds} of the {args.folds}-fold split "
+              f"({len(tasks)} held-out tasks)")
+    labels = [m for m in methods] + [rule_label(m, r) for r in rules for m in methods]
     regrets = {lab: {T: {} for T in Ts} for lab in labels}
     has_result = {lab: {T: {} for T in Ts} for lab in labels}
     n_evals = {lab: [] for lab in labels}
@@ -150,6 +283,15 @@ def main(argv: list[str] | None = None) -> int:
                 query = q if method in ("knn", "pmf") else None
                 pos = tasks.index(task)
                 log_cost = predictor.predict_log(sizes.loc[task].to_numpy(), q)
+                margins = {}
+                for r in rules:
+                    if r == "point":
+                        margins[r] = None
+                    else:
+                        pooled = r.startswith("pool")
+                        prob = float(r[4:] if pooled else r[1:])
+                        margins[r] = predictor.log_error_quantile(
+                            prob, sizes.loc[task].to_numpy(), q, pooled=pooled)
                 row, rts = err.loc[task], cost.loc[task]
                 best, uninformed = float(row.min()), float(row.mean() - row.min())
                 search = starter.start(query, random_state=np.random.default_rng([args.seed, pos]))
@@ -158,15 +300,17 @@ def main(argv: list[str] | None = None) -> int:
                 for T in Ts:
                     r, ok = regret_at(f, v, T, best, uninformed)
                     regrets[method][T][task], has_result[method][T][task] = r, ok
-                for T in Ts:
-                    search = starter.start(query,
-                                           random_state=np.random.default_rng([args.seed, pos]))
-                    timed = CostAwareSearch(search, log_cost, T)
-                    f, v = run_task(search, row, rts, T, args.max_evals, timed)
-                    n_evals[f"{method}+cost"].append(len(v))
-                    r, ok = regret_at(f, v, T, best, uninformed)
-                    regrets[f"{method}+cost"][T][task] = r
-                    has_result[f"{method}+cost"][T][task] = ok
+                for rule in rules:
+                    lab = rule_label(method, rule)
+                    for T in Ts:
+                        search = starter.start(
+                            query, random_state=np.random.default_rng([args.seed, pos]))
+                        timed = CostAwareSearch(search, log_cost, T, log_margin=margins[rule])
+                        f, v = run_task(search, row, rts, T, args.max_evals, timed)
+                        n_evals[lab].append(len(v))
+                        r, ok = regret_at(f, v, T, best, uninformed)
+                        regrets[lab][T][task] = r
+                        has_result[lab][T][task] = ok
         print(f"fold {k + 1}/{len(groups)} done, {time.perf_counter() - t_start:.0f} s "
               f"(1-min load {os.getloadavg()[0]:.2f})", file=sys.stderr, flush=True)
     elapsed = time.perf_counter() - t_start
@@ -174,53 +318,15 @@ def main(argv: list[str] | None = None) -> int:
           f"per run, seed {args.seed}; {elapsed:.0f} s wall, 1-min load average "
           f"{os.getloadavg()[0]:.2f}; fit seconds per method (all folds): "
           + ", ".join(f"{m} {s:.1f}" for m, s in fit_s.items()))
-    print("mean regret (balanced error) after T seconds of true runtime "
-          "(fraction of tasks with a finished run in brackets)")
-    head = f"{'method':<16}" + "".join(f"{f'T={T:g}s':>16}" for T in Ts)
-    print(head)
-    for lab in labels:
-        cells = []
-        for T in Ts:
-            r = np.array([regrets[lab][T][t] for t in tasks])
-            ok = np.mean([has_result[lab][T][t] for t in tasks])
-            cells.append(f"{r.mean():.4f} ({ok:.2f})")
-        print(f"{lab:<16}" + "".join(f"{c:>16}" for c in cells))
-    print("\ncost-aware - plain, mean over tasks, paired bootstrap 95 % interval "
-          "(negative = cost-aware better)")
-    rng = np.random.default_rng(0)
-    idx = rng.integers(0, len(tasks), (2000, len(tasks)))
-    print(f"{'method':<12}" + "".join(f"{f'T={T:g}s':>26}" for T in Ts))
-    summary = {}
-    for m in methods:
-        cells = []
-        for T in Ts:
-            d = np.array([regrets[f"{m}+cost"][T][t] - regrets[m][T][t] for t in tasks])
-            lo, hi = np.percentile(d[idx].mean(axis=1), [2.5, 97.5])
-            cells.append(f"{d.mean():+.4f} [{lo:+.4f},{hi:+.4f}]")
-            summary[f"{m}@{T:g}"] = {"diff": float(d.mean()), "lo": float(lo), "hi": float(hi)}
-        print(f"{m:<12}" + "".join(f"{c:>26}" for c in cells))
-    print("\nthe same, only over the tasks where both had a finished run by T (so the "
-          "'nothing finished' convention plays no part); n = such tasks")
-    print(f"{'method':<12}" + "".join(f"{f'T={T:g}s':>32}" for T in Ts))
-    for m in methods:
-        cells = []
-        for T in Ts:
-            both = [t for t in tasks if has_result[m][T][t] and has_result[f"{m}+cost"][T][t]]
-            d = np.array([regrets[f"{m}+cost"][T][t] - regrets[m][T][t] for t in both])
-            bidx = rng.integers(0, len(both), (2000, len(both)))
-            lo, hi = np.percentile(d[bidx].mean(axis=1), [2.5, 97.5])
-            cells.append(f"{d.mean():+.4f} [{lo:+.4f},{hi:+.4f}] n={len(both)}")
-            summary[f"{m}@{T:g}:both"] = {"diff": float(d.mean()), "lo": float(lo),
-                                          "hi": float(hi), "n": len(both)}
-        print(f"{m:<12}" + "".join(f"{c:>32}" for c in cells))
-    print("\nevaluations per run (mean): " + ", ".join(
-        f"{lab} {np.mean(n_evals[lab]):.1f}" for lab in labels))
+    summary = report(regrets, has_result, n_evals, methods, rules, Ts, tasks)
     if args.json:
         args.json.write_text(json.dumps({
-            "regrets": {lab: {str(T): regrets[lab][T] for T in Ts} for lab in labels},
-            "has_result": {lab: {str(T): has_result[lab][T] for T in Ts} for lab in labels},
+            "regrets": {lab: {f"{T:g}": regrets[lab][T] for T in Ts} for lab in labels},
+            "has_result": {lab: {f"{T:g}": has_result[lab][T] for T in Ts} for lab in labels},
             "paired": summary, "folds": args.folds, "max_evals": args.max_evals,
-            "seed": args.seed}, indent=1))
+            "seed": args.seed, "methods": methods, "rules": rules, "seconds": Ts,
+            "tasks": tasks, "n_evals": n_evals, "wall_s": elapsed,
+            "load": os.getloadavg()[0]}, indent=1))
     return 0
 
 
