@@ -17,8 +17,15 @@
    inherited weights, BatchNorm on batch statistics), and the last epoch's search-valid accuracy
    of the Gumbel mixture.
 
+5. ``--method proxyless`` searches with ProxylessNAS' sampled paths instead of FBNet's Gumbel
+   mixture (only the sampled block of each layer runs). ``--speed-steps N`` first times both
+   methods in the same run (ours vs ours): N search steps (an architecture step + a weight step
+   each) per method, timed over a search's second epoch (no set-up), methods interleaved, ``--speed-repeats`` times, at each ``--speed-widths``
+   C; it prints the median wall and CPU (this thread) seconds per step and the ratio.
+   ``--speed-only`` stops after that.
+
     nice -n 10 python bench/hardware_fbnet_search.py [--data-dir DIR] [--weights 0 0.6 2 6]
-        [--seeds 0 1] [--kind multiplicative]
+        [--seeds 0 1] [--kind multiplicative] [--method proxyless] [--speed-steps 6]
 """
 
 from __future__ import annotations
@@ -53,6 +60,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--n-random", type=int, default=5000, help="random architectures (baseline)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the data subsets and baseline")
+    parser.add_argument("--method", default="gumbel", choices=["gumbel", "proxyless", "darts",
+                                                               "gdas"],
+                        help="search method of the sweep (FBNet: gumbel)")
+    parser.add_argument("--speed-steps", type=int, default=0,
+                        help="time this many steps of gumbel and proxyless first (0: skip)")
+    parser.add_argument("--speed-repeats", type=int, default=3)
+    parser.add_argument("--speed-widths", type=int, nargs="+", default=None,
+                        help="C values of the timing (default: --C)")
+    parser.add_argument("--speed-only", action="store_true", help="stop after the timing")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # one thread: far faster than two contended ones on a shared machine
 
@@ -96,11 +112,18 @@ def main(argv: list[str] | None = None) -> int:
     test = ImageData.from_arrays(shrink(Xt[te]), np.asarray(yt[te]), mean=train.mean,
                                  std=train.std, n_classes=10)
     uniform = float(model.expected_latency(zero))
+    if args.speed_steps:
+        _speed(args, train, model)
+        if args.speed_only:
+            print(f"load average (1 min): {load_average():.2f}; total "
+                  f"{time.perf_counter() - t0:.0f} s")
+            return 0
+    settings = {**FBNET_SEARCH_SETTINGS, "method": args.method}
     name = "beta" if args.kind == "multiplicative" else "lambda"
     print(f"search: FBNet supernet C={args.C} ({args.size}x{args.size} images), "
           f"{args.n_train} CIFAR-10 images (half for the alphas), {args.epochs} epochs x "
           f"{args.steps} steps (the first {args.warmup_epochs} epochs weights only), batch "
-          f"{args.batch_size}; {args.kind} penalty on {args.device}"
+          f"{args.batch_size}; method {args.method}; {args.kind} penalty on {args.device}"
           + (f", T = {uniform:.2f} ms" if args.kind == "additive" else ""))
     rows = []
     for w in args.weights:
@@ -113,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             s = DARTSSearch("fbnet", C=args.C, epochs=args.epochs, batch_size=args.batch_size,
                             max_steps_per_epoch=args.steps, latency_penalty=pen,
                             warmup_epochs=args.warmup_epochs,
-                            random_state=seed, progress=False, **FBNET_SEARCH_SETTINGS).fit(train)
+                            random_state=seed, progress=False, **settings).fit(train)
             arch = s.genotype_
             acc = _subnet_accuracy(s.supernet_, arch.indices, test)
             lat = {d: m.predict(arch) for d, m in models.items()}
@@ -142,6 +165,48 @@ def main(argv: list[str] | None = None) -> int:
           f"{bool(np.all(np.diff(lat_means) <= 0))}")
     print(f"load average (1 min): {load_average():.2f}; total {time.perf_counter() - t0:.0f} s")
     return 0
+
+
+def _speed(args: argparse.Namespace, train: object, model: object) -> None:
+    """Seconds per search step (architecture + weight step) of FBNet's Gumbel mixture and of
+    ProxylessNAS' sampled paths, same run, interleaved; the multiplicative penalty (beta 0.6)
+    on in both."""
+    from warmnas.hardware.base import load_average
+    from warmnas.hardware.penalties import latency_penalty
+    from warmnas.nas import DARTSSearch
+    from warmnas.nas.fbnet import FBNET_SEARCH_SETTINGS
+
+    pen = latency_penalty(model, "multiplicative", alpha=0.2, beta=0.6)  # type: ignore[arg-type]
+    methods = ("gumbel", "proxyless")
+    print(f"\nspeed: {args.speed_steps} steps (arch + weight) per method and repeat, "
+          f"{args.speed_repeats} repeats interleaved, batch {args.batch_size}, "
+          f"{args.size}x{args.size} images, one thread; load average {load_average():.2f}")
+    for C in args.speed_widths or [args.C]:
+        wall: dict[str, list[float]] = {m: [] for m in methods}
+        cpu: dict[str, list[float]] = {m: [] for m in methods}
+        for rep in range(args.speed_repeats):
+            for m in methods:
+                marks: list[float] = []
+
+                def mark(record: dict, search: object, marks: list[float] = marks) -> None:
+                    marks.append(time.thread_time())
+
+                s = DARTSSearch("fbnet", C=C, epochs=2, batch_size=args.batch_size,
+                                max_steps_per_epoch=args.speed_steps, latency_penalty=pen,
+                                random_state=rep, progress=False,
+                                callback=mark,
+                                **{**FBNET_SEARCH_SETTINGS, "method": m})
+                s.fit(train)  # type: ignore[arg-type]
+                # the second epoch only: no set-up, no first-call allocations
+                cpu[m].append((marks[1] - marks[0]) / args.speed_steps)
+                wall[m].append(s.history_[1]["seconds"] / args.speed_steps)
+        mw = {m: float(np.median(wall[m])) for m in methods}
+        mc = {m: float(np.median(cpu[m])) for m in methods}
+        print(f"  C={C:<3d} s/step wall: gumbel {mw['gumbel']:.3f}, proxyless "
+              f"{mw['proxyless']:.3f} (gumbel / proxyless = {mw['gumbel'] / mw['proxyless']:.1f}x)"
+              f"; CPU: gumbel {mc['gumbel']:.3f}, proxyless {mc['proxyless']:.3f} "
+              f"({mc['gumbel'] / mc['proxyless']:.1f}x); load average {load_average():.2f}")
+        sys.stdout.flush()
 
 
 @torch.no_grad()
