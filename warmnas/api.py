@@ -124,7 +124,7 @@ class WarmStart:
     predicted_cost_s: np.ndarray | None = field(default=None, repr=False, compare=False)
     #: all configurations' predicted costs (computed on first use), and how to compute them
     _costs: pd.Series | None = field(default=None, repr=False, compare=False)
-    _cost_source: Callable[[], pd.Series | None] | None = field(
+    _cost_source: Callable[..., pd.Series | None] | None = field(
         default=None, repr=False, compare=False
     )
 
@@ -276,6 +276,7 @@ class WarmStart:
         random_state: RandomState = 0,
         callback: Callable[[str, float], None] | None = None,
         time_budget: float | None = None,
+        fit_probability: float | None = 0.95,
     ) -> pd.DataFrame:
         """Run the sequential loop: ask, ``objective(config)``, tell; ``budget`` times (and,
         with ``time_budget``, until that many seconds are spent).
@@ -299,6 +300,10 @@ class WarmStart:
                 costs reach it or no configuration left is predicted to fit in the time left;
                 a run already started is not interrupted, so the last one may overshoot. The
                 predictions are rescaled by measured / predicted ratios as results come in.
+            fit_probability: with ``time_budget``, propose only what finishes in the time
+                left with at least this probability, by the runtime predictor's
+                cross-validated errors (None: plan at the point predictions). Ignored without
+                ``time_budget``.
 
         Returns:
             The search history: ``config_id``, ``value``, ``best_so_far``, plus the configs
@@ -313,12 +318,13 @@ class WarmStart:
         Nothing is lost when ``objective`` raises or the loop is interrupted (Ctrl-C): the
         exception propagates, and the results so far are in ``self.last_search.history``.
         """
-        from warmnas.warmstart.cost import check_time_budget
+        from warmnas.warmstart.cost import check_fit_probability, check_time_budget
 
         seconds = check_time_budget(time_budget)
         if seconds is not None:
+            prob = None if fit_probability is None else check_fit_probability(fit_probability)
             return self._optimize_timed(objective, budget, seconds, random_state=random_state,
-                                        callback=callback)
+                                        callback=callback, fit_probability=prob)
         if budget is None:
             raise InputError(
                 "budget (the number of evaluations) is required without time_budget; pass "
@@ -345,7 +351,8 @@ class WarmStart:
 
     def _optimize_timed(self, objective: Callable[[dict[str, Any]], Any], budget: int | None,
                         seconds: float, *, random_state: RandomState,
-                        callback: Callable[[str, float], None] | None) -> pd.DataFrame:
+                        callback: Callable[[str, float], None] | None,
+                        fit_probability: float | None = None) -> pd.DataFrame:
         """:meth:`optimize` under a time budget (see there)."""
         import time
 
@@ -359,7 +366,10 @@ class WarmStart:
         assert costs is not None
         search = self.start(random_state)
         self.last_search = search
-        timed = cost_aware_search(search, costs, seconds)
+        upper = None
+        if fit_probability is not None and self._cost_source is not None:
+            upper = self._cost_source(fit_probability=fit_probability)
+        timed = cost_aware_search(search, costs, seconds, upper)
         check_budget_fits(timed, "time_budget")
         configs = self._configs_lookup()
         n = 0
@@ -600,6 +610,7 @@ def warm_start(
     random_state: RandomState = 0,
     cache: bool = True,
     time_budget: float | None = None,
+    fit_probability: float | None = 0.95,
 ) -> WarmStart:
     """Propose the configurations to try first on a new dataset.
 
@@ -654,6 +665,10 @@ def warm_start(
             ranks by expected improvement per predicted second; the proposals' predicted costs
             sum to at most ``time_budget`` (so there may be fewer than ``n_configs``). Needs
             a database with costs; tabular spaces only.
+        fit_probability: with ``time_budget``, a configuration fits in the time left only when
+            it finishes in it with at least this probability, by the runtime predictor's
+            cross-validated errors on the database (default 0.95; None: at the point
+            predictions). Ignored without ``time_budget``.
 
     Returns:
         A :class:`WarmStart`.
@@ -668,6 +683,8 @@ def warm_start(
     from warmnas.warmstart import cost as _cost
 
     seconds = _cost.check_time_budget(time_budget)
+    if seconds is not None and fit_probability is not None:
+        _cost.check_fit_probability(fit_probability)
     if nan_policy not in ("error", "ignore"):
         raise InputError(f"nan_policy must be 'error' or 'ignore', got {nan_policy!r}.")
     _check_observed(observed)
@@ -775,9 +792,9 @@ def warm_start(
     starter_query = (query if needs_features or (query is not None
                                                  and starter.meta_features_ is not None) else None)
 
-    def costs() -> pd.Series | None:
+    def costs(fit_probability: float | None = None) -> pd.Series | None:
         return _cost.predict_costs(database, used_metric, space, starter.config_ids_,
-                                   size=size, query=query)
+                                   size=size, query=query, fit_probability=fit_probability)
 
     predicted = None
     if seconds is None:
@@ -792,9 +809,10 @@ def warm_start(
                 "(command line: --time-budget), or use a database with costs (e.g. the "
                 "embedded default, db=None)."
             )
+        upper = None if fit_probability is None else costs(fit_probability)
         sugg = _cost.suggest_within_budget(starter, starter_query, int(n_configs), predicted,
                                            seconds, observed=observed, nan_policy=policy,
-                                           random_state=random_state)
+                                           random_state=random_state, upper_cost_s=upper)
     ws = _from_suggestion(sugg, database, starter=starter, metric=used_metric, query=query,
                           space=space or _space_of(database, sugg.config_ids), observed=observed)
     ws.time_budget = seconds

@@ -401,3 +401,41 @@ def test_bad_settings_of_the_quantile_rule_are_named():
                                          r"\['c5'\]"):
         cost_aware_search(starter.start(None), pd.Series(1.0, index=cost.columns), 10.0,
                           upper_cost_s=pd.Series(1.0, index=cost.columns[:5]))
+
+
+def test_warm_start_plans_with_the_upper_quantile_by_default():
+    import inspect
+
+    from warmnas.warmstart.cost import DEFAULT_FIT_PROBABILITY
+
+    for fn in (warm_start, warmnas.WarmStart.optimize):
+        default = inspect.signature(fn).parameters["fit_probability"].default
+        assert default == DEFAULT_FIT_PROBABILITY
+    db = warmnas.MetaDatabase.default()
+    q = db.meta_features("autosklearn").iloc[12]
+    T = 30.0
+    ws = warm_start(meta_features=q, method="knn", time_budget=T, n_configs=40)
+    point = ws.all_predicted_costs()
+    assert ws._cost_source is not None
+    upper = ws._cost_source(fit_probability=DEFAULT_FIT_PROBABILITY)
+    assert (upper >= point * 0.999).all() and (upper > point * 1.5).any()
+    left = T
+    for cid in ws.config_ids:  # each proposal fits the time left at its upper quantile
+        assert upper[cid] <= left * (1 + 1e-9)
+        left -= point[cid]
+    at_point = warm_start(meta_features=q, method="knn", time_budget=T, n_configs=40,
+                          fit_probability=None)
+    left = T
+    for cid in at_point.config_ids:
+        assert point[cid] <= left * (1 + 1e-9)
+        left -= point[cid]
+    assert any(upper[c] > T - point[at_point.config_ids[:i]].sum()
+               for i, c in enumerate(at_point.config_ids))  # the rules differ here
+    for bad in (0, 1.0, "0.9", math.nan):
+        with pytest.raises(InputError, match="fit_probability must be a probability"):
+            warm_start(meta_features=q, method="knn", time_budget=T, fit_probability=bad)
+        with pytest.raises(InputError, match="fit_probability must be a probability"):
+            ws.optimize(lambda c: 0.3, time_budget=T, fit_probability=bad)
+    # without a time budget it plays no part: the plain proposals, unchanged
+    assert (warm_start(meta_features=q, method="knn", fit_probability=0.5).config_ids
+            == warm_start(meta_features=q, method="knn").config_ids)
