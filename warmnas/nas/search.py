@@ -125,6 +125,10 @@ def mixing_weights(method: str, alphas: Mapping[str, torch.Tensor],
 
     Returns:
         ``{key: (n_edges, n_ops)}`` weights, rows summing to 1, differentiable w.r.t. alphas.
+
+    Raises:
+        InputError: an unknown method, or ``"proxyless"`` (it samples paths instead; see
+            :func:`proxyless_sample`).
     """
     out: dict[str, torch.Tensor] = {}
     for key, a in alphas.items():
