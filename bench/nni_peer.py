@@ -9,6 +9,7 @@ virtual environment (NNI 3.0 pins old packages). What worked on the development 
     pip install nni==3.0 'pytorch-lightning==2.0.9' 'torchmetrics<1.3' 'setuptools<81' -e .
     nice -n 10 python bench/nni_peer.py [--data-dir DIR] [--seeds 0 1 2] [--weight 0.02]
     nice -n 10 python bench/nni_peer.py --nni-strategy gumbel --nni-only --seeds 0 1 2
+    nice -n 10 python bench/nni_peer.py --nni-strategy proxyless --warmnas-method proxyless --seeds 0 1 2
 
 (``setuptools<81``: lightning 2.0's ``lightning_fabric`` imports ``pkg_resources``; NNI 3.0's
 one-shot strategies are written against lightning 2.0.) Three small shims, installed through
@@ -41,6 +42,9 @@ Both penalties have the same ProxylessNAS form and the same weight w; they diffe
 seed, so the script shows whether the penalty changes the search at all (it also differentiates
 NNI's penalty term with respect to the architecture logits and prints the gradient).
 ``--nni-only`` skips warmnas' searches and its latency table (the found cells are still timed).
+``--warmnas-method proxyless`` runs warmnas' ProxylessNAS path sampling (``method="proxyless"``,
+reference supernet) instead of DARTS: with ``--nni-strategy proxyless`` both tools run the same
+algorithm.
 
 Printed: seconds per search epoch for each tool (this thread's CPU time, robust to the other
 processes of a shared machine, and wall clock) and the ratio; each found cell's NB201 arch
@@ -252,14 +256,17 @@ def run_nni(args: argparse.Namespace, train: Any, valid: Any, weight: float, see
 
 def run_warmnas(args: argparse.Namespace, train: Any, valid: Any, table: Any, T: float, weight: float,
                 seed: int) -> dict[str, Any]:
-    """warmnas' first-order DARTSSearch("nb201") with its additive CPU-latency penalty."""
+    """warmnas' first-order DARTSSearch("nb201") with its additive CPU-latency penalty
+    (``--warmnas-method``: darts, or proxyless on the reference supernet)."""
     from warmnas.hardware.penalties import AdditiveLatencyPenalty
     from warmnas.nas import DARTSSearch
 
     pen = AdditiveLatencyPenalty(table, T, weight) if weight > 0 else None
     ends: list[tuple[float, float]] = []
     t0 = clocks()
-    search = DARTSSearch("nb201", latency_penalty=pen, epochs=args.epochs, batch_size=args.batch_size,
+    method = args.warmnas_method
+    search = DARTSSearch("nb201", method=method, impl="reference" if method == "proxyless" else "batched",
+                         latency_penalty=pen, epochs=args.epochs, batch_size=args.batch_size,
                          C=args.C, layers=args.layers, lr=args.lr, lr_min=args.lr, momentum=0.9,
                          weight_decay=3e-4, grad_clip=5.0, arch_lr=args.arch_lr, augment=False,
                          max_steps_per_epoch=args.steps, random_state=seed, progress=False,
@@ -290,6 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="search seeds")
     parser.add_argument("--nni-strategy", choices=("darts", "proxyless", "gumbel"), default="darts",
                         help="NNI's one-shot strategy: DARTS, Proxyless or GumbelDARTS (default darts)")
+    parser.add_argument("--warmnas-method", choices=("darts", "proxyless"), default="darts",
+                        help="warmnas' method: darts (batched supernet) or proxyless (sampled "
+                             "paths, reference supernet); pair it with --nni-strategy proxyless")
     parser.add_argument("--nni-only", action="store_true",
                         help="run NNI's searches only (no warmnas search, no latency table)")
     args = parser.parse_args(argv)
@@ -314,7 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"NNI {nni.__version__}, pytorch-lightning {pl.__version__}, torch {torch.__version__}, "
           f"Python {sys.version.split()[0]}; torch threads {args.threads} for both")
     print(f"load average (1 min): {load_average():.2f}")
-    print(f"NNI strategy: {nni_name}" + ("; NNI only (warmnas' searches skipped)" if args.nni_only else ""))
+    print(f"NNI strategy: {nni_name}" + ("; NNI only (warmnas' searches skipped)" if args.nni_only
+                                          else f"; warmnas method: {args.warmnas_method}"))
     t0 = time.perf_counter()
     table: Any = None
     T = float("nan")
