@@ -328,13 +328,16 @@ class DARTSSearch:
         train_portion: when ``fit`` gets no ``valid`` data, the share of ``train`` used for
             weight steps (the rest drives the alphas), stratified (DARTS: 0.5).
         augment: random crop + flip on both search splits (as DARTS does).
-        impl: supernet implementation, ``"batched"`` (fast) or ``"reference"``.
+        impl: supernet implementation, ``"batched"`` (fast) or ``"reference"`` (needed by
+            ``method="proxyless"`` on the DARTS and NB201 spaces).
         device: torch device, e.g. ``"cpu"``, ``"cuda"``.
         autocast: bf16 autocast; ``"auto"`` = on for CUDA with first-order search.
         channels_last: ``"auto"`` = on for CUDA.
         cuda_graphs: capture both steps as CUDA graphs; ``"auto"`` = on for CUDA with first-order
             search and no ``latency_penalty`` (a penalty must itself be graph-safe to capture:
-            pass ``True`` to force it), except on the FBNet space (not yet run on a GPU).
+            pass ``True`` to force it), except on the FBNet space (not yet run on a GPU) and
+            with ``method="proxyless"`` (its sampled ops change every step; ``True`` is
+            refused).
         deterministic: deterministic algorithms (slower; set for the fit, restored after).
         max_steps_per_epoch: cap on iterations per epoch (quick runs, benchmarks).
         max_time_s: wall-time budget of this ``fit`` call: the search stops after the epoch that
