@@ -164,6 +164,19 @@ def report(regrets, has_result, n_evals, methods, rules, Ts, tasks) -> dict:
             summary[f"{lab}@{T:g}:both"] = {"diff": float(d.mean()), "lo": float(lo),
                                             "hi": float(hi), "n": len(both)}
         print(f"{lab:<22}" + "".join(f"{c:>32}" for c in cells))
+    if len(rules) > 1:
+        print(f"\neach rule - the first rule ({rules[0]}), mean over tasks, paired bootstrap 95 % "
+              "interval (negative = better than the first rule)")
+        print(f"{'method':<22}" + "".join(f"{f'T={T:g}s':>26}" for T in Ts))
+        for r in rules[1:]:
+            for m in methods:
+                lab, base = rule_label(m, r), rule_label(m, rules[0])
+                cells = []
+                for T in Ts:
+                    d = np.array([regrets[lab][T][t] - regrets[base][T][t] for t in tasks])
+                    lo, hi = np.percentile(d[idx].mean(axis=1), [2.5, 97.5])
+                    cells.append(f"{d.mean():+.4f} [{lo:+.4f},{hi:+.4f}]")
+                print(f"{lab:<22}" + "".join(f"{c:>26}" for c in cells))
     print("\nis the mean regret non-increasing in T? regret(T') - regret(T) for consecutive "
           "budgets, paired bootstrap 95 % interval (positive = worse with more time)")
     monotone = {}
