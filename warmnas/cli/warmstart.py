@@ -71,6 +71,10 @@ def register(commands: Any) -> None:
                    help="seconds available for running the proposals: configurations "
                         "predicted (from the database's runtimes) not to fit are not proposed, "
                         "PMF ranks by expected improvement per second (default: no limit)")
+    p.add_argument("--fit-probability", type=float, default=None, metavar="P",
+                   help="with --time-budget: propose only what finishes in the time left with "
+                        "probability >= P, judged by the runtime predictor's cross-validated "
+                        "errors (default: 0.95)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     commands.group("bench", help="benchmarks")
@@ -240,7 +244,14 @@ def _warm_start(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from warmnas.api import warm_start
+    from warmnas.errors import InputError
+    from warmnas.warmstart.cost import DEFAULT_FIT_PROBABILITY
 
+    if args.fit_probability is not None and args.time_budget is None:
+        raise InputError("--fit-probability applies with --time-budget only; add --time-budget "
+                         "SECONDS or leave --fit-probability out")
+    fit_probability = (DEFAULT_FIT_PROBABILITY if args.fit_probability is None
+                       else args.fit_probability)
     sep = "\t" if args.sep in ("\\t", "tab") else args.sep
     data = _read_table(args.data, "dataset", sep=sep, encoding=args.encoding,
                        encoding_hint="pass its encoding with --encoding (e.g. latin-1)")
@@ -249,7 +260,8 @@ def _warm_start(args: argparse.Namespace) -> int:
         data[args.target] = col.astype(object).where(col.isna(), col.astype(str))
     ws = warm_start(data, target=args.target, method=args.method, n_configs=args.n_configs,
                     db=args.db, metric=args.metric, random_state=args.seed,
-                    cache=not args.no_cache, time_budget=args.time_budget)
+                    cache=not args.no_cache, time_budget=args.time_budget,
+                    fit_probability=fit_probability)
     frame = ws.to_frame()
     costs = frame["predicted_cost_s"] if "predicted_cost_s" in frame.columns else None
     if args.json:

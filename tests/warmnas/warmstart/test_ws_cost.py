@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -296,6 +297,31 @@ def test_cli_time_budget(capsys, tmp_path):
     assert main(["warm-start", str(path), "--target", "class", "--method", "portfolio",
                  "--time-budget", "1e-7"]) == 2
     assert "is smaller than every configuration's predicted runtime" in capsys.readouterr().err
+
+
+def test_cli_fit_probability(capsys, tmp_path):
+    """--fit-probability reaches warm_start (the same proposals as the library call with that
+    fit_probability, other ones than with another P), is checked naming the option, and needs
+    --time-budget."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(60, 4)), columns=list("abcd"))
+    frame["class"] = np.where(frame["a"] > 0, "x", "y")
+    path = tmp_path / "data.csv"
+    frame.to_csv(path, index=False)
+    base = ["warm-start", str(path), "--target", "class", "--method", "portfolio",
+            "--n-configs", "200", "--time-budget", "2", "--json"]
+    ids = {}
+    for p in ("0.5", "0.99"):
+        assert main([*base, "--fit-probability", p]) == 0
+        ids[p] = [c["config_id"] for c in json.loads(capsys.readouterr().out)["configs"]]
+        lib = warm_start(pd.read_csv(path), target="class", method="portfolio", n_configs=200,
+                         time_budget=2, fit_probability=float(p))
+        assert ids[p] == lib.config_ids
+    assert ids["0.5"] != ids["0.99"]
+    assert main([*base, "--fit-probability", "1.5"]) == 2
+    assert "--fit-probability must be a probability" in capsys.readouterr().err
+    assert main(["warm-start", str(path), "--target", "class", "--fit-probability", "0.9"]) == 2
+    assert "--fit-probability applies with --time-budget only" in capsys.readouterr().err
 
 
 # ------------------------------------------ planning with an upper quantile of the runtime
