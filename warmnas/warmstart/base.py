@@ -398,10 +398,16 @@ class WarmStarter(ABC):
                 f"n_configs must be between 1 and {left} (the configurations left to propose "
                 f"out of {len(self.config_ids_)} in the space), got {n_configs}."
             )
+        picks = [search.ask_position() for _ in range(int(n_configs))]
+        return self._suggestion(search, picks)
+
+    def _suggestion(self, search: Search, picks: Sequence[int]) -> Suggestion:
+        """The configurations at positions ``picks`` with the predictions of ``search``'s
+        observations (proposals are pending, not observed, so asking leaves these unchanged)."""
         obs = np.asarray(search.observed_positions, dtype=np.intp)
         vals = np.asarray(search.observed_values, dtype=np.float64)
         mean, std = self._predict(search.context, obs, vals)
-        picks = [search.ask_position() for _ in range(int(n_configs))]
+        picks = list(picks)
         sign = -1.0 if self.direction_ == "maximize" else 1.0
         return Suggestion(
             config_ids=[str(self.config_ids_[p]) for p in picks],

@@ -824,29 +824,16 @@ def suggest_within_budget(starter: WarmStarter, query: Any, n_configs: int,
     Raises:
         InputError: ``time_budget`` is smaller than every configuration's predicted cost.
     """
-    from warmnas.warmstart.base import Suggestion
-
     search = starter.start(query, nan_policy=nan_policy, random_state=random_state)
     for cid, val in (observed or {}).items():
         search.tell(cid, val)
-    obs = np.asarray(search.observed_positions, dtype=np.intp)
-    vals = np.asarray(search.observed_values, dtype=np.float64)
-    mean, std = starter._predict(search.context, obs, vals)
     cas = cost_aware_search(search, predicted_cost_s, time_budget, upper_cost_s)
     check_budget_fits(cas, "time_budget")
     picks = cas.plan(n_configs)
     if len(picks) < n_configs:
         logger.info("time budget %.4g s: %d of the %d configurations asked for are predicted to "
                     "fit", time_budget, len(picks), n_configs)
-    sign = -1.0 if starter.direction_ == "maximize" else 1.0
-    return Suggestion(
-        config_ids=[str(starter.config_ids_[p]) for p in picks],
-        scores=sign * mean[picks],
-        stddev=std[picks],
-        neighbors=search.context.neighbors,
-        method=starter.name,
-        direction=starter.direction_,
-    )
+    return starter._suggestion(search, picks)
 
 
 def check_budget_fits(cas: CostAwareSearch, arg: str) -> None:
