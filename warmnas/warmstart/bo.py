@@ -114,18 +114,24 @@ class Search:
                 f"no configuration left to propose: all {int(len(mask))} candidates were "
                 "proposed or evaluated."
             )
-        pos = int(
-            self.starter._next(
-                self.context,
-                np.asarray(self._observed, dtype=np.intp),
-                np.asarray(self._values, dtype=np.float64),
-                np.asarray(self._pending, dtype=np.intp),
-                mask,
-                self._rng,
-            )
+        return self._propose(mask)
+
+    def _propose(self, mask: np.ndarray, log_cost: np.ndarray | None = None) -> int:
+        """The starter's next position among ``mask`` (non-empty), marked pending. With
+        ``log_cost`` (predicted log runtimes) the starter's cost-aware rule decides."""
+        args = (
+            self.context,
+            np.asarray(self._observed, dtype=np.intp),
+            np.asarray(self._values, dtype=np.float64),
+            np.asarray(self._pending, dtype=np.intp),
+            mask,
+            self._rng,
         )
+        pos = int(self.starter._next(*args) if log_cost is None
+                  else self.starter._next_cost_aware(*args, log_cost))
         if not mask[pos]:  # pragma: no cover - a starter bug, not user input
-            raise RuntimeError(f"{type(self.starter).__name__} proposed an unavailable config")
+            raise RuntimeError(f"{type(self.starter).__name__} proposed a config outside the "
+                               "available ones")
         self.available[pos] = False
         self._pending.append(pos)
         return pos

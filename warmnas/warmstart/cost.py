@@ -582,24 +582,10 @@ class CostAwareSearch:
 
     def ask_position(self) -> int | None:
         """The next configuration's position, or None when none is predicted to fit."""
-        search = self.search
         mask = self.fits()
         if not mask.any():
             return None
-        pos = int(self.starter._next_cost_aware(
-            search.context,
-            np.asarray(search._observed, dtype=np.intp),
-            np.asarray(search._values, dtype=np.float64),
-            np.asarray(search._pending, dtype=np.intp),
-            mask,
-            search._rng,
-            self.log_cost,
-        ))
-        if not mask[pos]:  # pragma: no cover - a starter bug, not user input
-            raise RuntimeError(f"{type(self.starter).__name__} proposed a config that does not fit")
-        search.available[pos] = False
-        search._pending.append(pos)
-        return pos
+        return self.search._propose(mask, self.log_cost)
 
     def ask(self) -> str | None:
         """The next configuration id, or None when none is predicted to fit in the time left."""
