@@ -792,9 +792,17 @@ def warm_start(
     starter_query = (query if needs_features or (query is not None
                                                  and starter.meta_features_ is not None) else None)
 
+    fitted_costs: list[Any] = []  # the runtime predictor, fitted on first use, then shared
+
     def costs(fit_probability: float | None = None) -> pd.Series | None:
+        if not fitted_costs:
+            fitted_costs.append(_cost.fit_runtime_predictor(
+                database, used_metric, space, starter.config_ids_, query=query))
+        if fitted_costs[0] is None:
+            return None
         return _cost.predict_costs(database, used_metric, space, starter.config_ids_,
-                                   size=size, query=query, fit_probability=fit_probability)
+                                   size=size, query=query, fit_probability=fit_probability,
+                                   fitted=fitted_costs[0])
 
     predicted = None
     if seconds is None:

@@ -735,27 +735,21 @@ def query_size_from_meta_features(query: pd.Series | None) -> tuple[float, float
     return None
 
 
-def predict_costs(database: Any, metric: str, space: str | None, config_ids: Any, *,
-                  size: tuple[float, float] | None = None,
-                  query: pd.Series | None = None,
-                  fit_probability: float | None = None) -> pd.Series | None:
-    """Predicted runtime (seconds) of every configuration on the new task, from the database's
-    costs, or None when the database stores no cost for this metric.
+def fit_runtime_predictor(database: Any, metric: str, space: str | None, config_ids: Any, *,
+                          query: pd.Series | None = None
+                          ) -> tuple[RuntimePredictor, pd.Series | None] | None:
+    """A :class:`RuntimePredictor` fitted on the database's costs of ``config_ids``, and the
+    part of ``query`` it can use, or None when the database stores no cost for this metric.
 
     Args:
         database: the meta-database (``performance_matrix(..., field="cost_s")``, ``tasks()``,
             ``meta_features("autosklearn")``).
         metric, space: the matrix whose costs are used.
         config_ids: the configurations to predict (the starter's).
-        size: the new task's ``(n_rows, n_columns)``, or None.
         query: the new task's meta-features, or None.
-        fit_probability: None (default): the point predictions; ``q`` in (0, 1): the runtime
-            each configuration stays under with probability ``q`` (the point prediction times
-            the ``q`` quantile of the predictor's cross-validated errors,
-            :meth:`RuntimePredictor.log_error_quantile`).
 
     Returns:
-        Series indexed by ``config_ids``, seconds, or None.
+        ``(predictor, query restricted to the database's meta-features or None)``, or None.
     """
     ids = pd.Index([str(c) for c in config_ids])
     try:
@@ -780,6 +774,40 @@ def predict_costs(database: Any, metric: str, space: str | None, config_ids: Any
     if query is not None and feats is not None:
         q = query[query.index.isin(feats.columns)].dropna()
         q = q if len(q) else None
+    return predictor, q
+
+
+def predict_costs(database: Any, metric: str, space: str | None, config_ids: Any, *,
+                  size: tuple[float, float] | None = None,
+                  query: pd.Series | None = None,
+                  fit_probability: float | None = None,
+                  fitted: tuple[RuntimePredictor, pd.Series | None] | None = None,
+                  ) -> pd.Series | None:
+    """Predicted runtime (seconds) of every configuration on the new task, from the database's
+    costs, or None when the database stores no cost for this metric.
+
+    Args:
+        database: the meta-database (``performance_matrix(..., field="cost_s")``, ``tasks()``,
+            ``meta_features("autosklearn")``).
+        metric, space: the matrix whose costs are used.
+        config_ids: the configurations to predict (the starter's).
+        size: the new task's ``(n_rows, n_columns)``, or None.
+        query: the new task's meta-features, or None.
+        fit_probability: None (default): the point predictions; ``q`` in (0, 1): the runtime
+            each configuration stays under with probability ``q`` (the point prediction times
+            the ``q`` quantile of the predictor's cross-validated errors,
+            :meth:`RuntimePredictor.log_error_quantile`).
+        fitted: the result of :func:`fit_runtime_predictor` for the same arguments, to reuse
+            (several calls fit the predictor once); None fits it here.
+
+    Returns:
+        Series indexed by ``config_ids``, seconds, or None.
+    """
+    if fitted is None:
+        fitted = fit_runtime_predictor(database, metric, space, config_ids, query=query)
+        if fitted is None:
+            return None
+    predictor, q = fitted
     method = predictor.resolve_method(size, q)
     logger.info("runtime prediction: method %r (%s)", method,
                 "sizes " + str(size) if size else "no sizes")
