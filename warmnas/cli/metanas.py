@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 
@@ -145,6 +146,12 @@ def _adapt(args: argparse.Namespace) -> int:
     from warmnas.nas.meta.metanas import MetaNAS
 
     _check_device(args.device)
+    if not (Path(args.checkpoint) / "config.json").is_file():
+        from warmnas.errors import MissingDataError
+
+        raise MissingDataError(f"no MetaNAS checkpoint at {args.checkpoint} (config.json "
+                               "missing); pass the folder that 'warmnas nas meta-train --out "
+                               "FOLDER' wrote")
     model = MetaNAS.load(args.checkpoint, device=args.device)
     if args.n_way is None:
         args.n_way = model.n_way_

@@ -55,7 +55,8 @@ def test_meta_train_then_adapt(shared_data, tmp_path, capsys) -> None:
 def test_adapt_missing_checkpoint_is_a_clear_error(tmp_path, capsys) -> None:
     rc = main(["nas", "adapt", str(tmp_path / "nope"), "--data-dir", str(tmp_path)])
     assert rc == 2
-    assert "no MetaNAS checkpoint" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no MetaNAS checkpoint" in err and "warmnas nas meta-train --out" in err, err
 
 
 def test_meta_train_bad_train_shots_names_the_option(tmp_path, capsys) -> None:
