@@ -60,6 +60,8 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from warmstart_runtime import sizes_and_features  # noqa: E402  (bench/ is on sys.path)
+
 from warmnas.warmstart import make_starter  # noqa: E402
 from warmnas.warmstart.cost import CostAwareSearch, RuntimePredictor  # noqa: E402
 
@@ -78,13 +80,7 @@ def load(root: Path):
     ids = [f"c{i}" for i in range(err.shape[1])]
     err.columns = cost.columns = ids
     err.index = cost.index = err.index.map(str)
-    sizes = pd.read_csv(root / "oboe" / "dataset_sizes.csv", index_col=0)
-    sizes.index = sizes.index.map(str)
-    sizes.columns = ["n_rows", "n_columns"]
-    feats = pd.read_csv(root / "pmf-metafeatures" / "data_feats_featurized.csv", index_col=0)
-    feats.index = feats.index.map(str)
-    feats = feats.loc[feats.index.intersection(err.index, sort=False)]
-    return err, cost, sizes.loc[err.index], feats
+    return (err, cost, *sizes_and_features(root, err.index))
 
 
 def run_task(search, errors: pd.Series, runtimes: pd.Series, horizon: float, max_evals: int,

@@ -40,17 +40,23 @@ def default_data_dir() -> Path:
     return Path(os.environ.get("WARMNAS_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
-def load(root: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    cost = pd.read_csv(root / "oboe" / "runtime_matrix.csv", index_col=0)
-    cost.index = cost.index.map(str)
-    cost.columns = [f"c{i}" for i in range(cost.shape[1])]
+def sizes_and_features(root: Path, tasks: pd.Index) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Oboe's dataset sizes (``n_rows``, ``n_columns``) of ``tasks`` and the PMF meta-features of
+    those that have them (also used by ``bench/warmstart_cost.py``)."""
     sizes = pd.read_csv(root / "oboe" / "dataset_sizes.csv", index_col=0)
     sizes.index = sizes.index.map(str)
     sizes.columns = ["n_rows", "n_columns"]
     feats = pd.read_csv(root / "pmf-metafeatures" / "data_feats_featurized.csv", index_col=0)
     feats.index = feats.index.map(str)
-    feats = feats.loc[feats.index.intersection(cost.index, sort=False)]
-    return cost, sizes.loc[cost.index], feats
+    feats = feats.loc[feats.index.intersection(tasks, sort=False)]
+    return sizes.loc[tasks], feats
+
+
+def load(root: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    cost = pd.read_csv(root / "oboe" / "runtime_matrix.csv", index_col=0)
+    cost.index = cost.index.map(str)
+    cost.columns = [f"c{i}" for i in range(cost.shape[1])]
+    return (cost, *sizes_and_features(root, cost.index))
 
 
 def scores(pred_log: np.ndarray, true: np.ndarray) -> dict[str, float]:
