@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from typing import Any
+from types import ModuleType
 
 import pytest
 import torch
-
-REPO = Path(__file__).resolve().parents[3]
-
-
-def _bench() -> Any:
-    spec = importlib.util.spec_from_file_location("_nas_gpu_script", REPO / "bench" / "nas_gpu.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.parametrize("cmd", ["nb201", "all", "darts-time", "quick"])
 def test_without_cuda_the_gpu_benchmark_refuses_instead_of_running_on_the_cpu(
         cmd: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+        capsys: pytest.CaptureFixture[str], nas_gpu_script: ModuleType) -> None:
     # the documented `python bench/nas_gpu.py all ...` on a machine without CUDA launched three
     # 50-epoch CIFAR-10 searches on the CPU (days) without a word
-    bench = _bench()
+    bench = nas_gpu_script
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     ran = []
     monkeypatch.setattr(bench, f"cmd_{cmd.replace('-', '_')}", lambda args: ran.append(args) or 0)

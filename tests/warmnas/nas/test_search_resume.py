@@ -4,11 +4,10 @@ with clear errors; a failed save keeps the previous checkpoint."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -30,7 +29,6 @@ from warmnas.nas.search import CHECKPOINT_NAME, DARTSSearch
 
 from .conftest import tiny_images
 
-REPO = Path(__file__).resolve().parents[3]
 TINY = 1e-9  # a time budget every epoch exceeds: the search stops after each epoch
 
 
@@ -245,22 +243,15 @@ def test_restore_copies_in_place(tmp_path: Path) -> None:
     assert torch.equal(run.gens["noise"].get_state(), state["rng"]["noise"])
 
 
-def _bench() -> Any:
-    spec = importlib.util.spec_from_file_location("_nas_gpu_bench", REPO / "bench" / "nas_gpu.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.mark.shared_data
 def test_bench_nb201_seed_resumes_over_calls(tmp_path: Path, shared_data: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+                                             monkeypatch: pytest.MonkeyPatch,
+                                             nas_gpu_script: ModuleType) -> None:
     """The per-call flow of docs/nas.md: call 1 writes OUT1/ckpt and stops on its budget; call 2
     resumes from a copy of it (--resume-from) and writes OUT2/ckpt; its result equals one
     uninterrupted call's. Tiny random images stand in for CIFAR-10 (--smoke sizes)."""
-    bench = _bench()
+    bench = nas_gpu_script
     X, y = tiny_images(n=64, k=10)
     data = ImageData.from_arrays(X, y)
     monkeypatch.setattr(bench, "_load", lambda args: (data.subset(np.arange(32)),
