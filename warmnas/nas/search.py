@@ -82,12 +82,16 @@ from warmnas.nas.supernet import Supernet, build_supernet
 if TYPE_CHECKING:
     from warmnas.nas.fbnet import FBNetArch
 
-__all__ = ["CHECKPOINT_NAME", "DARTSSearch", "LatencyPenalty", "METHODS", "alpha_entropy",
-           "mixing_weights", "proxyless_alpha_grad", "proxyless_sample"]
+__all__ = ["CHECKPOINT_NAME", "DARTSSearch", "LATENCY_WEIGHTS", "LatencyPenalty", "METHODS",
+           "alpha_entropy", "gumbel_logits", "mixing_weights", "proxyless_alpha_grad",
+           "proxyless_sample"]
 
 logger = logging.getLogger(__name__)
 
 METHODS = ("darts", "drnas", "gdas", "gumbel", "proxyless")
+#: What the latency penalty prices (``DARTSSearch(latency_weights=...)``): ``"softmax"`` =
+#: ``E[LAT]`` under ``softmax(alpha)``; ``"sample"`` = FBNet's ``LAT(a)`` under the Gumbel sample.
+LATENCY_WEIGHTS = ("softmax", "sample")
 CHECKPOINT_NAME = "search_state.pt"
 CHECKPOINT_FORMAT = "warmnas.nas.search_state"
 CHECKPOINT_VERSION = 1
@@ -107,6 +111,26 @@ class _GammaRsample(torch.autograd.Function):
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
         conc, z = ctx.saved_tensors
         return grad * torch._standard_gamma_grad(conc, z), None
+
+
+def gumbel_logits(alphas: Mapping[str, torch.Tensor], noise: Mapping[str, torch.Tensor],
+                  tau: torch.Tensor | float = 1.0) -> dict[str, torch.Tensor]:
+    """The logits of FBNet's soft Gumbel-softmax sample: ``(log_softmax(alpha) + g) / tau``.
+
+    Their softmax is the sample ``m`` (``mixing_weights("gumbel", ...)`` is exactly
+    ``softmax`` of them), so a latency model's ``expected_latency`` of these logits is FBNet's
+    ``LAT(a) = sum_l sum_i m_li LAT(b_li)`` (Wu et al. 2019), differentiable in ``alpha``
+    through the sample.
+
+    Args:
+        alphas: ``{key: (n_edges, n_ops)}`` logits.
+        noise: standard Gumbel draws, same shapes.
+        tau: the temperature.
+
+    Returns:
+        ``{key: (n_edges, n_ops)}`` tempered, perturbed logits.
+    """
+    return {k: (torch.log_softmax(a, dim=-1) + noise[k]) / tau for k, a in alphas.items()}
 
 
 def mixing_weights(method: str, alphas: Mapping[str, torch.Tensor],
@@ -146,7 +170,7 @@ def mixing_weights(method: str, alphas: Mapping[str, torch.Tensor],
             out[key] = hard - probs.detach() + probs
         elif method == "gumbel":
             assert noise is not None
-            out[key] = torch.softmax((torch.log_softmax(a, dim=-1) + noise[key]) / tau, dim=-1)
+            out[key] = torch.softmax(gumbel_logits({key: a}, noise, tau)[key], dim=-1)
         elif method == "proxyless":
             raise InputError("method='proxyless' samples paths instead of mixing the ops (see "
                              "proxyless_sample and proxyless_alpha_grad); it has no mixing "
@@ -310,6 +334,13 @@ class DARTSSearch:
             ``{key: (n_edges, n_ops)}``; small random logits otherwise.
         latency_penalty: ``f(ce_loss, alphas) -> loss`` used in the architecture step (see
             ``warmnas.hardware``); ``alphas`` are the logits, differentiable.
+        latency_weights: what the penalty prices. ``"softmax"`` (default): the hook gets the
+            alpha logits, i.e. ``E[LAT]`` under ``softmax(alpha)`` (ProxylessNAS' expectation;
+            deterministic). ``"sample"`` (``method="gumbel"`` only): FBNet's ``LAT(a)``, the
+            latency under the same Gumbel-softmax sample ``m`` that weights the blocks in
+            that architecture step (Wu et al. 2019); the hook then gets the sample's logits
+            :func:`gumbel_logits` ``(log_softmax(alpha) + g) / tau``, whose softmax is ``m``,
+            so the latency term is stochastic and consistent with the sampled network.
         epochs: search epochs (DARTS: 50).
         batch_size: images per step (DARTS: 64).
         C: supernet initial channels (16; FBNet: the stem width, 16 = the full network, all
@@ -374,7 +405,8 @@ class DARTSSearch:
 
     def __init__(self, space: str = "darts", *, method: str = "darts", order: int = 1,
                  init_alpha: Mapping[str, Any] | None = None,
-                 latency_penalty: LatencyPenalty | None = None, epochs: int = 50,
+                 latency_penalty: LatencyPenalty | None = None,
+                 latency_weights: str = "softmax", epochs: int = 50,
                  batch_size: int = 64, C: int = 16, layers: int | None = None,
                  lr: float = 0.025, lr_min: float = 0.001, momentum: float = 0.9,
                  weight_decay: float = 3e-4, grad_clip: float = 5.0, arch_lr: float = 3e-4,
@@ -395,6 +427,7 @@ class DARTSSearch:
         self.order = order
         self.init_alpha = init_alpha
         self.latency_penalty = latency_penalty
+        self.latency_weights = latency_weights
         self.epochs = epochs
         self.batch_size = batch_size
         self.C = C
@@ -465,6 +498,15 @@ class DARTSSearch:
                 f"edge-batched supernet (impl={self.impl!r}) cannot do: it runs every op of a "
                 f"wave of edges together. Pass impl='reference' for the {space.name} space "
                 "(the FBNet space supports both)")
+        if self.latency_weights not in LATENCY_WEIGHTS:
+            raise InputError(f"latency_weights must be 'softmax' (E[LAT] under softmax(alpha)) "
+                             f"or 'sample' (FBNet: the Gumbel sample of the step), got "
+                             f"{self.latency_weights!r}")
+        if self.latency_weights == "sample" and self.method != "gumbel":
+            raise InputError(
+                f"latency_weights='sample' prices FBNet's Gumbel-softmax sample, which only "
+                f"method='gumbel' draws (method={self.method!r}); pass method='gumbel' or "
+                "latency_weights='softmax'")
         if space.name == "fbnet" and self.layers is not None:
             raise InputError(f"layers: the FBNet space has 22 fixed layers; pass layers=None, got "
                              f"{self.layers!r}")
@@ -669,6 +711,8 @@ class DARTSSearch:
         }
         if isinstance(self.random_state, (int, np.integer)):
             out["seeds"] = dict(seeds)
+        if self.latency_weights != "softmax":  # absent: the default (older checkpoints)
+            out["latency_weights"] = self.latency_weights
         if self.tau_decay is not None:  # absent: the linear schedule (older checkpoints)
             out["tau_decay"] = float(self.tau_decay)
         if self._exclude:  # not the search, but the history's cells (absent: the default)
@@ -729,6 +773,7 @@ class DARTSSearch:
         noise_a = {k: torch.ones_like(net.alphas[k]) for k in keys}
         use_autocast = cfg["autocast"]
         method = self.method
+        price_sample = self.latency_weights == "sample"
 
         def amp() -> contextlib.AbstractContextManager[Any]:
             if use_autocast:
@@ -761,11 +806,15 @@ class DARTSSearch:
                 proxyless_arch_body()
                 return
             alphas = net.alpha_dict()
-            w = mixing_weights(method, alphas, noise_a, tau)
+            if price_sample:  # FBNet's LAT(a): the penalty prices the sample m = softmax(z)
+                z = gumbel_logits(alphas, noise_a, tau)
+                w = {k: torch.softmax(v, dim=-1) for k, v in z.items()}
+            else:
+                w = mixing_weights(method, alphas, noise_a, tau)
             with amp():
                 logits = net(static["xv"], w)
             ce = F.cross_entropy(logits.float(), static["yv"])
-            loss = apply_latency_penalty(self.latency_penalty, ce, alphas)
+            loss = apply_latency_penalty(self.latency_penalty, ce, z if price_sample else alphas)
             loss.backward(inputs=arch_params)
             adam.step()
             with torch.no_grad():
