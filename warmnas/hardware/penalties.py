@@ -109,6 +109,10 @@ class MultiplicativeLatencyPenalty:
 
     Raises (on call):
         InputError: the expected latency is not above ``unit_ms`` (the log would be <= 0).
+            That check reads the value back to the host (a device sync on CUDA); it is skipped
+            for an :class:`~warmnas.hardware.base.AdditiveLatencyModel` (the HW-NAS-Bench
+            tables) whose fastest network already costs more than ``unit_ms``, since then no
+            alpha can bring the expected latency down to it.
     """
 
     def __init__(self, model: LatencyModel, alpha: float = 0.2, beta: float = 0.6,
@@ -117,11 +121,14 @@ class MultiplicativeLatencyPenalty:
         self.alpha = _positive(alpha, "alpha")
         self.beta = _nonneg(beta, "beta")
         self.unit_ms = _positive(unit_ms, "unit_ms")
+        floor = _latency_floor(self.model)
+        # a margin for float32 rounding of E[LAT]
+        self._check = floor is None or not floor > self.unit_ms * 1.001
 
     def __call__(self, ce_loss: torch.Tensor, alphas: Mapping[str, torch.Tensor]) -> torch.Tensor:
         lat = self.model.expected_latency(alphas).to(ce_loss.dtype)
         log_lat = torch.log(lat / self.unit_ms)
-        if not bool(log_lat.detach() > 0):
+        if self._check and not bool(log_lat.detach() > 0):
             raise InputError(
                 f"expected latency {float(lat.detach()):.4g} ms is not above unit_ms={self.unit_ms}, so "
                 "log(LAT) <= 0 and the FBNet penalty is undefined; pass a smaller unit_ms "
@@ -132,6 +139,19 @@ class MultiplicativeLatencyPenalty:
     def __repr__(self) -> str:
         return (f"MultiplicativeLatencyPenalty(device={self.model.device.name!r}, alpha={self.alpha}, "
                 f"beta={self.beta}, unit_ms={self.unit_ms})")
+
+
+def _latency_floor(model: LatencyModel) -> float | None:
+    """The lowest ``expected_latency`` of an additive model over all alphas (ms): every row's
+    weights lie on the simplex, so it is reached at the cheapest op of every row (the dearest
+    if ``scale < 0``); None for other models."""
+    if not isinstance(model, AdditiveLatencyModel):
+        return None
+    total = 0.0
+    for key in model.costs:
+        cost = np.asarray(model._weighted_costs(key), dtype=np.float64)
+        total += float((cost.min(axis=1) if model.scale >= 0 else cost.max(axis=1)).sum())
+    return float(model.intercept + model.scale * total)
 
 
 def latency_penalty(model: LatencyModel, kind: str = "additive", **kwargs: Any

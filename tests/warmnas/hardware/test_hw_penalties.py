@@ -140,3 +140,45 @@ def test_linear_latency_function_says_how_to_get_an_additive_model_from_a_table(
         linear_latency_function(MeasuredLatencyTable.__new__(MeasuredLatencyTable))
     f = linear_latency_function(_model())
     assert float(f(torch.zeros(1, 30, dtype=torch.float64))) == pytest.approx(2.0)
+
+
+def test_multiplicative_penalty_reads_no_value_back_when_the_table_keeps_the_log_positive(
+) -> None:
+    """On CUDA a host read of E[LAT] is a device sync in every architecture step. When even the
+    fastest network of an additive table costs more than unit_ms, log(E[LAT]) > 0 for every
+    alpha and the check is skipped: the penalty then runs on meta tensors (which have no value
+    to read), and gives the same loss and gradient as before on real ones."""
+    model = _model()  # fastest network: 2.0 ms (intercept) > 1 ms
+    alphas = {"cell": torch.zeros(6, 5, device="meta", requires_grad=True)}
+    out = MultiplicativeLatencyPenalty(model, alpha=0.2, beta=0.6)(
+        torch.ones((), device="meta"), alphas)
+    assert out.device.type == "meta" and out.shape == ()
+    # where the log could reach 0 the value is checked (and the error still raised)
+    fast = AdditiveLatencyModel("nb201", {"cell": np.tile([0.0, 1.0, 1.0, 1.0, 1.0], (6, 1))},
+                                intercept=0.5, device=DEV)
+    with pytest.raises(RuntimeError, match="meta"):
+        MultiplicativeLatencyPenalty(fast)(torch.ones((), device="meta"), alphas)
+    real = {"cell": torch.full((6, 5), -3.0, requires_grad=True)}
+    real["cell"].data[:, 1:] = 3.0
+    assert float(MultiplicativeLatencyPenalty(fast)(torch.tensor(0.7), real).detach()) > 0
+    real["cell"].data[:] = -3.0
+    real["cell"].data[:, 0] = 3.0  # mostly the 0 ms op: E[LAT] < 1 ms
+    with pytest.raises(InputError, match="smaller unit_ms"):
+        MultiplicativeLatencyPenalty(fast)(torch.tensor(0.7), real)
+
+
+def test_multiplicative_penalty_on_cuda_does_not_synchronise(cuda_device: str) -> None:
+    model = _model()
+    alphas = {"cell": torch.zeros(6, 5, device=cuda_device, requires_grad=True)}
+    ce = torch.tensor(0.7, device=cuda_device)
+    pen = MultiplicativeLatencyPenalty(model, alpha=0.2, beta=0.6)
+    pen(ce, alphas)  # first call: the cost tensor is copied to the device (a sync of its own)
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        loss = pen(ce, alphas)
+        loss.backward()
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    lat = 2.0 + 6 * np.mean([0.0, 0.1, 1.0, 3.0, 0.5])
+    assert math.isclose(float(loss.detach()), 0.7 * 0.2 * math.log(lat) ** 0.6, rel_tol=1e-6)
