@@ -127,6 +127,10 @@ class WarmStart:
     _cost_source: Callable[..., pd.Series | None] | None = field(
         default=None, repr=False, compare=False
     )
+    #: the runtime predictor's log-error variance (calibrate="posterior"), computed on use
+    _cost_error_var: Callable[[], float | None] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def __len__(self) -> int:
         return len(self.config_ids)
@@ -277,6 +281,7 @@ class WarmStart:
         callback: Callable[[str, float], None] | None = None,
         time_budget: float | None = None,
         fit_probability: float | None = 0.95,
+        calibrate: bool | str | None = True,
     ) -> pd.DataFrame:
         """Run the sequential loop: ask, ``objective(config)``, tell; ``budget`` times (and,
         with ``time_budget``, until that many seconds are spent).
@@ -304,10 +309,19 @@ class WarmStart:
                 left with at least this probability, by the runtime predictor's
                 cross-validated errors (None: plan at the point predictions). Ignored without
                 ``time_budget``.
+            calibrate: with ``time_budget``, how the measured costs rescale the predictions
+                by a machine factor (the database's runtimes were measured on another
+                machine): ``"mean"`` (shrunk geometric mean of measured / predicted),
+                ``"posterior"`` (normal posterior of the log factor; the plan is widened by its
+                uncertainty), True (the default rule,
+                :data:`~warmnas.warmstart.cost.DEFAULT_CALIBRATION`) or False (none). See
+                ``docs/warmstart_cost.md``. Ignored without ``time_budget``.
 
         Returns:
             The search history: ``config_id``, ``value``, ``best_so_far``, plus the configs
-            (with ``time_budget`` also ``cost_s`` and ``cumulative_cost_s``).
+            (with ``time_budget`` also ``cost_s``, ``cumulative_cost_s`` and, when calibrated,
+            ``machine_factor``: the estimate after each evaluation, with
+            ``machine_factor_low`` / ``machine_factor_high`` (95 %) for ``"posterior"``).
 
         Raises:
             InputError: ``objective`` returned something that is not a number (None, a
@@ -318,13 +332,18 @@ class WarmStart:
         Nothing is lost when ``objective`` raises or the loop is interrupted (Ctrl-C): the
         exception propagates, and the results so far are in ``self.last_search.history``.
         """
-        from warmnas.warmstart.cost import check_fit_probability, check_time_budget
+        from warmnas.warmstart.cost import (
+            check_calibrate,
+            check_fit_probability,
+            check_time_budget,
+        )
 
         seconds = check_time_budget(time_budget)
         if seconds is not None:
             prob = None if fit_probability is None else check_fit_probability(fit_probability)
             return self._optimize_timed(objective, budget, seconds, random_state=random_state,
-                                        callback=callback, fit_probability=prob)
+                                        callback=callback, fit_probability=prob,
+                                        calibrate=check_calibrate(calibrate))
         if budget is None:
             raise InputError(
                 "budget (the number of evaluations) is required without time_budget; pass "
@@ -352,7 +371,8 @@ class WarmStart:
     def _optimize_timed(self, objective: Callable[[dict[str, Any]], Any], budget: int | None,
                         seconds: float, *, random_state: RandomState,
                         callback: Callable[[str, float], None] | None,
-                        fit_probability: float | None = None) -> pd.DataFrame:
+                        fit_probability: float | None = None,
+                        calibrate: str | None = "mean") -> pd.DataFrame:
         """:meth:`optimize` under a time budget (see there)."""
         import time
 
@@ -369,7 +389,11 @@ class WarmStart:
         upper = None
         if fit_probability is not None and self._cost_source is not None:
             upper = self._cost_source(fit_probability=fit_probability)
-        timed = cost_aware_search(search, costs, seconds, upper)
+        noise = None
+        if calibrate == "posterior" and self._cost_error_var is not None:
+            noise = self._cost_error_var()
+        timed = cost_aware_search(search, costs, seconds, upper, calibrate=calibrate or False,
+                                  fit_probability=fit_probability, log_error_var=noise)
         check_budget_fits(timed, "time_budget")
         configs = self._configs_lookup()
         n = 0
@@ -611,6 +635,7 @@ def warm_start(
     cache: bool = True,
     time_budget: float | None = None,
     fit_probability: float | None = 0.95,
+    calibrate: bool | str | None = True,
 ) -> WarmStart:
     """Propose the configurations to try first on a new dataset.
 
@@ -669,6 +694,10 @@ def warm_start(
             it finishes in it with at least this probability, by the runtime predictor's
             cross-validated errors on the database (default 0.95; None: at the point
             predictions). Ignored without ``time_budget``.
+        calibrate: with ``time_budget``, the machine-factor rule (see
+            :meth:`WarmStart.optimize`); nothing is measured here, so only ``"posterior"``
+            plays a part: the factor's prior uncertainty widens the plan. Ignored without
+            ``time_budget``.
 
     Returns:
         A :class:`WarmStart`.
@@ -685,6 +714,7 @@ def warm_start(
     seconds = _cost.check_time_budget(time_budget)
     if seconds is not None and fit_probability is not None:
         _cost.check_fit_probability(fit_probability)
+    calibration = _cost.check_calibrate(calibrate) if seconds is not None else None
     if nan_policy not in ("error", "ignore"):
         raise InputError(f"nan_policy must be 'error' or 'ignore', got {nan_policy!r}.")
     _check_observed(observed)
@@ -804,6 +834,11 @@ def warm_start(
                                    size=size, query=query, fit_probability=fit_probability,
                                    fitted=fitted_costs[0])
 
+    def error_var() -> float | None:
+        if costs() is None:
+            return None
+        return _cost.fitted_log_error_variance(fitted_costs[0], size)
+
     predicted = None
     if seconds is None:
         sugg = starter.suggest(starter_query, int(n_configs), observed=observed,
@@ -818,14 +853,17 @@ def warm_start(
                 "embedded default, db=None)."
             )
         upper = None if fit_probability is None else costs(fit_probability)
-        sugg = _cost.suggest_within_budget(starter, starter_query, int(n_configs), predicted,
-                                           seconds, observed=observed, nan_policy=policy,
-                                           random_state=random_state, upper_cost_s=upper)
+        sugg = _cost.suggest_within_budget(
+            starter, starter_query, int(n_configs), predicted, seconds, observed=observed,
+            nan_policy=policy, random_state=random_state, upper_cost_s=upper,
+            calibrate=calibration or False, fit_probability=fit_probability,
+            log_error_var=error_var() if calibration == "posterior" else None)
     ws = _from_suggestion(sugg, database, starter=starter, metric=used_metric, query=query,
                           space=space or _space_of(database, sugg.config_ids), observed=observed)
     ws.time_budget = seconds
     ws._costs = predicted
     ws._cost_source = costs
+    ws._cost_error_var = error_var
     if alpha_prior_hook is not None:
         ws.alpha_prior = alpha_prior_hook(database, sugg.neighbors, query)
     return ws

@@ -75,6 +75,11 @@ def register(commands: Any) -> None:
                    help="with --time-budget: propose only what finishes in the time left with "
                         "probability >= P, judged by the runtime predictor's cross-validated "
                         "errors (default: 0.95)")
+    p.add_argument("--calibrate", choices=["mean", "posterior", "none"], default=None,
+                   help="with --time-budget: how measured runtimes rescale the predictions by "
+                        "a machine factor; here nothing is measured yet, so only 'posterior' "
+                        "changes the proposals (the factor's prior uncertainty widens the "
+                        "plan); default: the library's (docs/warmstart_cost.md)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     commands.group("bench", help="benchmarks")
@@ -252,6 +257,11 @@ def _warm_start(args: argparse.Namespace) -> int:
                          "SECONDS or leave --fit-probability out")
     fit_probability = (DEFAULT_FIT_PROBABILITY if args.fit_probability is None
                        else args.fit_probability)
+    if args.calibrate is not None and args.time_budget is None:
+        raise InputError("--calibrate applies with --time-budget only; add --time-budget "
+                         "SECONDS or leave --calibrate out")
+    calibrate: bool | str = (True if args.calibrate is None
+                             else False if args.calibrate == "none" else args.calibrate)
     sep = "\t" if args.sep in ("\\t", "tab") else args.sep
     data = _read_table(args.data, "dataset", sep=sep, encoding=args.encoding,
                        encoding_hint="pass its encoding with --encoding (e.g. latin-1)")
@@ -261,7 +271,7 @@ def _warm_start(args: argparse.Namespace) -> int:
     ws = warm_start(data, target=args.target, method=args.method, n_configs=args.n_configs,
                     db=args.db, metric=args.metric, random_state=args.seed,
                     cache=not args.no_cache, time_budget=args.time_budget,
-                    fit_probability=fit_probability)
+                    fit_probability=fit_probability, calibrate=calibrate)
     frame = ws.to_frame()
     costs = frame["predicted_cost_s"] if "predicted_cost_s" in frame.columns else None
     if args.json:

@@ -22,8 +22,12 @@ proposes a configuration predicted not to fit in the time left; kNN, portfolio a
 keep their own order among the configurations that fit; PMF ranks them by expected improvement per
 predicted second (Snoek, Larochelle & Adams 2012), ``log EI - log cost``. Measured runtimes
 (``tell(..., cost_s=...)``) are charged to the budget and recalibrate the predictions (the
-database's runtimes come from another machine): every prediction is multiplied by the shrunk
-geometric mean ratio measured / predicted over the configurations told so far.
+database's runtimes come from another machine): every prediction is multiplied by an estimated
+machine factor. ``calibrate="mean"``: the shrunk geometric mean ratio measured / predicted over
+the configurations told so far; ``calibrate="posterior"``: a conjugate normal posterior of the
+log factor (prior ``N(0, PRIOR_LOG_SD^2)``, observation noise the predictor's cross-validated
+log-error variance), planned with its posterior predictive (mean shifted by the factor, the
+upper quantile widened by the factor's posterior variance).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import math
 import numbers
 import warnings
 from collections.abc import Mapping
+from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -54,6 +59,10 @@ __all__ = [
     "PREDICTOR_METHODS",
     "DEFAULT_FIT_PROBABILITY",
     "check_fit_probability",
+    "CALIBRATIONS",
+    "DEFAULT_CALIBRATION",
+    "PRIOR_LOG_SD",
+    "check_calibrate",
 ]
 
 #: methods of :class:`RuntimePredictor`
@@ -62,6 +71,17 @@ PREDICTOR_METHODS = ("auto", "size", "knn", "size+knn", "median")
 #: ``WarmStart.optimize`` with ``time_budget``): chosen on one grouped 10-fold split of Oboe
 #: among 0.8 / 0.9 / 0.95 and the point predictions (docs/warmstart_cost.md)
 DEFAULT_FIT_PROBABILITY = 0.95
+#: the ways :class:`CostAwareSearch` learns the machine factor from measured costs
+CALIBRATIONS = ("mean", "posterior")
+#: what ``calibrate=True`` means (decided by the experiment in docs/warmstart_cost.md)
+DEFAULT_CALIBRATION = "mean"
+#: prior standard deviation of the log machine factor (``calibrate="posterior"``): a user's
+#: machine is within a factor 4 of the one the database's runtimes were measured on, either
+#: way, with prior probability 0.95 (ln 4 / 1.96 = 0.707); see docs/warmstart_cost.md
+PRIOR_LOG_SD = math.log(4.0) / NormalDist().inv_cdf(0.975)
+#: a measured cost below this (seconds, the predictor's default floor) counts as this much
+#: for calibration (a zero from a coarse timer would otherwise give log 0)
+CALIBRATION_FLOOR_S = 1e-3
 #: the two size columns the ``"size"`` law uses
 SIZE_COLUMNS = ("n_rows", "n_columns")
 
@@ -102,6 +122,31 @@ def check_fit_probability(fit_probability: Any, arg: str = "fit_probability") ->
             f"{arg}=0.9, or None to plan at the point predictions."
         )
     return q
+
+
+def check_calibrate(calibrate: Any, arg: str = "calibrate") -> str | None:
+    """``calibrate`` resolved: ``"mean"`` or ``"posterior"``, None for no calibration
+    (False / None); True is :data:`DEFAULT_CALIBRATION`. Else InputError naming ``arg``."""
+    if calibrate is None or calibrate is False:
+        return None
+    if calibrate is True:
+        return DEFAULT_CALIBRATION
+    if isinstance(calibrate, str) and calibrate in CALIBRATIONS:
+        return calibrate
+    raise InputError(
+        f"{arg} must be one of True (the default rule, {DEFAULT_CALIBRATION!r}), False, "
+        f"{', '.join(repr(c) for c in CALIBRATIONS)}, got {calibrate!r}; 'posterior' learns "
+        "the machine factor as a normal posterior and widens the plan by its uncertainty, "
+        "'mean' rescales by the shrunk geometric mean of measured / predicted."
+    )
+
+
+def _check_positive_finite(value: Any, arg: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (numbers.Real, np.integer, np.floating)) or not math.isfinite(
+            float(value)) or float(value) <= 0:
+        raise InputError(f"{arg} must be a positive finite number, got {value!r}.")
+    return float(value)
 
 
 def size_design(sizes: pd.DataFrame | np.ndarray) -> np.ndarray:
@@ -433,6 +478,24 @@ class RuntimePredictor:
             per = np.nanquantile(R, q, axis=0)
         return np.where(counts >= 10, per, pool)
 
+    def log_error_variance(self, sizes: Any = None, meta_features: Any = None) -> float:
+        """The variance of this predictor's cross-validated log errors (true log runtime minus
+        predicted), pooled over configurations and tasks, for a prediction made with these
+        inputs: the observation noise of the machine factor (``calibrate="posterior"``).
+
+        Args:
+            sizes, meta_features: as for :meth:`predict_log` (they select the method).
+
+        Returns:
+            A float >= 0 (natural log squared); ``PRIOR_LOG_SD ** 2`` when no error could be
+            cross-validated.
+        """
+        R = self._cv_residuals(self.resolve_method(sizes, meta_features))
+        finite = R[~np.isnan(R)]
+        if finite.size < 2:
+            return float(PRIOR_LOG_SD**2)
+        return float(np.var(finite))
+
     def _cv_residuals(self, method: str) -> np.ndarray:
         """``n_tasks x n_configs`` cross-validated log residuals of ``method`` (NaN where a task
         lacks a runtime or the inputs the method needs)."""
@@ -514,19 +577,43 @@ class CostAwareSearch:
         log_cost: predicted log runtime (seconds) of every configuration, ``n_configs``.
         time_budget: seconds available, or None (no limit: then only the PMF acquisition
             becomes expected improvement per second).
-        calibrate: rescale the predictions by the measured / predicted ratios told so far.
+        calibrate: how the measured costs rescale the predictions by a machine factor ``f``
+            common to all configurations (every runtime on the user's machine is off from the
+            database's by about the same factor: other hardware, BLAS, load).
+            ``"mean"``: ``log f = sum(r) / (n + 1)`` over the log ratios
+            ``r = log measured - log predicted`` told so far (the shrunk geometric mean).
+            ``"posterior"``: ``log f ~ N(m, v)``, the conjugate normal posterior from the
+            prior ``N(0, prior_log_sd^2)`` and observations ``r ~ N(log f,
+            log_error_var)``; the plan uses the posterior predictive: predictions shifted by
+            ``m``, and with ``fit_probability`` the margin widened by
+            ``z_q (sqrt(log_error_var + v) - sqrt(log_error_var))`` (:attr:`widening`).
+            True: :data:`DEFAULT_CALIBRATION`; False / None: no calibration.
         log_margin: added to the (calibrated) predicted log runtimes when deciding what fits,
             ``n_configs`` or a scalar, or None (0: plan at the point predictions). With
             :meth:`RuntimePredictor.log_error_quantile` ``(q)`` a configuration is proposed only
             when it finishes in the time left with probability about ``q``; the order (and
             PMF's cost per second) still uses the point predictions.
+        fit_probability: the probability ``q`` that ``log_margin`` stands for (the posterior
+            rule widens the margin by the factor's uncertainty at this ``q``), or None (no
+            widening: the point rule).
+        log_error_var: the observation noise of the posterior rule, the variance of the
+            predictor's log errors (:meth:`RuntimePredictor.log_error_variance`); None:
+            ``prior_log_sd ** 2``.
+        prior_log_sd: prior standard deviation of the log factor (:data:`PRIOR_LOG_SD`).
+
+    Measured costs that are not numbers, NaN, infinite or negative raise InputError and
+    change nothing. A failed run (value NaN) is charged to the budget but does not update the
+    factor (its time says nothing about the configuration's runtime). A cost below
+    :data:`CALIBRATION_FLOOR_S` counts as that much for the factor.
 
     Attributes:
         spent_s: seconds charged so far (measured costs told, or predicted ones with ``plan``).
     """
 
     def __init__(self, search: Any, log_cost: np.ndarray, time_budget: float | None = None,
-                 *, calibrate: bool = True, log_margin: Any = None) -> None:
+                 *, calibrate: bool | str | None = True, log_margin: Any = None,
+                 fit_probability: float | None = None, log_error_var: float | None = None,
+                 prior_log_sd: float = PRIOR_LOG_SD) -> None:
         self.search = search
         n = len(search.starter.config_ids_)
         self._log_cost0 = np.asarray(log_cost, dtype=np.float64)
@@ -547,9 +634,16 @@ class CostAwareSearch:
         self.log_margin = margin
         self.time_budget = check_time_budget(time_budget)
         self.calibrate = calibrate
+        self.calibration = check_calibrate(calibrate)
+        self.fit_probability = (None if fit_probability is None
+                                else check_fit_probability(fit_probability))
+        self.prior_log_sd = _check_positive_finite(prior_log_sd, "prior_log_sd")
+        self.log_error_var = (self.prior_log_sd**2 if log_error_var is None
+                              else _check_positive_finite(log_error_var, "log_error_var"))
         self.spent_s = 0.0
         self._ratios: list[float] = []
         self._costs: dict[int, float] = {}
+        self._factor_after: dict[int, tuple[float, float]] = {}
 
     @property
     def starter(self) -> WarmStarter:
@@ -561,12 +655,50 @@ class CostAwareSearch:
         return math.inf if self.time_budget is None else max(self.time_budget - self.spent_s, 0.0)
 
     @property
+    def log_factor_mean(self) -> float:
+        """Estimated log machine factor (0 before any measurement or without calibration)."""
+        n = len(self._ratios)
+        if self.calibration is None or n == 0:
+            return 0.0
+        if self.calibration == "mean":
+            return float(np.sum(self._ratios)) / (n + 1.0)  # shrunk towards 0
+        return float(np.sum(self._ratios)) / self.log_error_var * self.log_factor_var
+
+    @property
+    def log_factor_var(self) -> float:
+        """Posterior variance of the log machine factor (``"posterior"``; NaN for the other
+        rules, which keep no uncertainty)."""
+        if self.calibration != "posterior":
+            return math.nan
+        return 1.0 / (1.0 / self.prior_log_sd**2 + len(self._ratios) / self.log_error_var)
+
+    @property
+    def machine_factor(self) -> float:
+        """Estimated measured / predicted runtime on this machine, ``exp(log_factor_mean)``."""
+        return math.exp(self.log_factor_mean)
+
+    @property
+    def widening(self) -> float:
+        """What the posterior rule adds to the log margin for the factor's uncertainty:
+        ``z_q (sqrt(s^2 + v) - s)`` with ``s^2`` the log-error variance and ``v`` the factor's
+        posterior variance (0 for the other rules or without ``fit_probability``)."""
+        if self.calibration != "posterior" or self.fit_probability is None:
+            return 0.0
+        z = NormalDist().inv_cdf(self.fit_probability)
+        s2 = self.log_error_var
+        return float(z * (math.sqrt(s2 + self.log_factor_var) - math.sqrt(s2)))
+
+    @property
     def log_cost(self) -> np.ndarray:
         """Current predicted log runtimes (calibrated by the measured ones)."""
-        if not self.calibrate or not self._ratios:
-            return self._log_cost0
-        shift = float(np.sum(self._ratios)) / (len(self._ratios) + 1.0)  # shrunk towards 0
-        return self._log_cost0 + shift
+        shift = self.log_factor_mean
+        return self._log_cost0 if shift == 0.0 else self._log_cost0 + shift
+
+    @property
+    def upper_log_cost(self) -> np.ndarray:
+        """The log runtimes a configuration must fit the time left with: calibrated
+        predictions plus the margin (and the posterior rule's widening)."""
+        return self.log_cost + self.log_margin + self.widening
 
     def predicted_cost_s(self, config_id: str) -> float:
         """Current predicted runtime (seconds) of one configuration."""
@@ -577,7 +709,7 @@ class CostAwareSearch:
         """Bool mask: configurations still available and predicted to fit in the time left."""
         mask = np.asarray(self.search.available, dtype=bool).copy()
         if self.time_budget is not None:
-            mask &= np.exp(self.log_cost + self.log_margin) <= self.remaining_s * (1 + 1e-9)
+            mask &= np.exp(self.upper_log_cost) <= self.remaining_s * (1 + 1e-9)
         return mask
 
     def ask_position(self) -> int | None:
@@ -596,7 +728,8 @@ class CostAwareSearch:
         """Report a result and (optionally) its measured runtime, charged to the budget.
 
         Raises:
-            InputError: a negative / non-finite ``cost_s``; see ``Search.tell`` for the rest.
+            InputError: a negative / non-finite ``cost_s`` (nothing is changed then); see
+                ``Search.tell`` for the rest.
         """
         if cost_s is not None:
             c = check_cost(cost_s, config_id)
@@ -605,16 +738,34 @@ class CostAwareSearch:
         if cost_s is not None:
             self.spent_s += c
             self._costs[pos] = c
-            self._ratios.append(math.log(max(c, 1e-6)) - float(self._log_cost0[pos]))
+            failed = isinstance(value, (numbers.Real, np.floating)) and math.isnan(float(value))
+            if not failed:
+                self._ratios.append(math.log(max(c, CALIBRATION_FLOOR_S))
+                                    - float(self._log_cost0[pos]))
+            self._factor_after[pos] = (self.log_factor_mean, self.log_factor_var)
 
     @property
     def history(self) -> pd.DataFrame:
         """The search's history plus ``cost_s`` (measured, NaN where not told) and
-        ``cumulative_cost_s``."""
+        ``cumulative_cost_s``; with calibration also ``machine_factor`` (the estimate after
+        that evaluation), and for ``"posterior"`` its central 95 % interval
+        ``machine_factor_low`` / ``machine_factor_high``."""
         hist = self.search.history
-        costs = np.array([self._costs.get(p, np.nan) for p in self.search._observed],
+        observed = list(self.search._observed)
+        costs = np.array([self._costs.get(p, np.nan) for p in observed], dtype=np.float64)
+        hist = hist.assign(cost_s=costs, cumulative_cost_s=np.nancumsum(costs))
+        if self.calibration is None:
+            return hist
+        nan = (math.nan, math.nan)
+        m = np.array([self._factor_after.get(p, nan)[0] for p in observed], dtype=np.float64)
+        hist = hist.assign(machine_factor=np.exp(m))
+        if self.calibration == "posterior":
+            v = np.array([self._factor_after.get(p, nan)[1] for p in observed],
                          dtype=np.float64)
-        return hist.assign(cost_s=costs, cumulative_cost_s=np.nancumsum(costs))
+            half = NormalDist().inv_cdf(0.975) * np.sqrt(v)
+            hist = hist.assign(machine_factor_low=np.exp(m - half),
+                               machine_factor_high=np.exp(m + half))
+        return hist
 
     def plan(self, n_configs: int) -> list[int]:
         """Up to ``n_configs`` proposals charged at their predicted cost (nothing measured):
@@ -648,21 +799,29 @@ def check_cost(cost_s: Any, config_id: str) -> float:
 
 def cost_aware_search(search: Any, predicted_cost_s: pd.Series,
                       time_budget: float | None,
-                      upper_cost_s: pd.Series | None = None) -> CostAwareSearch:
+                      upper_cost_s: pd.Series | None = None, *,
+                      calibrate: bool | str | None = True,
+                      fit_probability: float | None = None,
+                      log_error_var: float | None = None) -> CostAwareSearch:
     """Wrap ``search`` with predictions given per config id (aligned to the starter's ids).
 
     Args:
         upper_cost_s: per config id, the runtime to plan with when deciding what fits (e.g.
             :func:`predict_costs` with ``fit_probability``), or None (the point predictions).
+        calibrate, fit_probability, log_error_var: see :class:`CostAwareSearch`
+            (``fit_probability``: the probability ``upper_cost_s`` stands for).
 
     Raises:
-        InputError: a configuration of the starter has no prediction.
+        InputError: a configuration of the starter has no prediction; bad calibration
+            settings.
     """
     log_cost = _aligned_log(search, predicted_cost_s, "predicted_cost_s")
     margin = None
     if upper_cost_s is not None:
         margin = _aligned_log(search, upper_cost_s, "upper_cost_s") - log_cost
-    return CostAwareSearch(search, log_cost, time_budget, log_margin=margin)
+    return CostAwareSearch(search, log_cost, time_budget, log_margin=margin,
+                           calibrate=calibrate, fit_probability=fit_probability,
+                           log_error_var=log_error_var)
 
 
 def _aligned_log(search: Any, costs: pd.Series, arg: str) -> np.ndarray:
@@ -818,11 +977,22 @@ def predict_costs(database: Any, metric: str, space: str | None, config_ids: Any
     return (point * np.exp(margin)).rename("upper_cost_s")
 
 
+def fitted_log_error_variance(fitted: tuple[RuntimePredictor, pd.Series | None],
+                              size: tuple[float, float] | None = None) -> float:
+    """:meth:`RuntimePredictor.log_error_variance` of a :func:`fit_runtime_predictor` result
+    for a new task of this size (the observation noise of ``calibrate="posterior"``)."""
+    predictor, q = fitted
+    return predictor.log_error_variance(size, q)
+
+
 def suggest_within_budget(starter: WarmStarter, query: Any, n_configs: int,
                           predicted_cost_s: pd.Series, time_budget: float, *,
                           observed: Mapping[str, float] | None = None,
                           nan_policy: str = "error", random_state: Any = 0,
-                          upper_cost_s: pd.Series | None = None) -> Any:
+                          upper_cost_s: pd.Series | None = None,
+                          calibrate: bool | str | None = True,
+                          fit_probability: float | None = None,
+                          log_error_var: float | None = None) -> Any:
     """Like ``starter.suggest`` under a time budget: proposals in the cost-aware search's order,
     each charged at its predicted cost, as long as the next one is predicted to fit (so the
     proposals' predicted costs sum to at most ``time_budget``; there may be fewer than
@@ -830,7 +1000,9 @@ def suggest_within_budget(starter: WarmStarter, query: Any, n_configs: int,
 
     ``upper_cost_s`` (per config id, or None): what a configuration must fit in the time left
     with (e.g. ``predict_costs(..., fit_probability=q)``); it is still charged at its point
-    prediction.
+    prediction. ``calibrate``, ``fit_probability``, ``log_error_var``: see
+    :class:`CostAwareSearch` (nothing is measured here, so only the posterior rule's prior
+    widening plays a part).
 
     Returns:
         A :class:`~warmnas.warmstart.base.Suggestion`.
@@ -841,7 +1013,9 @@ def suggest_within_budget(starter: WarmStarter, query: Any, n_configs: int,
     search = starter.start(query, nan_policy=nan_policy, random_state=random_state)
     for cid, val in (observed or {}).items():
         search.tell(cid, val)
-    cas = cost_aware_search(search, predicted_cost_s, time_budget, upper_cost_s)
+    cas = cost_aware_search(search, predicted_cost_s, time_budget, upper_cost_s,
+                            calibrate=calibrate, fit_probability=fit_probability,
+                            log_error_var=log_error_var)
     check_budget_fits(cas, "time_budget")
     picks = cas.plan(n_configs)
     if len(picks) < n_configs:
@@ -857,9 +1031,9 @@ def check_budget_fits(cas: CostAwareSearch, arg: str) -> None:
     avail = np.asarray(cas.search.available, dtype=bool)
     if not avail.any():
         raise InputError("no configuration left to propose.")
-    upper = cas.log_cost + cas.log_margin
+    upper = cas.upper_log_cost
     cheapest = float(np.exp(upper[avail].min()))
-    what = ("predicted runtime" if not cas.log_margin.any()
+    what = ("predicted runtime" if not cas.log_margin.any() and not cas.widening
             else "predicted runtime (with its margin for prediction error)")
     raise InputError(
         f"{arg}={cas.time_budget:g} s is smaller than every configuration's {what} "
