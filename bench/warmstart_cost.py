@@ -28,7 +28,17 @@ difference regret(T') - regret(T) between consecutive budgets with "non-increasi
 configuration fits when its point prediction fits in the time left), ``qP`` (when it fits
 with probability ``P`` by its own cross-validated log errors,
 ``RuntimePredictor.log_error_quantile(P)``), ``poolP`` (one quantile over all configurations,
-i.e. a cap on a run's predicted cost at a fraction of the time left). ``--only-folds`` runs a
+i.e. a cap on a run's predicted cost at a fraction of the time left); each optionally followed
+by ``/CAL``, the machine-factor calibration (``CostAwareSearch(calibrate=...)``): ``mean`` (the
+shrunk geometric mean; the default when no ``/CAL`` is given, the rule every earlier figure
+was measured with), ``posterior`` (the conjugate normal posterior, its predictive widening the
+plan; the noise is the predictor's cross-validated log-error variance) or ``none``.
+
+``--machine-factors F1,F2,...``: simulate a user's machine ``F`` times slower than Oboe's: the
+true runtime of every run is Oboe's recorded runtime times ``F`` (times ``exp(--noise-sd *
+N(0, 1))`` per run when ``--noise-sd`` > 0, seeded per task), while the predictions still come
+from Oboe's runtimes; the tables are printed per factor (default ``1``: Oboe's runtimes as
+recorded). ``--only-folds`` runs a
 subset of the folds of the same split; ``--merge`` prints the tables of several such runs'
 ``--json`` outputs together (so that a long benchmark can be run in parts).
 
@@ -116,6 +126,17 @@ def rule_label(m: str, r: str) -> str:
     return f"{m}+cost" + ("" if r == "point" else f"@{r}")
 
 
+def parse_rule(r: str) -> tuple[str, str]:
+    """``"q0.95/posterior"`` -> ``("q0.95", "posterior")``; no ``/`` -> calibration ``mean``."""
+    margin, _, cal = r.partition("/")
+    cal = cal or "mean"
+    if margin != "point" and not (margin.startswith("q") or margin.startswith("pool")):
+        raise SystemExit(f"--rules: unknown rule {r!r} (point, qP or poolP, optionally /CAL)")
+    if cal not in ("mean", "posterior", "none"):
+        raise SystemExit(f"--rules: unknown calibration in {r!r} (mean, posterior or none)")
+    return margin, cal
+
+
 def report(regrets, has_result, n_evals, methods, rules, Ts, tasks) -> dict:
     """Print the tables (mean regret, paired differences, monotonicity in T); return the
     paired summary."""
@@ -192,10 +213,75 @@ def report(regrets, has_result, n_evals, methods, rules, Ts, tasks) -> dict:
     return summary
 
 
+def calibration_verdict(blocks: dict, methods: list[str], Ts: list[float],
+                        tasks: list[str]) -> None:
+    """The pre-registered criterion of docs/warmstart_cost.md ("Learning the machine factor"):
+    ``M/posterior`` minus ``M/mean`` (first margin rule ``M`` having both), per machine factor,
+    method and budget, mean over tasks with a paired bootstrap 95 % interval (2000 resamples).
+    "not worse" at a factor: for both methods at every T the interval's lower end <= 0;
+    "better": not worse, and the interval's upper end < 0 at >= 3 of the T. Posterior becomes
+    the default only if it is not worse at the factors <= 1 and better at the factors > 1."""
+    rules = blocks[next(iter(blocks))]["rules"]
+    pairs = [(r, r.split("/")[0] + "/posterior") for r in rules
+             if r.endswith("/mean") and r.split("/")[0] + "/posterior" in rules]
+    if not pairs:
+        return
+    base, post = pairs[0]
+    print(f"\n===== pre-registered criterion: {post} minus {base} (negative = posterior "
+          "better), mean over tasks, paired bootstrap 95 % interval =====")
+    rng = np.random.default_rng(0)
+    idx = rng.integers(0, len(tasks), (2000, len(tasks)))
+    print(f"{'factor / method':<20}" + "".join(f"{f'T={T:g}s':>26}" for T in Ts)
+          + "   verdict")
+    verdicts: dict[str, dict[str, str]] = {}
+    for fk, block in blocks.items():
+        R = block["regrets"]
+        for m in methods:
+            cells, worse, better = [], 0, 0
+            for T in Ts:
+                a, b = R[rule_label(m, post)][f"{T:g}"], R[rule_label(m, base)][f"{T:g}"]
+                d = np.array([a[t] - b[t] for t in tasks])
+                lo, hi = np.percentile(d[idx].mean(axis=1), [2.5, 97.5])
+                worse += int(lo > 0)
+                better += int(hi < 0)
+                cells.append(f"{d.mean():+.4f} [{lo:+.4f},{hi:+.4f}]")
+            v = "worse" if worse else ("better" if better >= 3 else "not worse")
+            verdicts.setdefault(fk, {})[m] = v
+            print(f"{f'f={fk} {m}':<20}" + "".join(f"{c:>26}" for c in cells) + f"   {v}")
+    ok = True
+    for fk, per in verdicts.items():
+        need = ("better",) if float(fk) > 1 else ("better", "not worse")
+        ok &= all(v in need for v in per.values())
+    print(f"criterion met (posterior not worse at f <= 1, better at f > 1, for every method): "
+          f"{'YES' if ok else 'NO'}")
+
+
 def merge(paths: list[Path]) -> int:
     """Print the tables of several ``--json`` outputs of the same split (e.g. run on separate
     ``--only-folds``), over the union of their tasks."""
     runs = [json.loads(Path(p).read_text()) for p in paths]
+    if "factors" in runs[0]:  # one block per machine factor
+        for f in runs[0]["factors"]:
+            print(f"\n===== machine factor {f}: true runtime = Oboe's x {f} =====")
+            merge_runs([r["factors"][f] | {k: r[k] for k in ("wall_s", "load")} for r in runs],
+                       len(paths))
+        blocks = {}
+        for f in runs[0]["factors"]:
+            merged = {"rules": runs[0]["factors"][f]["rules"], "regrets": {}}
+            for lab in runs[0]["factors"][f]["regrets"]:
+                merged["regrets"][lab] = {
+                    T: {t: v for r in runs for t, v in r["factors"][f]["regrets"][lab][T].items()}
+                    for T in runs[0]["factors"][f]["regrets"][lab]}
+            blocks[f] = merged
+        tasks = [t for r in runs for t in r["factors"][next(iter(r["factors"]))]["tasks"]]
+        first = runs[0]["factors"][next(iter(runs[0]["factors"]))]
+        calibration_verdict(blocks, first["methods"], [float(t) for t in first["seconds"]],
+                            list(dict.fromkeys(tasks)))
+        return 0
+    return merge_runs(runs, len(paths))
+
+
+def merge_runs(runs: list[dict], n_files: int) -> int:
     keys = ("seed", "folds", "max_evals", "methods", "rules", "seconds")
     for r in runs[1:]:
         for k in keys:
@@ -216,7 +302,7 @@ def merge(paths: list[Path]) -> int:
             for T in Ts:
                 regrets[lab][T].update(r["regrets"][lab][f"{T:g}"])
                 has_result[lab][T].update(r["has_result"][lab][f"{T:g}"])
-    print(f"merged {len(paths)} runs: {len(tasks)} tasks, grouped {first['folds']}-fold, seed "
+    print(f"merged {n_files} runs: {len(tasks)} tasks, grouped {first['folds']}-fold, seed "
           f"{first['seed']}, max {first['max_evals']} evaluations; wall seconds per run "
           + ", ".join(f"{r['wall_s']:.0f} (load {r['load']:.2f})" for r in runs))
     report(regrets, has_result, n_evals, first["methods"], first["rules"], Ts, tasks)
@@ -240,6 +326,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only-folds", default=None,
                     help="run only these folds (1-based, comma-separated) of the split: a task "
                          "subset, stated in the output")
+    ap.add_argument("--machine-factors", default="1",
+                    help="comma-separated factors F: true runtime = Oboe's recorded runtime x F "
+                         "(a machine F times slower), e.g. 0.25,1,4,16 (default 1)")
+    ap.add_argument("--noise-sd", type=float, default=0.0,
+                    help="per-run log-normal noise of the true runtime (sd of its log; 0)")
     ap.add_argument("--merge", nargs="+", type=Path, default=None,
                     help="print the tables of these --json outputs together and exit")
     args = ap.parse_args(argv)
@@ -261,9 +352,11 @@ def main(argv: list[str] | None = None) -> int:
     perm = np.random.default_rng(args.seed).permutation(len(tasks))
     groups = [[tasks[i] for i in perm[k::args.folds]] for k in range(args.folds)]
     rules = [r for r in args.rules.split(",") if r]
-    for r in rules:
-        if r != "point" and not (r.startswith("q") or r.startswith("pool")):
-            raise SystemExit(f"--rules: unknown rule {r!r} (point, qP or poolP)")
+    parsed = {r: parse_rule(r) for r in rules}
+    factors = [float(f) for f in args.machine_factors.split(",") if f]
+    if not factors or any(not np.isfinite(f) or f <= 0 for f in factors):
+        raise SystemExit(f"--machine-factors: positive numbers, got {args.machine_factors!r}")
+    fkeys = [f"{f:g}" for f in factors]
 
     if args.only_folds:
         keep = [int(k) - 1 for k in args.only_folds.split(",")]
@@ -272,9 +365,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"task subset: folds {args.only_folds} of the {args.folds}-fold split "
               f"({len(tasks)} held-out tasks)")
     labels = [m for m in methods] + [rule_label(m, r) for r in rules for m in methods]
-    regrets = {lab: {T: {} for T in Ts} for lab in labels}
-    has_result = {lab: {T: {} for T in Ts} for lab in labels}
-    n_evals = {lab: [] for lab in labels}
+    regrets = {fk: {lab: {T: {} for T in Ts} for lab in labels} for fk in fkeys}
+    has_result = {fk: {lab: {T: {} for T in Ts} for lab in labels} for fk in fkeys}
+    n_evals: dict[str, dict[str, list]] = {fk: {lab: [] for lab in labels} for fk in fkeys}
     fit_s: dict[str, float] = {}
     t_start = time.perf_counter()
     for k, group in enumerate(groups):
@@ -291,35 +384,51 @@ def main(argv: list[str] | None = None) -> int:
                 q = feats.loc[task].dropna()
                 query = q if method in ("knn", "pmf") else None
                 pos = tasks.index(task)
-                log_cost = predictor.predict_log(sizes.loc[task].to_numpy(), q)
-                margins = {}
+                s_task = sizes.loc[task].to_numpy()
+                log_cost = predictor.predict_log(s_task, q)
+                margins, probs = {}, {}
+                noise_var = None
                 for r in rules:
-                    if r == "point":
-                        margins[r] = None
+                    margin, cal = parsed[r]
+                    if cal == "posterior" and noise_var is None:
+                        noise_var = predictor.log_error_variance(s_task, q)
+                    if margin == "point":
+                        margins[r], probs[r] = None, None
                     else:
-                        pooled = r.startswith("pool")
-                        prob = float(r[4:] if pooled else r[1:])
-                        margins[r] = predictor.log_error_quantile(
-                            prob, sizes.loc[task].to_numpy(), q, pooled=pooled)
-                row, rts = err.loc[task], cost.loc[task]
+                        pooled = margin.startswith("pool")
+                        probs[r] = float(margin[4:] if pooled else margin[1:])
+                        margins[r] = predictor.log_error_quantile(probs[r], s_task, q,
+                                                                  pooled=pooled)
+                row = err.loc[task]
                 best, uninformed = float(row.min()), float(row.mean() - row.min())
-                search = starter.start(query, random_state=np.random.default_rng([args.seed, pos]))
-                f, v = run_task(search, row, rts, max(Ts), args.max_evals)
-                n_evals[method].append(len(v))
-                for T in Ts:
-                    r, ok = regret_at(f, v, T, best, uninformed)
-                    regrets[method][T][task], has_result[method][T][task] = r, ok
-                for rule in rules:
-                    lab = rule_label(method, rule)
+                jitter = np.exp(args.noise_sd * np.random.default_rng(
+                    [args.seed, pos, 7]).normal(size=cost.shape[1]))
+                for factor, fk in zip(factors, fkeys):
+                    rts = cost.loc[task] * factor * jitter
+                    R, H, N = regrets[fk], has_result[fk], n_evals[fk]
+                    search = starter.start(
+                        query, random_state=np.random.default_rng([args.seed, pos]))
+                    f, v = run_task(search, row, rts, max(Ts), args.max_evals)
+                    N[method].append(len(v))
                     for T in Ts:
-                        search = starter.start(
-                            query, random_state=np.random.default_rng([args.seed, pos]))
-                        timed = CostAwareSearch(search, log_cost, T, log_margin=margins[rule])
-                        f, v = run_task(search, row, rts, T, args.max_evals, timed)
-                        n_evals[lab].append(len(v))
                         r, ok = regret_at(f, v, T, best, uninformed)
-                        regrets[lab][T][task] = r
-                        has_result[lab][T][task] = ok
+                        R[method][T][task], H[method][T][task] = r, ok
+                    for rule in rules:
+                        lab = rule_label(method, rule)
+                        cal = parsed[rule][1]
+                        for T in Ts:
+                            search = starter.start(
+                                query, random_state=np.random.default_rng([args.seed, pos]))
+                            timed = CostAwareSearch(
+                                search, log_cost, T, log_margin=margins[rule],
+                                calibrate=False if cal == "none" else cal,
+                                fit_probability=probs[rule],
+                                log_error_var=noise_var if cal == "posterior" else None)
+                            f, v = run_task(search, row, rts, T, args.max_evals, timed)
+                            N[lab].append(len(v))
+                            r, ok = regret_at(f, v, T, best, uninformed)
+                            R[lab][T][task] = r
+                            H[lab][T][task] = ok
         print(f"fold {k + 1}/{len(groups)} done, {time.perf_counter() - t_start:.0f} s "
               f"(1-min load {os.getloadavg()[0]:.2f})", file=sys.stderr, flush=True)
     elapsed = time.perf_counter() - t_start
@@ -327,15 +436,28 @@ def main(argv: list[str] | None = None) -> int:
           f"per run, seed {args.seed}; {elapsed:.0f} s wall, 1-min load average "
           f"{os.getloadavg()[0]:.2f}; fit seconds per method (all folds): "
           + ", ".join(f"{m} {s:.1f}" for m, s in fit_s.items()))
-    summary = report(regrets, has_result, n_evals, methods, rules, Ts, tasks)
-    if args.json:
-        args.json.write_text(json.dumps({
-            "regrets": {lab: {f"{T:g}": regrets[lab][T] for T in Ts} for lab in labels},
-            "has_result": {lab: {f"{T:g}": has_result[lab][T] for T in Ts} for lab in labels},
+    blocks = {}
+    for fk in fkeys:
+        if len(fkeys) > 1 or fk != "1" or args.noise_sd:
+            print(f"\n===== machine factor {fk}: true runtime = Oboe's x {fk}"
+                  + (f" x exp({args.noise_sd:g} N(0,1)) per run" if args.noise_sd else "")
+                  + " =====")
+        summary = report(regrets[fk], has_result[fk], n_evals[fk], methods, rules, Ts, tasks)
+        blocks[fk] = {
+            "regrets": {lab: {f"{T:g}": regrets[fk][lab][T] for T in Ts} for lab in labels},
+            "has_result": {lab: {f"{T:g}": has_result[fk][lab][T] for T in Ts}
+                           for lab in labels},
             "paired": summary, "folds": args.folds, "max_evals": args.max_evals,
             "seed": args.seed, "methods": methods, "rules": rules, "seconds": Ts,
-            "tasks": tasks, "n_evals": n_evals, "wall_s": elapsed,
-            "load": os.getloadavg()[0]}, indent=1))
+            "tasks": tasks, "n_evals": n_evals[fk], "noise_sd": args.noise_sd}
+    calibration_verdict(blocks, methods, Ts, tasks)
+    print(f"\n1-min load average at the end: {os.getloadavg()[0]:.2f}")
+    if args.json:
+        run = {"wall_s": elapsed, "load": os.getloadavg()[0]}
+        if fkeys == ["1"] and not args.noise_sd:
+            args.json.write_text(json.dumps(blocks["1"] | run, indent=1))
+        else:
+            args.json.write_text(json.dumps({"factors": blocks} | run, indent=1))
     return 0
 
 
