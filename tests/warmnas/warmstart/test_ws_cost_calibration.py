@@ -202,23 +202,39 @@ def test_optimize_learns_the_factor_and_reports_it():
         warm_start(meta_features=q, method="portfolio", time_budget=30.0, calibrate="yes")
 
 
-def test_cli_calibrate(capsys, tmp_path):
+def test_warm_start_and_cli_plan_with_the_prior_widening(capsys, tmp_path):
+    """Nothing measured yet: under "posterior" each proposal's upper quantile, widened by the
+    factor's prior uncertainty, fits the time left (charged at its point prediction); the
+    command line gives the same proposals as the library."""
+    import json
+
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(rng.normal(size=(60, 4)), columns=list("abcd"))
     frame["class"] = np.where(frame["a"] > 0, "x", "y")
     path = tmp_path / "data.csv"
     frame.to_csv(path, index=False)
-    base = ["warm-start", str(path), "--target", "class", "--method", "portfolio", "--json"]
-    import json
-
-    outs = {}
-    for rule in ("mean", "posterior"):
-        assert main(base + ["--time-budget", "0.2", "--calibrate", rule]) == 0
-        outs[rule] = [c["config_id"] for c in json.loads(capsys.readouterr().out)["configs"]]
-    # before any measurement the posterior rule is more cautious: never more proposals
-    assert len(outs["posterior"]) <= len(outs["mean"])
-    assert main(base + ["--calibrate", "posterior"]) == 2
+    T = 0.05
+    kw = dict(target="class", method="portfolio", time_budget=T, n_configs=40)
+    ws = warm_start(frame, calibrate="posterior", **kw)
+    mean = warm_start(frame, calibrate="mean", **kw)
+    assert ws.config_ids != mean.config_ids  # the rules differ here
+    point = ws.all_predicted_costs()
+    assert ws._cost_source is not None and ws._cost_error_var is not None
+    upper = ws._cost_source(fit_probability=0.95)
+    s2 = ws._cost_error_var()
+    widen = NormalDist().inv_cdf(0.95) * (math.sqrt(s2 + PRIOR_LOG_SD**2) - math.sqrt(s2))
+    left = T
+    for cid in ws.config_ids:
+        assert upper[cid] * math.exp(widen) <= left * (1 + 1e-9)
+        left -= point[cid]
+    base = ["warm-start", str(path), "--target", "class", "--method", "portfolio", "--json",
+            "--n-configs", "40", "--time-budget", str(T)]
+    for rule, expect in (("posterior", ws), ("mean", mean)):
+        assert main(base + ["--calibrate", rule]) == 0
+        got = [c["config_id"] for c in json.loads(capsys.readouterr().out)["configs"]]
+        assert got == expect.config_ids
+    assert main(base[:-2] + ["--calibrate", "posterior"]) == 2
     assert "--calibrate applies with --time-budget only" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        main(base + ["--time-budget", "1", "--calibrate", "bayes"])
+        main(base + ["--calibrate", "bayes"])
     assert "argument --calibrate: invalid choice" in capsys.readouterr().err
