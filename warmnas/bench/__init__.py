@@ -36,7 +36,7 @@ from warmnas.bench.executors import (
 )
 from warmnas.bench.prior import Prior
 from warmnas.bench.report import summarize, write_report
-from warmnas.bench.runner import StudyResult, StudyTask, run_study
+from warmnas.bench.runner import TRANSIENT_ERRORS, StudyResult, StudyTask, run_study
 from warmnas.bench.study import openml_study, openml_task_id, openml_tasks, surrogate_study
 from warmnas.bench.surrogate import NB201Surrogate, TableSurrogate, load_table, surrogate_tasks
 
@@ -57,6 +57,7 @@ __all__ = [
     "StudyTask",
     "StudyResult",
     "run_study",
+    "TRANSIENT_ERRORS",
     "openml_study",
     "openml_tasks",
     "openml_task_id",

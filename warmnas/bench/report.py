@@ -229,6 +229,7 @@ def write_report(result: StudyResult, out_dir: str | os.PathLike[str], *,
         "metric": result.metric, "direction": result.direction, "methods": result.methods,
         "tasks": result.tasks, "evaluated": result.n_evaluated, "reused": result.n_reused,
         "failed": result.n_failed, "skipped_failed": result.n_skipped_failed,
+        "retried_failed": result.n_retried_failed,
         "retried": result.n_retried, "wall_s": result.wall_s,
         "fit_s": result.fit_s, "setup_s": result.setup_s, "executor": result.executor,
         "n_workers": result.n_workers, "throughput_eval_per_s": result.throughput,
@@ -243,8 +244,8 @@ def write_report(result: StudyResult, out_dir: str | os.PathLike[str], *,
         f"{result.info.get('budget')} evaluations per search",
         f"- evaluations: {result.n_evaluated} run now, {result.n_reused} taken from the "
         f"meta-database, {result.n_failed} failed (stored as failures), "
-        f"{result.n_skipped_failed} skipped as failed before, {result.n_retried} resubmitted "
-        "after a lost worker",
+        f"{result.n_skipped_failed} skipped as failed before, {result.n_retried_failed} "
+        f"failed before and evaluated again, {result.n_retried} resubmitted after a lost worker",
         f"- executor: {result.executor} ({result.n_workers} worker(s)); wall time "
         f"{result.wall_s:.2f} s; throughput {format_rate(result.throughput)} evaluations/s; warm-starter "
         f"fits {result.fit_s:.2f} s",
@@ -265,7 +266,8 @@ def write_report(result: StudyResult, out_dir: str | os.PathLike[str], *,
             f"{len(failed)} (task, configuration) evaluation(s) failed; they are told to the "
             "searches as missing values and stored in the meta-database as failures "
             "(`db.failures()`), so a re-run skips them (`--retry-failed` / `retry_failed=True` "
-            "runs them again)." + (f" The first {len(shown)} are listed; all are in curves.csv "
+            "runs them again; timeouts, MemoryError and killed evaluation processes run once "
+            "more by default, `--retry-transient`)." + (f" The first {len(shown)} are listed; all are in curves.csv "
                                    "(column `error`)." if len(shown) < len(failed) else ""),
             "",
             "| task | config_id | error |",

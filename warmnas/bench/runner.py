@@ -30,7 +30,10 @@ Failures
   failure (:meth:`~warmnas.metadb.MetaDatabase.add_failures`: error type, message, elapsed
   seconds) through the same writer as the successes. A re-run skips the (task, config) pairs
   that failed before (told as NaN again, ``origin="stored"``, counted as skipped) unless
-  ``retry_failed=True``; a success of a retried pair replaces its failure. ``on_error="raise"``
+  ``retry_failed=True``; a success of a retried pair replaces its failure. Failures of a
+  :data:`TRANSIENT_ERRORS` kind (a timeout, a ``MemoryError``, the evaluation's process
+  killed: what a loaded machine causes) are the exception: a re-run evaluates them again while
+  their stored attempts are at most ``retry_transient`` (1: once), then skips them too. ``on_error="raise"``
   stops the study at the first failing evaluation instead (that one is not stored).
 * A lost worker (a killed process: ``BrokenProcessPool``, Dask ``KilledWorker``) is resubmitted
   up to ``max_retries`` times, then stored as a ``WorkerLost`` failure and the study stops with
@@ -65,7 +68,7 @@ if TYPE_CHECKING:
     from warmnas.metadb import MetaDatabase
     from warmnas.warmstart.base import WarmStarter
 
-__all__ = ["StudyTask", "StudyResult", "run_study", "CURVE_COLUMNS"]
+__all__ = ["StudyTask", "StudyResult", "run_study", "CURVE_COLUMNS", "TRANSIENT_ERRORS"]
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +77,15 @@ CURVE_COLUMNS = (
     "task", "method", "step", "config_id", "value", "best", "cost_s", "elapsed_s", "wall_s",
     "origin", "error",
 )
+
+
+#: error types of stored failures that the machine rather than the configuration may have
+#: caused: an evaluation past its timeout on a loaded machine, memory taken by other jobs, the
+#: evaluation's process killed (e.g. by the kernel's out-of-memory killer). A re-run evaluates
+#: them again while their stored attempts are at most ``retry_transient``; every other failure
+#: (an exception of the configuration itself, a NaN result, a worker lost ``max_retries`` times
+#: in one run) is skipped until ``retry_failed``.
+TRANSIENT_ERRORS = frozenset({"TimeoutError", "MemoryError", "ChildProcessError"})
 
 
 @dataclass
@@ -121,6 +133,8 @@ class StudyResult:
             worker.
         n_skipped_failed: suggestions not evaluated because they had failed before (stored
             failures; see ``retry_failed``).
+        n_retried_failed: stored failures evaluated again in this run (``retry_failed``, or
+            a :data:`TRANSIENT_ERRORS` kind within ``retry_transient``).
         wall_s: seconds from the first submission to the last result.
         fit_s: seconds spent fitting warm starters; ``setup_s``: loading stored results, adding
             tasks.
@@ -147,6 +161,7 @@ class StudyResult:
     source: str
     info: dict[str, Any] = field(default_factory=dict)
     n_skipped_failed: int = 0
+    n_retried_failed: int = 0
 
     @property
     def throughput(self) -> float:
@@ -409,6 +424,7 @@ def run_study(
     eval_timeout_s: float | None = None,
     show_progress: bool | None = None,
     retry_failed: bool = False,
+    retry_transient: int = 1,
 ) -> StudyResult:
     """Run warm-started searches on ``tasks``, storing every evaluation in ``db`` as it finishes.
 
@@ -442,6 +458,11 @@ def run_study(
             protocol (default False: they are skipped, told to the searches as NaN as when
             they failed, and counted in ``n_skipped_failed``). A success replaces the stored
             failure; another failure adds an attempt to it.
+        retry_transient: a stored failure of a :data:`TRANSIENT_ERRORS` kind (``TimeoutError``,
+            ``MemoryError``, ``ChildProcessError``: possibly the machine's fault, not the
+            configuration's) is evaluated again while its stored ``attempts`` are at most this
+            (default 1: once more, on the next run; 0: never without ``retry_failed``).
+            Counted in ``n_retried_failed``.
 
     Returns:
         A :class:`StudyResult`.
@@ -455,6 +476,11 @@ def run_study(
     _check_run_args(budget, batch_size, on_error, eval_timeout_s, random_state)
     if not isinstance(retry_failed, (bool, np.bool_)):
         raise InputTypeError(f"retry_failed must be True or False, got {retry_failed!r}")
+    if isinstance(retry_transient, (bool, np.bool_)) or not isinstance(
+            retry_transient, (int, np.integer)) or retry_transient < 0:
+        raise InputError(f"retry_transient must be an int >= 0 (the stored attempts up to which "
+                         f"a transient failure is evaluated again; 0: never), got "
+                         f"{retry_transient!r}")
     random_state = int(random_state)
     if not isinstance(evaluator, Evaluator):
         raise InputTypeError(
@@ -529,6 +555,7 @@ def run_study(
     # failures stored for these tasks and this protocol: skipped unless retry_failed
     failed: dict[tuple[str, str], tuple[float, str]] = {}
     stored_failed: set[tuple[str, str]] = set()
+    retried_failed: set[tuple[str, str]] = set()  # stored failures evaluated again now
     try:
         fails = db.failures(ids, metric=metric)
     except UnknownIdError:  # the metric is new to this database
@@ -539,12 +566,21 @@ def run_study(
             & (fails["seed"].to_numpy() == 0) & (fails["device"].astype(str).to_numpy() == "")
         sub = fails.loc[ok]
         if retry_failed:
+            retried_failed = set(zip(sub["task"], sub["config_id"]))
             logger.info("retry_failed: %d stored failures of these tasks run again", len(sub))
         else:
-            for t, c, kind, msg, el in sub[["task", "config_id", "error_type", "message",
-                                            "elapsed_s"]].itertuples(index=False):
+            for t, c, kind, msg, el, att in sub[["task", "config_id", "error_type", "message",
+                                                 "elapsed_s", "attempts"]].itertuples(index=False):
+                if kind in TRANSIENT_ERRORS and int(att) <= retry_transient:
+                    retried_failed.add((t, c))
+                    continue
                 failed[(t, c)] = (float(el) if pd.notna(el) else math.nan, f"{kind}: {msg}")
             stored_failed = set(failed)
+            if retried_failed:
+                logger.warning(
+                    "%d stored failures of these tasks are of a transient kind (%s) with at most "
+                    "%d attempt(s) and run again (retry_transient=0 skips them)",
+                    len(retried_failed), ", ".join(sorted(TRANSIENT_ERRORS)), retry_transient)
             logger.info("%d (task, config) pairs of these tasks failed before and are skipped "
                         "(retry_failed=True runs them again)", len(stored_failed))
     setup_s = time.perf_counter() - t_setup
@@ -582,7 +618,8 @@ def run_study(
     handles = dict(zip(objects, executor.put_many(list(objects.values()))))
     inflight: dict[tuple[str, str], _Inflight] = {}
     by_future: dict[Any, _Inflight] = {}
-    counts = {"evaluated": 0, "reused": 0, "failed": 0, "retried": 0, "skipped_failed": 0}
+    counts = {"evaluated": 0, "reused": 0, "failed": 0, "retried": 0, "skipped_failed": 0,
+              "retried_failed": 0}
     t0 = time.perf_counter()
     bar = _progress(len(jobs) * int(budget), show_progress, f"bench ({executor.name})")
     record_errors = on_error == "record"
@@ -619,6 +656,7 @@ def run_study(
             if item is None:
                 item = _Inflight(key, configs[cid])
                 inflight[key] = item
+                counts["retried_failed"] += key in retried_failed
                 submit(item)
             item.waiters.append(job)
 
@@ -757,12 +795,13 @@ def run_study(
             best_known[t.task_id] = float(min(cands) if direction == "minimize" else max(cands))
     info = {"budget": int(budget), "batch_size": int(batch_size), "random_state": random_state,
             "eval_timeout_s": eval_timeout_s, "retry_failed": bool(retry_failed),
+            "retry_transient": int(retry_transient),
             "evaluator": evaluator.describe(), "prior": repr(prior), "db": db.url}
     return StudyResult(
         curves=curves, best_known=best_known, metric=metric, direction=direction,
         methods=list(starters), tasks=ids, n_evaluated=counts["evaluated"],
         n_reused=counts["reused"], n_failed=counts["failed"], n_retried=counts["retried"],
-        n_skipped_failed=counts["skipped_failed"],
+        n_skipped_failed=counts["skipped_failed"], n_retried_failed=counts["retried_failed"],
         wall_s=wall_s, fit_s=fit_s, setup_s=setup_s, executor=executor.name,
         n_workers=executor.n_workers, source=source, info=info,
     )

@@ -126,7 +126,13 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--retry-failed", action="store_true",
                    help="evaluate again the configurations stored in --db as failed (an error, "
-                        "a timeout, NaN) for these tasks; by default a re-run skips them")
+                        "a timeout, NaN) for these tasks; by default a re-run skips them, "
+                        "except transient kinds (see --retry-transient)")
+    p.add_argument("--retry-transient", type=int, default=1, metavar="N",
+                   help="a stored failure of a transient kind (TimeoutError, MemoryError, "
+                        "ChildProcessError: possibly the machine's fault) runs again while its "
+                        "stored attempts are at most N (default 1: once, on the next run; "
+                        "0: never without --retry-failed)")
     p.add_argument("--source", default=None, help="tag stored with each evaluation")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
@@ -261,11 +267,20 @@ def _finish(result: Any, args: argparse.Namespace) -> int:
           f"meta-database, {result.n_failed} failed and stored as failures) in "
           f"{result.wall_s:.1f} s on {result.executor} x{result.n_workers}: "
           f"{format_rate(result.throughput)} evaluations/s")
+    if result.n_retried_failed:
+        print(f"{result.n_retried_failed} stored failures evaluated again ("
+              f"{'--retry-failed' if result.info.get('retry_failed') else 'transient kinds, --retry-transient'})")
     if result.n_skipped_failed:
         print(f"{result.n_skipped_failed} skipped as failed before (failures stored in --db; "
               "--retry-failed runs them again)")
     print(f"report: {paths['summary_md']}")
     return 0
+
+
+def _check_retry_transient(args: argparse.Namespace) -> None:
+    if args.retry_transient < 0:
+        raise InputError(f"--retry-transient must be an int >= 0 (0: never retry a transient "
+                         f"failure without --retry-failed), got {args.retry_transient}")
 
 
 def _openml(args: argparse.Namespace) -> int:
@@ -275,6 +290,7 @@ def _openml(args: argparse.Namespace) -> int:
 
     ids = _task_ids(args.tasks)
     split_kw = parse_splits(args.splits)
+    _check_retry_transient(args)
     _check_out(args.out)
     if not (math.isfinite(args.eval_timeout) and args.eval_timeout >= 0):
         raise InputError(f"--eval-timeout must be seconds >= 0 (0 = no limit), got "
@@ -297,7 +313,8 @@ def _openml(args: argparse.Namespace) -> int:
                 server=args.server, offline=not args.online, prior=prior, metric=args.metric,
                 executor=executor, random_state=args.seed, batch_size=args.batch_size,
                 show_progress=args.progress, eval_timeout_s=args.eval_timeout or None,
-                retry_failed=args.retry_failed, **split_kw, **extra)
+                retry_failed=args.retry_failed, retry_transient=args.retry_transient,
+                **split_kw, **extra)
     except KeyboardInterrupt:
         return _interrupted(db.url)
     return _finish(result, args)
@@ -322,6 +339,7 @@ def _surrogate(args: argparse.Namespace) -> int:
         tasks = int(args.tasks) if args.tasks.isdigit() else \
             [t.strip() for t in args.tasks.split(",") if t.strip()]
     data_dir = _data_dir(args.data_dir) if args.table != "oboe" or args.data_dir else None
+    _check_retry_transient(args)
     _check_out(args.out)
     db = MetaDatabase(args.db)
     extra = {"source": args.source} if args.source else {}
@@ -332,7 +350,8 @@ def _surrogate(args: argparse.Namespace) -> int:
                 tasks=tasks, folds=args.folds, metric=args.metric, sleep_s=args.sleep,
                 cpu_iterations=args.cpu_iterations, executor=executor, random_state=args.seed,
                 batch_size=args.batch_size, show_progress=args.progress,
-                retry_failed=args.retry_failed, **extra)
+                retry_failed=args.retry_failed, retry_transient=args.retry_transient,
+                **extra)
     except KeyboardInterrupt:
         return _interrupted(db.url)
     return _finish(result, args)

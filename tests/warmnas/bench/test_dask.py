@@ -151,12 +151,13 @@ def test_evaluation_timeouts_work_inside_dask_workers(oboe, oboe_tasks, dask_exe
     assert res.curves["error"].str.startswith("TimeoutError").all()
     assert res.n_failed == len(res.curves) == 4
     assert db.info()["counts"]["evaluations"] == 0
-    # the failures reported by the Dask workers are stored, and a re-run skips them
+    # the failures reported by the Dask workers are stored, and a re-run skips them (timeouts
+    # are a transient kind, retried once by default: retry_transient=0 skips them at once)
     f = db.failures()
     assert len(f) == 4 and (f["error_type"] == "TimeoutError").all()
     assert (f["elapsed_s"] >= 0.5).all()
     again = run_study(oboe_tasks[:1], "random,portfolio", slow, prior=prior, db=db, budget=2,
-                      executor=dask_executor, eval_timeout_s=0.5)
+                      executor=dask_executor, eval_timeout_s=0.5, retry_transient=0)
     assert again.n_skipped_failed == 4 and again.n_failed == again.n_evaluated == 0
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from warmnas.bench import run_study, summarize, write_report
 from warmnas.bench.evaluators import Evaluator
-from warmnas.errors import ExecutionError, InputTypeError
+from warmnas.errors import ExecutionError, InputError, InputTypeError
 from warmnas.metadb import MetaDatabase
 
 BAD = ("GNB", "Perceptron")
@@ -37,6 +37,8 @@ class _Counting(Evaluator):
                 return math.nan
             if self.mode == "sleep":
                 time.sleep(30)
+            if self.mode == "memory":  # the machine's fault (other jobs took the memory)
+                raise MemoryError("cannot allocate 2.0 GiB")
         return self.inner.evaluate(config, task)
 
 
@@ -181,8 +183,8 @@ def test_cli_retry_failed_and_the_summary_counts(oboe, tmp_path, capsys):
     # pretend that evaluation had failed: replace it by a failure
     db.delete_tasks([task])
     db.add_task(task)
-    db.add_failures([{"task": task, "config_id": cid, "error_type": "TimeoutError",
-                      "message": "took longer than 600 s", "elapsed_s": 600.0}],
+    db.add_failures([{"task": task, "config_id": cid, "error_type": "ValueError",
+                      "message": "cannot fit", "elapsed_s": 6.0}],
                     metric="balanced_error")
     n_before = len(db.evaluations())
     assert main(args) == 0
@@ -196,3 +198,77 @@ def test_cli_retry_failed_and_the_summary_counts(oboe, tmp_path, capsys):
     assert db.failures().empty and len(db.evaluations()) == n_before + 3
     assert prior.performance.loc[task, cid] == db.evaluations().set_index(
         ["task", "config_id"]).loc[(task, cid), "value"]
+
+
+def test_a_transient_failure_is_retried_on_the_next_run_then_skipped(oboe, oboe_tasks, sqlite_url):
+    """MemoryError / TimeoutError / ChildProcessError may be the machine's fault (a loaded
+    machine): a re-run evaluates such a failure again while its attempts are at most
+    ``retry_transient`` (1), then skips it like any other failure."""
+    prior, table = oboe
+    db = MetaDatabase(sqlite_url)
+    kw = {"prior": prior, "db": db, "budget": 30, "random_state": 0}
+    first = run_study(oboe_tasks[:1], "portfolio", _Counting(table, "memory"), **kw)
+    bad = _bad_keys(first.curves, prior)
+    assert bad and first.n_failed == len(bad)
+    assert (db.failures()["error_type"] == "MemoryError").all()
+    # second run, the machine still short of memory: each transient failure runs once more
+    again_ev = _Counting(table, "memory")
+    again = run_study(oboe_tasks[:1], "portfolio", again_ev, **kw)
+    assert sorted(again_ev.calls) == sorted(c for _, c in bad)
+    assert again.n_retried_failed == len(bad) and again.n_skipped_failed == 0
+    assert again.info["retry_transient"] == 1
+    assert (db.failures()["attempts"] == 2).all()
+    # third run: attempts 2 > retry_transient, so they are skipped like any other failure
+    third_ev = _Counting(table, "memory")
+    third = run_study(oboe_tasks[:1], "portfolio", third_ev, **kw)
+    assert third_ev.calls == [] and third.n_skipped_failed >= len(bad)
+    assert third.n_retried_failed == 0
+    # retry_transient=0: never retried automatically; a larger value: retried again
+    assert run_study(oboe_tasks[:1], "portfolio", _Counting(table, "memory"), retry_transient=0,
+                     **kw).n_retried_failed == 0
+    fixed = _Counting(table, "none")
+    res = run_study(oboe_tasks[:1], "portfolio", fixed, retry_transient=2, **kw)
+    assert sorted(fixed.calls) == sorted(c for _, c in bad) and res.n_evaluated == len(bad)
+    assert db.failures().empty
+    for bad_value in (-1, 1.5, True, "1"):
+        with pytest.raises(InputError, match="retry_transient must be an int >= 0"):
+            run_study(oboe_tasks[:1], "random", table, retry_transient=bad_value, **kw)
+
+
+def test_deterministic_failures_are_not_retried_without_retry_failed(oboe, oboe_tasks,
+                                                                     sqlite_url):
+    prior, table = oboe
+    db = MetaDatabase(sqlite_url)
+    kw = {"prior": prior, "db": db, "budget": 30, "random_state": 0}
+    run_study(oboe_tasks[:1], "portfolio", _Counting(table, "raise"), **kw)
+    assert (db.failures()["error_type"] == "ValueError").all()
+    again_ev = _Counting(table, "raise")
+    again = run_study(oboe_tasks[:1], "portfolio", again_ev, retry_transient=5, **kw)
+    assert again_ev.calls == [] and again.n_retried_failed == 0
+
+
+def test_cli_retries_a_stored_timeout_once_and_retry_transient_0_skips_it(oboe, tmp_path,
+                                                                         capsys):
+    from warmnas.cli import main
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    args = ["bench", "surrogate", "--tasks", "1", "--methods", "portfolio", "--budget", "2",
+            "--db", url, "--out", str(tmp_path / "out"), "--serial", "--no-plots"]
+    assert main(args) == 0
+    db = MetaDatabase(url)
+    task, cid = db.evaluations()[["task", "config_id"]].iloc[0]
+    db.delete_tasks([task])
+    db.add_task(task)
+    timeout = [{"task": task, "config_id": cid, "error_type": "TimeoutError",
+                "message": "took longer than 600 s", "elapsed_s": 600.0}]
+    db.add_failures(timeout, metric="balanced_error")
+    capsys.readouterr()
+    assert main([*args, "--retry-transient", "0"]) == 0
+    assert "1 skipped as failed before" in capsys.readouterr().out
+    assert len(db.failures()) == 1
+    assert main(args) == 0  # the default: a stored timeout with 1 attempt runs once more
+    out = capsys.readouterr().out
+    assert "1 stored failures evaluated again (transient kinds" in out
+    assert "skipped as failed" not in out and db.failures().empty
+    assert main([*args, "--retry-transient", "-1"]) == 2
+    assert "--retry-transient must be an int >= 0" in capsys.readouterr().err
