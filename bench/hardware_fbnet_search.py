@@ -62,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
                              "eyeriss, fpga)")
     parser.add_argument("--device", default="cpu",
                         help="torch device of the searches and trainings: cpu (default) or cuda")
+    parser.add_argument("--cuda-graphs", default="auto", choices=["auto", "on", "off"],
+                        help="capture the search steps as CUDA graphs (auto: the library's "
+                             "default, off on the FBNet space; on: forced, gumbel/darts/gdas only)")
     parser.add_argument("--kind", default="multiplicative", choices=["multiplicative", "additive"])
     parser.add_argument("--weights", type=float, nargs="+", default=[0.0, 0.6, 2.0, 6.0],
                         help="multiplicative: beta (FBNet: 0.6); additive: lambda")
@@ -171,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"load average (1 min): {load_average():.2f}; total "
                   f"{time.perf_counter() - t0:.0f} s")
             return 0
-    settings = {**FBNET_SEARCH_SETTINGS, "method": args.method}
+    settings = {**FBNET_SEARCH_SETTINGS, "method": args.method,
+                "cuda_graphs": {"auto": "auto", "on": True, "off": False}[args.cuda_graphs]}
     name = "beta" if args.kind == "multiplicative" else "lambda"
 
     def penalty(w: float) -> object:
@@ -309,6 +313,9 @@ def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
     if "sample" in args.latency_weights and args.method != "gumbel":
         parser.error("--latency-weights sample prices FBNet's Gumbel sample: it needs --method "
                      "gumbel")
+    if args.cuda_graphs == "on" and (dev.type != "cuda" or args.method == "proxyless"):
+        parser.error("--cuda-graphs on needs --device cuda and a mixing method (proxyless "
+                     "changes its ops every step)")
     if args.resume_from is not None and args.checkpoint_dir is None:
         parser.error("--resume-from needs --checkpoint-dir (where the continued searches save)")
 

@@ -128,3 +128,22 @@ def test_sample_option_is_checked_and_part_of_the_checkpoint(shared_data: Path,
     DARTSSearch("fbnet", latency_weights="sample", max_time_s=1e-9, **common).fit((X, y))
     with pytest.raises(InputError, match="latency_weights: checkpoint 'sample'"):
         DARTSSearch("fbnet", **common).fit((X, y))
+
+
+@pytest.mark.gpu
+def test_penalised_sampled_latency_search_captures_as_cuda_graphs(cuda_device: str,
+                                                                  shared_data: Path) -> None:
+    """FBNet's full step (Gumbel sample, multiplicative penalty priced on the sample) captured
+    as CUDA graphs gives the alphas of the eager steps: the penalty reads nothing back to the
+    host on a table whose fastest network costs more than 1 ms (pixel3)."""
+    lut = fbnet_lut_model(shared_data, "pixel3")
+    pen = latency_penalty(lut, "multiplicative", alpha=0.2, beta=0.6)
+    X, y = tiny_images(64)
+    common: dict[str, Any] = dict(C=4, epochs=2, batch_size=16, max_steps_per_epoch=4,
+                                  device=cuda_device, random_state=0, progress=False,
+                                  autocast=False, latency_penalty=pen, latency_weights="sample",
+                                  **FBNET_SEARCH_SETTINGS)
+    eager = DARTSSearch("fbnet", cuda_graphs=False, **common).fit((X, y))
+    graphs = DARTSSearch("fbnet", cuda_graphs=True, **common).fit((X, y))
+    torch.testing.assert_close(graphs.alphas_["layers"], eager.alphas_["layers"], rtol=1e-4,
+                               atol=1e-5)
