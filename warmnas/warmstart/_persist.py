@@ -4,7 +4,9 @@ One uncompressed numpy ``.npz`` file, read with ``allow_pickle=False``:
 
 * ``__meta__``: a ``uint8`` array holding UTF-8 JSON: ``format`` (``"warmnas.warmstarter"``),
   ``format_version``, the warmnas ``version`` that wrote it, ``class`` (a built-in starter's
-  class name), ``params`` (the constructor arguments; a nested starter such as PMF's ``knn`` as
+  class name, or a user subclass's qualified name with ``user_class`` true and its ``module``:
+  such a file is loaded only through that class, ``MyStarter.load(path)``; nothing named in a
+  file is ever imported), ``params`` (the constructor arguments; a nested starter such as PMF's ``knn`` as
   ``{"__starter__": class, "params": {...}}``) and ``state`` (ids, names, direction, scalars);
 * every fitted array under its own name (float64 as fitted; a nested fitted starter's arrays
   prefixed with its attribute name, e.g. ``knn_.offset``).
@@ -111,11 +113,9 @@ def save(starter: WarmStarter, path: str | os.PathLike[str]) -> Path:
     from warmnas import __version__
 
     starter._check_fitted()
-    name = type(starter).__name__
-    if name not in CLASSES or type(starter) is not _starter_class(name):
-        raise NotImplementedError(
-            f"only the built-in warm starters ({', '.join(CLASSES)}) can be saved, not {name}."
-        )
+    cls = type(starter)
+    builtin = cls.__name__ in CLASSES and cls is _starter_class(cls.__name__)
+    name = cls.__name__ if builtin else cls.__qualname__
     state, arrays = base_state(starter)
     try:
         own_state, own_arrays = starter._get_state()
@@ -125,7 +125,7 @@ def save(starter: WarmStarter, path: str | os.PathLike[str]) -> Path:
         ) from exc
     state.update(own_state)
     arrays.update(own_arrays)
-    meta = {
+    meta: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "version": __version__,
@@ -133,6 +133,9 @@ def save(starter: WarmStarter, path: str | os.PathLike[str]) -> Path:
         "params": params_to_json(starter),
         "state": state,
     }
+    if not builtin:
+        meta.update(user_class=True, module=cls.__module__)
+        _check_user_roundtrip(starter, meta, arrays)
     payload = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
     payload[META_KEY] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
     try:
@@ -142,6 +145,35 @@ def save(starter: WarmStarter, path: str | os.PathLike[str]) -> Path:
             f"could not write the warm starter to {os.fspath(path)!r}: {exc}; pass a path in a "
             "writable folder (nothing was written)."
         ) from exc
+
+
+def _check_user_roundtrip(starter: WarmStarter, meta: dict[str, Any],
+                          arrays: dict[str, np.ndarray]) -> None:
+    """Refuse to save a user subclass whose ``_get_state`` / ``_set_state`` leave fitted
+    attributes out: restore it in memory and compare the attribute names (a loaded starter
+    missing one would fail later, or suggest differently)."""
+    cls = type(starter)
+    path = Path(f"<{cls.__qualname__} being saved>")
+    reader = StateReader(path, json.loads(json.dumps(meta["state"])), dict(arrays))
+    try:
+        restored = build(path, meta["class"], meta["params"], cls=cls)
+        set_base_state(restored, reader)
+        restored._set_state(reader)
+    except Exception as exc:
+        raise NotImplementedError(
+            f"{cls.__qualname__} cannot be saved: restoring it from what it stores failed "
+            f"({type(exc).__name__}: {exc}). Its __init__ must store each argument under its "
+            "own name (scikit-learn's rule), and _get_state() must return every fitted "
+            "attribute beyond the base's (JSON values, named numpy arrays) for _set_state("
+            "reader) to restore."
+        ) from exc
+    missing = sorted(set(vars(starter)) - set(vars(restored)))
+    if missing:
+        raise NotImplementedError(
+            f"{cls.__qualname__} has fitted attributes {missing} that save() would not store; "
+            "return them from _get_state() (JSON values and named numpy arrays) and restore "
+            "them in _set_state(reader), or compute them in _context() when needed."
+        )
 
 
 def base_state(starter: WarmStarter) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -308,12 +340,15 @@ def read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.nda
     return meta, arrays
 
 
-def build(path: Path, name: Any, params: Any) -> WarmStarter:
-    """An unfitted starter of class ``name`` with the stored ``params``."""
+def build(path: Path, name: Any, params: Any, cls: type[WarmStarter] | None = None
+          ) -> WarmStarter:
+    """An unfitted starter of class ``name`` (a built-in one, or ``cls`` given by the caller)
+    with the stored ``params``."""
     reader = StateReader(path, {}, {})
-    if not isinstance(name, str) or name not in CLASSES:
-        reader.fail(f"unknown warm starter class {name!r} (known: {', '.join(CLASSES)})")
-    cls = _starter_class(name)
+    if cls is None:
+        if not isinstance(name, str) or name not in CLASSES:
+            reader.fail(f"unknown warm starter class {name!r} (known: {', '.join(CLASSES)})")
+        cls = _starter_class(name)
     if not isinstance(params, dict):
         reader.fail(f"the parameters of {name} are not a JSON object")
     kwargs: dict[str, Any] = {}
@@ -330,13 +365,32 @@ def build(path: Path, name: Any, params: Any) -> WarmStarter:
     return cls(**kwargs)
 
 
-def load(path: str | os.PathLike[str], device: Any = None) -> WarmStarter:
-    """Read a starter written by :func:`save`; see :meth:`WarmStarter.load`."""
+def load(path: str | os.PathLike[str], device: Any = None,
+         cls: type[WarmStarter] | None = None) -> WarmStarter:
+    """Read a starter written by :func:`save`; see :meth:`WarmStarter.load` (``cls``: the
+    class ``load`` was called on, the only one a user subclass's file is built with)."""
     meta, arrays = read(path)
     p = Path(path)
     reader = StateReader(p, meta.get("state"), arrays)
+    user_cls = None
+    if meta.get("user_class") is True:
+        stored = meta.get("class")
+        if not isinstance(stored, str):
+            reader.fail(f"the class name {stored!r} is not a string")
+        full = f"{meta.get('module')}.{stored}"
+        if cls is None or (cls.__name__ in CLASSES and cls is _starter_class(cls.__name__)) \
+                or cls.__qualname__ == "WarmStarter":
+            short = stored.rsplit(".", 1)[-1]
+            raise InputError(
+                f"{p} holds the user warm starter {full!r}, which warmnas does not import from "
+                f"a file: import it yourself and call {short}.load(path)."
+            )
+        if cls.__qualname__ != stored:
+            raise InputError(f"{p} holds a {stored}, not a {cls.__qualname__}; load it with "
+                             f"{stored.rsplit('.', 1)[-1]}.load(path).")
+        user_cls = cls
     try:
-        starter = build(p, meta.get("class"), meta.get("params"))
+        starter = build(p, meta.get("class"), meta.get("params"), cls=user_cls)
     except InputError as exc:  # a stored parameter out of range
         reader.fail(f"a stored parameter is invalid ({exc})")
     if device is not None and hasattr(starter, "device"):

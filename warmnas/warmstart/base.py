@@ -184,9 +184,17 @@ class WarmStarter(ABC):
         Returns:
             ``path`` as a ``Path``.
 
+        A subclass of your own is saved too: its constructor arguments must be stored under
+        their own names (numbers, strings, None, built-in starters) and any fitted attribute
+        beyond what its base class saves must come from ``_get_state()`` (JSON values, named
+        arrays) and go back in ``_set_state(reader)``; load it with ``MyStarter.load(path)``.
+
         Raises:
             NotFittedError: the starter is not fitted.
             InputTypeError: a constructor argument cannot be stored.
+            NotImplementedError: a user subclass with fitted attributes that its
+                ``_get_state`` / ``_set_state`` do not save and restore (checked by restoring
+                it in memory before writing; nothing is written).
             StorageError: the file could not be written (nothing was written).
         """
         from warmnas.warmstart import _persist
@@ -198,7 +206,9 @@ class WarmStarter(ABC):
         """Load a starter written by :meth:`save`; it suggests exactly as the saved one.
 
         ``WarmStarter.load(path)`` returns whichever built-in starter the file holds;
-        ``KNNWarmStarter.load(path)`` also checks that it is one.
+        ``KNNWarmStarter.load(path)`` also checks that it is one. A file of a user subclass
+        is loaded only through that class, ``MyStarter.load(path)`` (warmnas never imports a
+        class named in a file).
 
         Args:
             path: a file written by :meth:`save`.
@@ -214,12 +224,13 @@ class WarmStarter(ABC):
             CorruptDatabaseError: truncated or damaged file, unknown class, arrays of the wrong
                 shape or dtype (refit and save again).
             SchemaVersionError: written by a newer warmnas with a newer format.
-            InputError: the file holds another class than ``cls``, or its device (or
-                ``device``) is not available here.
+            InputError: the file holds another class than ``cls`` (or a user subclass and
+                ``cls`` is not that class), or its device (or ``device``) is not available
+                here.
         """
         from warmnas.warmstart import _persist
 
-        starter = _persist.load(path, device)
+        starter = _persist.load(path, device, cls)
         if not isinstance(starter, cls):
             raise InputError(
                 f"{os.fspath(path)} holds a {type(starter).__name__}, not a {cls.__name__}; "

@@ -304,3 +304,73 @@ def test_load_onto_another_device(planted_data, tmp_path):
     # starters without a device accept the argument and ignore it
     knn = KNNWarmStarter().fit(perf, meta).save(tmp_path / "knn.npz")
     assert isinstance(WarmStarter.load(knn, device="cpu"), KNNWarmStarter)
+
+
+# ------------------------------------------------------------------ user subclasses (no import)
+class _BestOfNeighbours(KNNWarmStarter):
+    """A user's kNN variant with one more constructor argument (stored as given)."""
+
+    def __init__(self, n_neighbors: int = 5, boost: float = 0.5) -> None:
+        super().__init__(n_neighbors=n_neighbors)
+        self.boost = boost
+
+
+class _Median(WarmStarter):
+    """A user's starter with fitted state of its own, saved by its _get_state/_set_state."""
+
+    name = "median"
+
+    def __init__(self, quantile: float = 0.5) -> None:
+        self.quantile = quantile
+
+    def _fit(self) -> None:
+        self.order_ = np.argsort(np.nanquantile(self._Y, self.quantile, axis=0), kind="stable")
+
+    def _next(self, ctx, observed, values, pending, available, rng) -> int:
+        return int(next(p for p in self.order_ if available[p]))
+
+    def _get_state(self):
+        return {"n": len(self.order_)}, {"order": self.order_.astype(np.int64)}
+
+    def _set_state(self, reader) -> None:
+        self.order_ = reader.permutation("order", int(reader.value("n", int)))
+
+
+class _Forgetful(_Median):
+    """Keeps fitted state that its _get_state does not save."""
+
+    def _fit(self) -> None:
+        super()._fit()
+        self.cache_ = np.ones(3)
+
+
+def test_a_user_subclass_is_saved_and_loaded_by_naming_its_class(planted_data, tmp_path):
+    perf, meta = planted_data
+    for starter, query in ((_BestOfNeighbours(n_neighbors=3, boost=2.0).fit(perf, meta),
+                            meta.iloc[0]),
+                           (_Median(quantile=0.25).fit(perf), None)):
+        path = starter.save(tmp_path / f"{starter.name}.npz")
+        loaded = type(starter).load(path)
+        assert type(loaded) is type(starter)
+        assert {k: v for k, v in vars(loaded).items() if not k.endswith("_")
+                and not k.startswith("_")} == {k: v for k, v in vars(starter).items()
+                                               if not k.endswith("_") and not k.startswith("_")}
+        _check_same_suggestions(starter, loaded, perf, query, perf.iloc[0])
+        # warmnas never imports a class named in a file: the caller names it
+        with pytest.raises(InputError, match=rf"holds the user warm starter "
+                           rf"'[\w.]*{type(starter).__name__}'.*"
+                           rf"{type(starter).__name__}\.load\(path\)"):
+            WarmStarter.load(path)
+    with pytest.raises(InputError, match=r"holds a _Median, not a _BestOfNeighbours"):
+        _BestOfNeighbours.load(tmp_path / "median.npz")
+    with pytest.raises(InputError, match=r"holds a KNNWarmStarter, not a _Median"):
+        _Median.load(KNNWarmStarter().fit(perf, meta).save(tmp_path / "knn.npz"))
+
+
+def test_a_user_subclass_with_unsaved_fitted_state_is_refused_before_writing(planted_data,
+                                                                             tmp_path):
+    perf, _ = planted_data
+    with pytest.raises(NotImplementedError,
+                       match=r"_Forgetful.*\['cache_'\].*_get_state.*_set_state"):
+        _Forgetful().fit(perf).save(tmp_path / "f.npz")
+    assert not (tmp_path / "f.npz").exists()
