@@ -62,6 +62,11 @@ class QueryOracle:
         self._values = np.asarray(values, dtype=np.float64)
         if self._values.ndim != 1:
             raise InputError(f"values must be 1-d, got shape {self._values.shape}")
+        bad = np.flatnonzero(~np.isfinite(self._values))
+        if bad.size:
+            raise InputError(f"values must be finite accuracies; got {self._values[bad[0]]} at "
+                             f"index {bad[0]} ({bad.size} in all). Leave architectures without "
+                             "an accuracy out of the search space (or fill them in)")
         if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int) or budget < 1):
             raise InputError(f"budget must be a positive int or None, got {budget!r}")
         self.budget = budget
@@ -124,6 +129,16 @@ def _check_vector(value: Any, name: str, n: int | None = None) -> np.ndarray:
     return arr
 
 
+def _check_latency(value: Any, n: int) -> np.ndarray:
+    lat = _check_vector(value, "latency", n)
+    bad = np.flatnonzero(lat <= 0)
+    if bad.size:
+        raise InputError(f"latency must hold positive latencies (ms); got {lat[bad[0]]:g} at "
+                         f"index {bad[0]} ({bad.size} in all). Pass each architecture's "
+                         "measured or table latency, in ms")
+    return lat
+
+
 def constrained_optimum(accuracy: Any, latency: Any, max_latency: float) -> tuple[int, float]:
     """The exact constrained optimum: ``argmax accuracy`` over ``latency <= max_latency``.
 
@@ -134,7 +149,7 @@ def constrained_optimum(accuracy: Any, latency: Any, max_latency: float) -> tupl
         InputError: no architecture is fast enough.
     """
     acc = _check_vector(accuracy, "accuracy")
-    lat = _check_vector(latency, "latency", len(acc))
+    lat = _check_latency(latency, len(acc))
     feasible = np.flatnonzero(lat <= max_latency)
     if len(feasible) == 0:
         raise InputError(f"no architecture has latency <= {max_latency} ms; the fastest takes "
@@ -210,7 +225,7 @@ def constrained_search(oracle: QueryOracle, latency: Any, max_latency: float, *,
         raise InputError("the oracle needs a budget (QueryOracle(values, budget=100))")
     T = check_search_settings(max_latency, constraint=constraint)
     n = len(oracle)
-    lat = _check_vector(latency, "latency", n)
+    lat = _check_latency(latency, n)
     rng = check_random_state(random_state)
     # surrogate features and their prior precisions: intercept (vague), priors (0.1), features (1)
     blocks, precisions = [np.ones((n, 1))], [np.array([1e-3])]

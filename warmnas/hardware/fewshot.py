@@ -115,7 +115,12 @@ class FewShotLatencyPredictor:
             raise InputError(f"need at least 3 measured architectures on the new device, got "
                              f"{len(idx)}; measure about 10")
         if idx.min() < 0 or idx.max() >= n:
-            raise InputError(f"sample_index must be in 0..{n - 1}, got {idx.min()}..{idx.max()}")
+            hint = ""
+            if 0 <= idx.min() and idx.max() < ref.shape[1]:
+                hint = (f"; reference has shape {ref.shape}, read as (n_archs, n_devices): if it "
+                        "holds one row per device, pass reference.T")
+            raise InputError(f"sample_index must be in 0..{n - 1}, got {idx.min()}..{idx.max()}"
+                             f"{hint}")
         if len(np.unique(idx)) != len(idx):
             raise InputError("sample_index holds duplicates; give each measured architecture once")
         if not np.isfinite(y).all() or (y <= 0).any():

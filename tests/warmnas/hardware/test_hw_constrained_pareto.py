@@ -119,3 +119,23 @@ def test_plot_pareto_writes_png(tmp_path) -> None:
         pareto_front([np.nan], [1.0])
     with pytest.raises(InputTypeError, match="numeric"):
         pareto_front(["a"], [1.0])
+
+
+def test_latencies_must_be_positive_and_accuracies_finite() -> None:
+    acc = np.linspace(50, 90, 40)
+    lat = np.linspace(1, 10, 40)
+    neg = lat.copy()
+    neg[7] = -3.0  # a sign error or a subtracted baseline: was "feasible" and won the search
+    with pytest.raises(InputError, match=r"latency must hold positive latencies \(ms\); "
+                                         r"got -3 at index 7"):
+        constrained_search(QueryOracle(acc, 5), neg, 5.0)
+    with pytest.raises(InputError, match=r"latency must hold positive latencies"):
+        constrained_search(QueryOracle(acc, 5), np.zeros(40), 5.0, constraint="soft")
+    with pytest.raises(InputError, match=r"latency must hold positive latencies"):
+        constrained_optimum(acc, -lat, 5.0)
+    bad = acc.copy()
+    bad[3] = np.nan  # an architecture without an accuracy poisoned the surrogate's mean
+    with pytest.raises(InputError, match=r"values must be finite accuracies; got nan at index 3"):
+        QueryOracle(bad, budget=5)
+    with pytest.raises(InputError, match=r"accuracy contains NaN"):
+        constrained_optimum(bad, lat, 5.0)

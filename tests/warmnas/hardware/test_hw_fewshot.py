@@ -94,6 +94,14 @@ def test_fewshot_errors() -> None:
         leave_one_device_out(L, ["a", "b"])
 
 
+def test_a_transposed_reference_is_named_in_the_error() -> None:
+    L = np.ones((50, 3)) + np.arange(50)[:, None]
+    # (n_devices, n_archs) instead of (n_archs, n_devices): the index range alone misled
+    with pytest.raises(InputError, match=r"in 0\.\.2.*reference has shape \(3, 50\).*"
+                                         r"\(n_archs, n_devices\).*reference\.T"):
+        FewShotLatencyPredictor().fit(L.T, [1, 20, 40], [1.0, 1.0, 2.0])
+
+
 def test_predict_index_is_checked() -> None:
     L = np.ones((50, 3)) + np.arange(50)[:, None]
     model = FewShotLatencyPredictor().fit(L, np.arange(10), L[:10, 0])
