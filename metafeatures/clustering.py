@@ -14,10 +14,11 @@ classes of fewer than 15 instances, ``sil`` on every row):
 - ``nre``: entropy (nats) of the class proportions; ``sc``: classes with fewer than 15
   instances.
 
-Cost control: ``int``, ``vdu``, ``sil`` and ``pb`` need every pairwise distance; they share one
-condensed distance vector of a seeded, class-stratified subsample of at most
-``SAMPLE_SIZES["clustering"]`` (2000) rows of ``N`` (missing values imputed with the column
-means). ``ch``, ``vdb``, ``nre`` and ``sc`` use all rows.
+Cost control: ``int``, ``vdu``, ``sil`` and ``pb`` need every pairwise distance of a seeded,
+class-stratified subsample of at most ``SAMPLE_SIZES["clustering"]`` (2000) rows of ``N``
+(missing values imputed with the column means). One pass computes them in row blocks of about
+``CHUNK_BYTES`` and keeps only per-class reductions (sums, minima, maxima) and pair sums: the
+(m, m) matrix is never held. ``ch``, ``vdb``, ``nre`` and ``sc`` use all rows.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 
 from metafeatures._input import Target
 from metafeatures._registry import REGISTRY
-from metafeatures._resources import Config, Encoded, Moments, stratified_subsample
+from metafeatures._resources import CHUNK_BYTES, Config, Encoded, Moments, stratified_subsample
 
 G = "clustering"
 
@@ -38,40 +39,25 @@ SC_SIZE = 15
 
 @dataclass(frozen=True)
 class Distances:
-    """Pairwise Euclidean distances of the clustering subsample, rows sorted by class.
+    """Pairwise Euclidean distances of the clustering subsample (rows sorted by class), kept
+    as the reductions the measures need; the (m, m) matrix is never held (it is computed in
+    row blocks of about ``CHUNK_BYTES``).
 
     Attributes:
-        condensed: (m (m - 1) / 2,) distances in ``scipy.spatial.distance.pdist`` order.
         starts: (K,) first row of each class in the sorted sample.
         counts: (K,) rows per class in the sample.
         y: (m,) class code of each row (non-decreasing).
+        n_pairs: m (m - 1) / 2 pairs of distinct rows.
+        total: sum of the distances over the pairs.
+        spread: sum over the pairs of (distance - mean distance) ** 2.
     """
 
-    condensed: np.ndarray
     starts: np.ndarray
     counts: np.ndarray
     y: np.ndarray
-
-    def square(self) -> np.ndarray:
-        from scipy.spatial.distance import squareform
-
-        return squareform(self.condensed, checks=False)
-
-
-@REGISTRY.resource("cl_dist", requires=("encoded", "moments", "target", "config"))
-def _cl_dist(enc: Encoded, mom: Moments, target: Target, config: Config) -> Distances:
-    """Euclidean distances of a seeded stratified subsample of N (all rows up to the size)."""
-    from scipy.spatial.distance import pdist
-
-    assert target.codes is not None
-    idx = stratified_subsample(enc.n, config.sample_sizes[G], target.codes, config.seed)
-    codes = target.codes[idx]
-    order = np.argsort(codes, kind="stable")
-    X = enc.take(idx[order], fill=mom.mean)
-    present, y = np.unique(codes[order], return_inverse=True)
-    counts = np.bincount(y, minlength=present.size)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    return Distances(pdist(X, metric="euclidean"), starts, counts, y)
+    n_pairs: int
+    total: float
+    spread: float
 
 
 @dataclass(frozen=True)
@@ -91,21 +77,74 @@ class ClassBlocks:
     intra_max: np.ndarray
 
 
-@REGISTRY.resource("cl_blocks", requires=("cl_dist",))
-def _cl_blocks(dist: Distances) -> ClassBlocks:
-    """Class-block sums, minima and maxima of the distance matrix (rows are sorted by class)."""
-    D = dist.square()
-    starts = dist.starts
-    row_sums = np.add.reduceat(D, starts, axis=1)
+@dataclass(frozen=True)
+class _Pass:
+    dist: Distances
+    blocks: ClassBlocks
+
+
+@REGISTRY.resource("cl_pass", requires=("encoded", "moments", "target", "config"))
+def _cl_pass(enc: Encoded, mom: Moments, target: Target, config: Config) -> _Pass:
+    """One pass over the Euclidean distances of a seeded stratified subsample of N (all rows
+    up to the size), in row blocks: per-class sums, minima and maxima, and the pair sums of
+    ``pb``. Memory: the sample and one (block, m) slab, not the (m, m) matrix."""
+    from scipy.spatial.distance import cdist
+
+    assert target.codes is not None
+    idx = stratified_subsample(enc.n, config.sample_sizes[G], target.codes, config.seed)
+    codes = target.codes[idx]
+    order = np.argsort(codes, kind="stable")
+    X = enc.take(idx[order], fill=mom.mean)
+    present, y = np.unique(codes[order], return_inverse=True)
+    counts = np.bincount(y, minlength=present.size)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    m, k = y.size, counts.size
+    row_sums = np.empty((m, k))
+    row_mins = np.empty((m, k))
+    row_maxs = np.empty((m, k))
+    # pb's sums over the pairs, shifted by the first block's mean distance (stable variance)
+    shift: float | None = None
+    s1 = s2 = 0.0
+    step = int(max(1, min(m, CHUNK_BYTES // (8 * max(m, 1)))))
+    for r0 in range(0, m, step):
+        r1 = min(m, r0 + step)
+        D = cdist(X[r0:r1], X)  # the same values as pdist's
+        rows = np.arange(r1 - r0)
+        if shift is None:
+            shift = float(D.sum() / max(D.size - (r1 - r0), 1))
+        row_sums[r0:r1] = np.add.reduceat(D, starts, axis=1)
+        dev = D - shift
+        s1 += float(dev.sum()) + (r1 - r0) * shift  # the diagonal zeros contribute -shift
+        dev *= dev
+        s2 += float(dev.sum()) - (r1 - r0) * shift * shift
+        del dev
+        D[rows, rows + r0] = np.inf
+        row_mins[r0:r1] = np.minimum.reduceat(D, starts, axis=1)
+        D[rows, rows + r0] = -np.inf
+        row_maxs[r0:r1] = np.maximum.reduceat(D, starts, axis=1)
+    n_pairs = m * (m - 1) // 2
+    s1, s2 = s1 / 2.0, s2 / 2.0  # every pair was seen twice
+    shift = shift or 0.0
+    total = s1 + n_pairs * shift
+    spread = s2 - s1 * s1 / n_pairs if n_pairs else 0.0
     pair_sums = np.add.reduceat(row_sums, starts, axis=0)
-    np.fill_diagonal(D, np.inf)
-    row_mins = np.minimum.reduceat(D, starts, axis=1)
     pair_mins = np.minimum.reduceat(row_mins, starts, axis=0)
-    np.fill_diagonal(D, -np.inf)
-    row_maxs = np.maximum.reduceat(D, starts, axis=1)
     pair_maxs = np.maximum.reduceat(row_maxs, starts, axis=0)
-    intra_max = np.where(dist.counts > 1, np.diagonal(pair_maxs), np.nan)
-    return ClassBlocks(row_sums, pair_sums, pair_mins, intra_max)
+    intra_max = np.where(counts > 1, np.diagonal(pair_maxs), np.nan)
+    dist = Distances(starts, counts, y, n_pairs, total, max(spread, 0.0))
+    return _Pass(dist, ClassBlocks(row_sums, pair_sums, pair_mins, intra_max))
+
+
+@REGISTRY.resource("cl_dist", requires=("cl_pass",))
+def _cl_dist(cl_pass: _Pass) -> Distances:
+    """The clustering sample's classes and pair sums of its distances."""
+    return cl_pass.dist
+
+
+@REGISTRY.resource("cl_blocks", requires=("cl_pass",))
+def _cl_blocks(cl_pass: _Pass) -> ClassBlocks:
+    """Class-block sums, minima and maxima of the distance matrix (rows sorted by class)."""
+    return cl_pass.blocks
 
 
 def _cl_measure(name: str, requires: tuple[str, ...], min_classes: int = 2):  # type: ignore[no-untyped-def]
@@ -166,13 +205,12 @@ def pb(dist: Distances, blocks: ClassBlocks) -> float:
     m = dist.y.size
     if m < 2:
         return float("nan")
-    d = dist.condensed
-    n_pairs = d.size
+    n_pairs = dist.n_pairs
     n_same = float(np.sum(dist.counts * (dist.counts - 1.0)) / 2.0)
-    total = float(np.sum(d))
+    total = dist.total
     same_sum = float(np.trace(blocks.pair_sums)) / 2.0  # each pair twice in the square matrix
     p = n_same / n_pairs
-    spread = float(np.sum((d - total / n_pairs) ** 2))
+    spread = dist.spread
     denom = np.sqrt(n_same * (1.0 - p) * spread)
     return float((same_sum - p * total) / denom) if denom > 0 else float("nan")
 
