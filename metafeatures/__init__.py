@@ -29,6 +29,7 @@ from metafeatures import (  # noqa: F401
 )
 from metafeatures._extract import (
     DEFAULT_GROUPS,
+    SCORES,
     VIEW_NAMES,
     Extraction,
     _canonical_group,
@@ -37,7 +38,7 @@ from metafeatures._extract import (
 )
 from metafeatures._input import Prepared, prepare
 from metafeatures._registry import GROUPS, REGISTRY
-from metafeatures._resources import SAMPLE_SIZES
+from metafeatures._resources import RESCALE, SAMPLE_SIZES, TRANSFORM_CAT
 from metafeatures._summary import DEFAULT_SUMMARY, SUMMARIES
 from metafeatures.errors import (
     ArgumentError,
@@ -46,7 +47,9 @@ from metafeatures.errors import (
     MeasureError,
     MetaFeatureError,
     MetaFeatureWarning,
+    NotFittedError,
 )
+from metafeatures.mfe import MFE
 from metafeatures.views import AUTOSKLEARN_NAMES, OPENML_NAMES
 
 __all__ = [
@@ -54,6 +57,9 @@ __all__ = [
     "DEFAULT_GROUPS",
     "DEFAULT_SUMMARY",
     "GROUPS",
+    "RESCALE",
+    "SCORES",
+    "TRANSFORM_CAT",
     "OPENML_NAMES",
     "SAMPLE_SIZES",
     "SUMMARIES",
@@ -65,6 +71,8 @@ __all__ = [
     "MeasureError",
     "MetaFeatureError",
     "MetaFeatureWarning",
+    "MFE",
+    "NotFittedError",
     "extract",
     "extract_report",
     "list_measures",

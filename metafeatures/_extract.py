@@ -15,7 +15,7 @@ from threadpoolctl import threadpool_limits
 
 from metafeatures._input import Prepared, prepare
 from metafeatures._registry import GROUPS, REGISTRY, Measure, PostProcessor, Registry
-from metafeatures._resources import SAMPLE_SIZES, Config
+from metafeatures._resources import RESCALE, SAMPLE_SIZES, TRANSFORM_CAT, Config
 from metafeatures._summary import DEFAULT_SUMMARY, SUMMARIES, summarise
 from metafeatures.errors import (
     ArgumentError,
@@ -77,6 +77,14 @@ def extract(
     sample_sizes: Mapping[str, int] | None = None,
     progress: bool | None = None,
     n_threads: int | None = 1,
+    transform_cat: str | None = "one-hot-full",
+    transform_num: bool = True,
+    rescale: str | None = None,
+    score: str = "accuracy",
+    num_cv_folds: int = 10,
+    shuffle_cv_folds: bool = True,
+    lm_sample_frac: float | None = None,
+    hypparam_model_dt: Mapping[str, Any] | None = None,
 ) -> dict[str, float]:
     """Compute the meta-features of a dataset.
 
@@ -110,6 +118,27 @@ def extract(
         n_threads: BLAS/OpenMP threads during the extraction (default 1: the work is chunked
             and memory-bound, and threaded BLAS slows down many-fold when other processes
             share the cores); None leaves the libraries' own setting.
+        transform_cat: pymfe's ``fit(transform_cat=...)``: how categorical attributes enter
+            the numeric view ``N``: ``"one-hot-full"`` (default: one column per observed
+            level), ``"one-hot"`` (each attribute's first level dropped), ``"gray"`` (pymfe's
+            default: patsy's ``~ 0 + C0 + C1 + ...``: every level of the first categorical
+            attribute, each further one without its first level, levels sorted by ``str``) or
+            None (categorical attributes left out of ``N``). pymfe view only.
+        transform_num: pymfe's ``fit(transform_num=...)``: numeric attributes are discretised
+            into the categorical view ``C`` of the info-theory and itemset measures; False
+            leaves them out. pymfe view only.
+        rescale: pymfe's ``fit(rescale=...)``: None, ``"standard"``, ``"min-max"`` or
+            ``"robust"`` (scikit-learn's scalers, per column of ``N``). pymfe view only.
+        score: pymfe's ``MFE(score=...)``: the pymfe landmarkers' score per fold,
+            ``"accuracy"``, ``"balanced-accuracy"``, ``"f1"`` (weighted) or ``"kappa"``.
+        num_cv_folds: folds of the landmarking cross-validation (pymfe's ``num_cv_folds``).
+        shuffle_cv_folds: shuffle the pymfe landmarking folds (seeded; default True); False
+            is pymfe's default (unshuffled ``StratifiedKFold``).
+        lm_sample_frac: None (landmarking on the seeded stratified sample of
+            ``sample_sizes``) or pymfe's fraction in [0.5, 1] of rows
+            (``RandomState(seed).choice``, as pymfe).
+        hypparam_model_dt: extra keyword arguments of the model-based decision tree (pymfe's
+            ``hypparam_model_dt``, e.g. ``{"max_depth": 3}``).
 
     Returns:
         dict name -> float, NaN where a value is undefined.
@@ -123,6 +152,9 @@ def extract(
         X, y, groups=groups, names=names, categorical=categorical, task=task, summary=summary,
         on_error=on_error, random_state=random_state, features=features,
         sample_sizes=sample_sizes, progress=progress, n_threads=n_threads,
+        transform_cat=transform_cat, transform_num=transform_num, rescale=rescale, score=score,
+        num_cv_folds=num_cv_folds, shuffle_cv_folds=shuffle_cv_folds,
+        lm_sample_frac=lm_sample_frac, hypparam_model_dt=hypparam_model_dt,
     ).values
 
 
@@ -141,6 +173,14 @@ def extract_report(
     sample_sizes: Mapping[str, int] | None = None,
     progress: bool | None = None,
     n_threads: int | None = 1,
+    transform_cat: str | None = "one-hot-full",
+    transform_num: bool = True,
+    rescale: str | None = None,
+    score: str = "accuracy",
+    num_cv_folds: int = 10,
+    shuffle_cv_folds: bool = True,
+    lm_sample_frac: float | None = None,
+    hypparam_model_dt: Mapping[str, Any] | None = None,
     registry: Registry = REGISTRY,
 ) -> Extraction:
     """Like :func:`extract`, but also return which measures failed or were skipped and the
@@ -155,7 +195,13 @@ def extract_report(
     if on_error not in ON_ERROR:
         raise ArgumentError(f"on_error must be one of {ON_ERROR}; got {on_error!r}")
     summaries = _check_summary(summary, names)
-    config = Config(seed=_seed(random_state), sample_sizes=_check_sample_sizes(sample_sizes))
+    config = Config(
+        seed=_seed(random_state), sample_sizes=_check_sample_sizes(sample_sizes),
+        **_check_pymfe_options(names, transform_cat=transform_cat, transform_num=transform_num,
+                               rescale=rescale, score=score, num_cv_folds=num_cv_folds,
+                               shuffle_cv_folds=shuffle_cv_folds, lm_sample_frac=lm_sample_frac,
+                               hypparam_model_dt=hypparam_model_dt),
+    )
     wanted = None if features is None else _check_features(features, names, registry)
     # post-processing groups (pymfe view) need their source group's measures; a source that
     # was not requested is "inserted": its values are replaced by the derived ones
@@ -287,6 +333,75 @@ def _check_summary(summary: str | Iterable[str] | None, names: str) -> tuple[str
     if bad:
         raise ArgumentError(f"unknown summary {bad or out}; expected names from {tuple(SUMMARIES)}")
     return out
+
+
+#: pymfe's landmarking scores (``MFE(score=...)``) that are computed here.
+SCORES: tuple[str, ...] = ("accuracy", "balanced-accuracy", "f1", "kappa")
+
+#: the defaults of the pymfe options of :func:`extract` (other views accept only these).
+_PYMFE_DEFAULTS: dict[str, Any] = {
+    "transform_cat": "one-hot-full", "transform_num": True, "rescale": None,
+    "score": "accuracy", "num_cv_folds": 10, "shuffle_cv_folds": True, "lm_sample_frac": None,
+    "hypparam_model_dt": None,
+}
+
+
+def _check_pymfe_options(names: str, **opts: Any) -> dict[str, Any]:
+    """Validate pymfe's data-transformation and landmarking options; the :class:`Config`
+    fields they set."""
+    if names != "pymfe":
+        changed = [k for k, v in opts.items() if v != _PYMFE_DEFAULTS[k]]
+        if changed:
+            raise ArgumentError(
+                f"{', '.join(changed)} apply to names='pymfe' only; the {names!r} view follows "
+                "its own definitions (leave them at their defaults or use names='pymfe')"
+            )
+    cat = opts["transform_cat"]
+    if cat is not None and cat not in TRANSFORM_CAT:
+        raise ArgumentError(f"transform_cat must be one of {TRANSFORM_CAT} or None (pymfe's "
+                            f"options; 'gray' is pymfe's default); got {cat!r}")
+    if not isinstance(opts["transform_num"], (bool, np.bool_)):
+        raise ArgumentError(f"transform_num must be True or False (discretise the numeric "
+                            f"attributes for the info-theory measures); got "
+                            f"{opts['transform_num']!r}")
+    if opts["rescale"] is not None and opts["rescale"] not in RESCALE:
+        raise ArgumentError(f"rescale must be None or one of {RESCALE}; got {opts['rescale']!r}")
+    score = opts["score"]
+    if score == "auc":
+        raise ArgumentError("score='auc' is not available: pymfe 0.4.4 raises "
+                            "NotImplementedError for it, and a per-fold AUC needs class "
+                            f"probabilities the landmarkers do not give; use one of {SCORES}")
+    if score not in SCORES:
+        raise ArgumentError(f"score must be one of {SCORES}; got {score!r}")
+    folds = opts["num_cv_folds"]
+    if not isinstance(folds, (int, np.integer)) or isinstance(folds, bool) or folds < 2:
+        raise ArgumentError(f"num_cv_folds must be an integer >= 2; got {folds!r}")
+    if not isinstance(opts["shuffle_cv_folds"], (bool, np.bool_)):
+        raise ArgumentError(f"shuffle_cv_folds must be True or False; got "
+                            f"{opts['shuffle_cv_folds']!r}")
+    frac = opts["lm_sample_frac"]
+    if frac is not None and (not isinstance(frac, (int, float, np.integer, np.floating))
+                             or isinstance(frac, bool) or not 0.5 <= float(frac) <= 1.0):
+        raise ArgumentError(f"lm_sample_frac must be None or a fraction in [0.5, 1] (pymfe's "
+                            f"range); got {frac!r}")
+    params = opts["hypparam_model_dt"]
+    if params is not None and not isinstance(params, Mapping):
+        raise ArgumentError(f"hypparam_model_dt must be None or a dict of DecisionTreeClassifier "
+                            f"arguments such as {{'max_depth': 3}}; got {params!r}")
+    if params is not None:
+        from sklearn.tree import DecisionTreeClassifier
+
+        bad = sorted(set(map(str, params)) - set(DecisionTreeClassifier().get_params()))
+        if bad:
+            raise ArgumentError(f"hypparam_model_dt has unknown DecisionTreeClassifier "
+                                f"argument(s) {bad}; see sklearn.tree.DecisionTreeClassifier")
+    return {
+        "transform_cat": cat, "transform_num": bool(opts["transform_num"]),
+        "rescale": opts["rescale"], "score": score, "n_folds": int(folds),
+        "shuffle_folds": bool(opts["shuffle_cv_folds"]),
+        "lm_sample_frac": None if frac is None or float(frac) >= 1.0 else float(frac),
+        "tree_params": dict(params or {}),
+    }
 
 
 def _check_sample_sizes(sizes: Mapping[str, int] | None) -> dict[str, int]:

@@ -75,6 +75,8 @@ class Prepared:
         declared_levels: (p_cat,) int64 number of declared levels (pandas categories, else the
             distinct observed values).
         level_counts: per categorical column, (declared_levels[j],) int64 counts of each level.
+        level_labels: per categorical column, ``str()`` of each declared level in code order
+            (the order pymfe's "gray" coding sorts by); empty when unknown.
         target: the prepared target, or None when ``y`` is None.
         sparse_input: X was a scipy.sparse matrix.
     """
@@ -91,6 +93,7 @@ class Prepared:
     level_counts: tuple[np.ndarray, ...]
     target: Target | None
     sparse_input: bool = False
+    level_labels: tuple[tuple[str, ...], ...] = ()
 
     @property
     def n_features(self) -> int:
@@ -204,7 +207,7 @@ def prepare(
     is_cat[[names.index(c) for c in cat_names]] = True
 
     numeric_missing = _check_numeric(numeric, num_names)
-    level_counts = _level_counts(cat_codes, levels, cat_names)
+    level_counts = _level_counts(cat_codes, [len(lv) for lv in levels], cat_names)
     if numeric.shape[1] == 0 and all(int(c.sum()) == 0 for c in level_counts):
         raise DataError(
             f"X holds no observed value: every column ({', '.join(names[:10])}"
@@ -223,10 +226,11 @@ def prepare(
         numeric_missing=numeric_missing,
         categorical=cat_codes,
         categorical_names=tuple(cat_names),
-        declared_levels=np.array(levels, dtype=np.int64),
+        declared_levels=np.array([len(lv) for lv in levels], dtype=np.int64),
         level_counts=level_counts,
         target=target,
         sparse_input=sparse_input,
+        level_labels=tuple(levels),
     )
 
 
@@ -323,7 +327,7 @@ def _categorical_mask(categorical: Any, names: list[str], p: int,
 
 def _split_array(
     X: np.ndarray, names: list[str], mask: np.ndarray | str | None
-) -> tuple[np.ndarray, list[str], np.ndarray, list[str], list[int]]:
+) -> tuple[np.ndarray, list[str], np.ndarray, list[str], list[tuple[str, ...]]]:
     n, p = X.shape
     kind = X.dtype.kind
     if kind == "c":
@@ -354,7 +358,7 @@ def _split_array(
         for k, j in enumerate(num_idx):
             numeric[:, k] = _column_to_float(X[:, j], names[j])
     codes = np.empty((n, cat_idx.size), dtype=np.int32)
-    levels = []
+    levels: list[tuple[str, ...]] = []
     for k, j in enumerate(cat_idx):
         codes[:, k], nlev = _factorize(X[:, j])
         levels.append(nlev)
@@ -364,7 +368,7 @@ def _split_array(
 def _split_frame(
     X: pd.DataFrame, columns: list[str], names: list[str], mask: np.ndarray | str | None,
     auto: bool,
-) -> tuple[np.ndarray, list[str], np.ndarray, list[str], list[int]]:
+) -> tuple[np.ndarray, list[str], np.ndarray, list[str], list[tuple[str, ...]]]:
     n, p = X.shape
     is_cat = np.zeros(p, dtype=bool)
     for j in range(p):
@@ -408,12 +412,12 @@ def _split_frame(
     else:
         numeric = np.empty((n, 0), dtype=np.float64)
     codes = np.empty((n, cat_idx.size), dtype=np.int32)
-    levels = []
+    levels: list[tuple[str, ...]] = []
     for k, jj in enumerate(cat_idx.tolist()):
         s = X.iloc[:, jj]
         if isinstance(s.dtype, pd.CategoricalDtype):
             codes[:, k] = s.cat.codes.to_numpy()
-            levels.append(len(s.cat.categories))
+            levels.append(tuple(str(c) for c in s.cat.categories))
         else:
             codes[:, k], nlev = _factorize(s.to_numpy(dtype=object))
             levels.append(nlev)
@@ -449,14 +453,14 @@ def _column_to_float(col: np.ndarray, name: str) -> np.ndarray:
         ) from exc
 
 
-def _factorize(col: np.ndarray) -> tuple[np.ndarray, int]:
+def _factorize(col: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
     values = pd.Series(col, dtype=object) if col.dtype.kind == "O" else pd.Series(col)
     try:
         codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
     except TypeError:  # unorderable mixture (e.g. str and int): order by string form
         codes, uniques = pd.factorize(values.map(lambda v: v if _is_missing(v) else str(v)),
                                       sort=True, use_na_sentinel=True)
-    return codes.astype(np.int32), len(uniques)
+    return codes.astype(np.int32), tuple(str(u) for u in uniques)
 
 
 def _check_numeric(numeric: np.ndarray, names: list[str]) -> np.ndarray:

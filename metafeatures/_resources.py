@@ -9,9 +9,11 @@ without missing values and without categorical attributes.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -50,6 +52,12 @@ SAMPLE_SIZES: dict[str, int] = {
     "itemset": 100_000,  # two_itemset: one contingency table per pair of attributes
 }
 
+#: pymfe's categorical codings (``MFE.fit(transform_cat=...)``; None is also accepted).
+TRANSFORM_CAT: tuple[str, ...] = ("gray", "one-hot", "one-hot-full")
+
+#: pymfe's rescaling options (``MFE.fit(rescale=...)``).
+RESCALE: tuple[str, ...] = ("standard", "min-max", "robust")
+
 #: Largest encoded width for which (p, p) matrices (covariance, correlation, PCA) are formed.
 MAX_MATRIX_COLUMNS = 4000
 
@@ -64,13 +72,38 @@ class Config:
         max_onehot_levels: categorical attributes with more observed levels keep their
             ``max_onehot_levels - 1`` most frequent levels as one-hot columns and merge the rest
             into one column.
-        n_folds: folds of the landmarking cross-validation.
+        n_folds: folds of the landmarking cross-validation (pymfe's ``num_cv_folds``).
+        transform_cat: how categorical attributes enter ``N``: ``"one-hot-full"`` (one column
+            per observed level, the default), ``"one-hot"`` (the first level of each attribute
+            dropped), ``"gray"`` (pymfe's default: patsy's ``~ 0 + C0 + C1 + ...`` model
+            matrix: every level of the first categorical attribute, then each further attribute
+            without its first level, levels sorted by their ``str()``) or None (left out of
+            ``N``).
+        transform_num: numeric attributes are discretised into ``C`` (pymfe's
+            ``transform_num``); False leaves them out of ``C``.
+        rescale: None, ``"standard"``, ``"min-max"`` or ``"robust"``: ``N`` (with its coded
+            categorical columns) rescaled per column as scikit-learn's scalers do.
+        score: the landmarkers' score per fold: ``"accuracy"``, ``"balanced-accuracy"``,
+            ``"f1"`` (weighted) or ``"kappa"`` (Cohen's).
+        shuffle_folds: the pymfe landmarking folds are shuffled (seeded); False: pymfe's
+            default unshuffled ``StratifiedKFold``.
+        lm_sample_frac: None (landmarking on the stratified sample of ``sample_sizes``) or
+            pymfe's fraction in [0.5, 1): ``RandomState(seed).choice(n, int(frac * n))`` rows.
+        tree_params: extra keyword arguments of the model-based decision tree (pymfe's
+            ``hypparam_model_dt``).
     """
 
     seed: int = 0
     sample_sizes: dict[str, int] = field(default_factory=lambda: dict(SAMPLE_SIZES))
     max_onehot_levels: int = 100
     n_folds: int = 10
+    transform_cat: str | None = "one-hot-full"
+    transform_num: bool = True
+    rescale: str | None = None
+    score: str = "accuracy"
+    shuffle_folds: bool = True
+    lm_sample_frac: float | None = None
+    tree_params: dict[str, Any] = field(default_factory=dict)
 
 
 def single_threaded() -> AbstractContextManager[object]:
@@ -94,8 +127,9 @@ def float32_safe(X: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------------------------------
 class Encoded:
-    """The numeric view ``N`` of the data: numeric columns, then one-hot columns of the
-    categorical attributes (one per observed level; a missing value is an all-zero row).
+    """The numeric view ``N`` of the data: numeric columns, then the coded columns of the
+    categorical attributes (by default one per observed level; a missing value is an all-zero
+    row), optionally rescaled per column.
 
     The matrix is virtual: it is materialised by row chunks, column blocks or row subsets.
     Numeric missing values stay NaN unless a ``fill`` vector (the column means) is given.
@@ -103,23 +137,40 @@ class Encoded:
     Args:
         data: the prepared dataset.
         max_levels: see :attr:`Config.max_onehot_levels`.
+        coding: see :attr:`Config.transform_cat`.
+        shift, scale: (p,) per-column affine map ``(x - shift) / scale`` applied to every
+            materialised block (None: no rescaling; ``x * scale + shift`` when the attribute
+            ``multiply`` is set); see :func:`rescaled`.
     """
 
-    def __init__(self, data: Prepared, max_levels: int) -> None:
+    def __init__(self, data: Prepared, max_levels: int, coding: str | None = "one-hot-full",
+                 shift: np.ndarray | None = None, scale: np.ndarray | None = None) -> None:
         self.data = data
         self.n = data.n_rows
         self.p_num = data.n_numeric
+        self.coding = coding
         maps = []
         widths = []
         names = list(data.numeric_names)
+        labels = data.level_labels
         for j, counts in enumerate(data.level_counts):
+            mapping = np.full(counts.size + 1, -1, dtype=np.int64)  # last slot: missing (-1)
+            if coding is None:
+                maps.append(mapping)
+                widths.append(0)
+                continue
             observed = np.flatnonzero(counts)
+            if coding == "gray" and len(labels) > j:  # patsy sorts the levels' str()
+                names_j = labels[j]
+                observed = np.array(sorted(observed.tolist(), key=names_j.__getitem__),
+                                    dtype=np.int64)
+            if coding == "one-hot" or (coding == "gray" and j > 0):
+                observed = observed[1:]  # the reference level: an all-zero row
             if observed.size > max_levels:
-                order = observed[np.argsort(-counts[observed], kind="stable")]
-                keep = np.sort(order[: max_levels - 1])
+                order = np.argsort(-counts[observed], kind="stable")
+                keep = observed[np.sort(order[: max_levels - 1])]
             else:
                 keep = observed
-            mapping = np.full(counts.size + 1, -1, dtype=np.int64)  # last slot: missing (-1)
             mapping[keep] = np.arange(keep.size)
             width = keep.size
             if keep.size < observed.size:
@@ -134,7 +185,15 @@ class Encoded:
         self.p = int(self._offsets[-1])
         self.names = tuple(names)
         self.has_missing = bool(data.numeric_missing.sum() > 0)
-        self.is_plain = data.n_categorical == 0
+        self.is_plain = data.n_categorical == 0 or coding is None
+        self.shift = shift
+        self.scale = scale
+        self.multiply = False
+
+    @property
+    def is_scaled(self) -> bool:
+        """An affine rescaling is applied to every block."""
+        return self.scale is not None
 
     @property
     def chunk_rows(self) -> int:
@@ -148,10 +207,26 @@ class Encoded:
             ok = mapped >= 0
             out[rows[ok], self._offsets[j] + mapped[ok]] = 1.0
 
+    def _affine(self, out: np.ndarray, j0: int = 0) -> np.ndarray:
+        """``out`` (columns ``j0:``) rescaled in place (a float64 array this class owns):
+        ``(x - shift) / scale``, or ``x * scale + shift`` when :attr:`multiply` (the order of
+        scikit-learn's operations, so that ties stay ties as in pymfe)."""
+        if self.scale is not None and self.shift is not None:
+            j1 = j0 + out.shape[1]
+            if self.multiply:
+                out *= self.scale[j0:j1]
+                out += self.shift[j0:j1]
+            else:
+                out -= self.shift[j0:j1]
+                out /= self.scale[j0:j1]
+        return out
+
     def _assemble(self, numeric: np.ndarray, codes: np.ndarray, fill: np.ndarray | None) -> np.ndarray:
         m = numeric.shape[0]
         if self.is_plain and numeric.dtype == np.float64 and (fill is None or not self.has_missing):
-            return numeric
+            return numeric if self.scale is None else self._affine(numeric.copy())
+        if self.is_plain and self.p == numeric.shape[1] and fill is None:
+            return self._affine(numeric.astype(np.float64))
         out = np.zeros((m, self.p), dtype=np.float64)
         out[:, : self.p_num] = numeric
         if fill is not None and self.has_missing:
@@ -161,7 +236,7 @@ class Encoded:
                 block[nan] = np.broadcast_to(fill[: self.p_num], block.shape)[nan]
         if not self.is_plain:
             self._onehot(codes, out)
-        return out
+        return self._affine(out)
 
     def rows(self, start: int, stop: int, fill: np.ndarray | None = None) -> np.ndarray:
         """Rows ``start:stop`` as a float64 (m, p) array (a view when no conversion is needed)."""
@@ -188,7 +263,7 @@ class Encoded:
             a, b = j0, min(j1, self.p_num)
             if b > a:
                 block[:, : b - a] = self.data.numeric[:, a:b]
-            if j1 > self.p_num:
+            if j1 > self.p_num and not self.is_plain:
                 block[:, max(0, self.p_num - j0):] = 0.0
                 for j, mapping in enumerate(self._maps):
                     lo, hi = int(self._offsets[j]), int(self._offsets[j + 1])
@@ -197,13 +272,56 @@ class Encoded:
                     mapped = mapping[self.data.categorical[:, j]] + lo
                     for col in range(max(lo, j0), min(hi, j1)):
                         block[:, col - j0] = mapped == col
-            yield j0, j1, block
+            yield j0, j1, self._affine(block, j0)
 
 
 @REGISTRY.resource("encoded", requires=("data", "config"))
 def _encoded(data: Prepared, config: Config) -> Encoded:
-    """The numeric view N (numeric columns + one-hot categorical columns)."""
-    return Encoded(data, config.max_onehot_levels)
+    """The numeric view N (numeric columns + coded categorical columns, optionally
+    rescaled)."""
+    enc = Encoded(data, config.max_onehot_levels, config.transform_cat)
+    return enc if config.rescale is None else rescaled(enc, config.rescale)
+
+
+def rescaled(enc: Encoded, option: str) -> Encoded:
+    """``enc`` with every column rescaled as scikit-learn's scaler of ``option`` does
+    (``fit_transform``; missing values ignored by the fit and kept):
+
+    * ``"standard"``: ``(x - mean) / sd`` (StandardScaler, sd with ddof=0),
+    * ``"min-max"``: ``x / (max - min) - min / (max - min)`` (MinMaxScaler),
+    * ``"robust"``: ``(x - median) / (q75 - q25)`` (RobustScaler, linear quantiles).
+
+    A scale that is (near) zero is replaced by 1, as scikit-learn's ``_handle_zeros_in_scale``
+    does (below ``10 * eps`` times the column's magnitude).
+    """
+    mom = _moments(enc)
+    tiny = 10 * np.finfo(np.float64).eps
+    if option == "standard":
+        var = mom.m2 / mom.count
+        n_eps = mom.count * np.finfo(np.float64).eps  # scikit-learn's _is_constant_feature
+        constant = var <= n_eps * var + (n_eps * mom.mean) ** 2
+        shift, scale = mom.mean, np.where(constant, 1.0, np.sqrt(var))
+    elif option == "min-max":  # MinMaxScaler: x * scale_ + min_
+        span = mom.maximum - mom.minimum
+        mult = 1.0 / np.where(span < tiny, 1.0, span)
+        return _with_affine(enc, -mom.minimum * mult, mult, multiply=True)
+    elif option == "robust":
+        q = _order_stats(enc).quantiles
+        iqr = q[3] - q[1]
+        shift, scale = q[2], np.where(iqr < tiny, 1.0, iqr)
+    else:  # validated by the caller
+        raise KeyError(option)
+    return _with_affine(enc, shift, scale)
+
+
+def _with_affine(enc: Encoded, shift: np.ndarray, scale: np.ndarray,
+                 multiply: bool = False) -> Encoded:
+    """A copy of ``enc`` (sharing its data and codings) with the affine map set."""
+    out = copy.copy(enc)
+    out.shift = np.asarray(shift, dtype=np.float64)
+    out.scale = np.asarray(scale, dtype=np.float64)
+    out.multiply = multiply
+    return out
 
 
 @REGISTRY.resource("target", requires=("data",))
@@ -325,7 +443,7 @@ class OrderStats:
     bins: tuple[np.ndarray, ...]
 
 
-def _sorted_quantiles(s: np.ndarray, count: np.ndarray, qs: np.ndarray) -> np.ndarray:
+def sorted_quantiles(s: np.ndarray, count: np.ndarray, qs: np.ndarray) -> np.ndarray:
     """Linear-interpolation quantiles of each column of the NaN-last sorted block ``s``."""
     pos = qs[:, None] * (count[None, :] - 1.0)
     lo = np.floor(pos).astype(np.int64)
@@ -370,11 +488,11 @@ def _order_stats(enc: Encoded) -> OrderStats:
     for j0, j1, block in enc.column_blocks():
         block.sort(axis=0)  # NaN last
         count = (~np.isnan(block)).sum(axis=0).astype(np.float64)
-        q = _sorted_quantiles(block, count, qs5)
+        q = sorted_quantiles(block, count, qs5)
         quantiles[:, j0:j1] = q
         n_num = max(0, min(j1, enc.p_num) - j0)
         if n_num:
-            edges = _sorted_quantiles(block[:, :n_num], count[:n_num], qbins)
+            edges = sorted_quantiles(block[:, :n_num], count[:n_num], qbins)
             for k in range(n_num):
                 col = edges[:, k]
                 keep = np.append(True, np.diff(col) > 1e-8)

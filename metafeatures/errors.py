@@ -35,5 +35,9 @@ class ArgumentError(MetaFeatureError, ValueError):
     """An option passed to the extractor is invalid (unknown group, view, summary or policy)."""
 
 
+class NotFittedError(MetaFeatureError, AttributeError):
+    """A fitted object (:class:`metafeatures.MFE`) was used before ``fit``."""
+
+
 class MetaFeatureWarning(UserWarning):
     """A meta-feature could not be computed and was set to NaN (``on_error="warn"``)."""

@@ -40,6 +40,9 @@ def _binary_numeric(enc: Encoded, mom: Moments) -> np.ndarray:
     """(p_num,) bool: numeric columns with exactly two distinct observed values."""
     p = enc.p_num
     lo, hi = mom.minimum[:p], mom.maximum[:p]
+    if enc.is_scaled and p:  # the moments are of the rescaled N: compare raw with raw
+        lo = np.fmin.reduce(enc.data.numeric, axis=0).astype(np.float64)
+        hi = np.fmax.reduce(enc.data.numeric, axis=0).astype(np.float64)
     ok = lo != hi
     if not ok.any():
         return ok

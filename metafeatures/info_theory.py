@@ -23,7 +23,7 @@ import numpy as np
 
 from metafeatures._input import Prepared, Target
 from metafeatures._registry import REGISTRY
-from metafeatures._resources import Config, Encoded, OrderStats
+from metafeatures._resources import Config, Encoded, OrderStats, sorted_quantiles
 
 G = "info-theory"
 
@@ -53,25 +53,48 @@ def _code_dtype(max_levels: int) -> type[np.integer]:
     return np.int32
 
 
-@REGISTRY.resource("discretised", requires=("data", "order_stats", "encoded"))
-def _discretised(data: Prepared, order: OrderStats, enc: Encoded) -> Discretised:
-    """C: categorical codes plus numeric attributes cut at their equal-frequency edges."""
+@REGISTRY.resource("discretised", requires=("data", "order_stats", "encoded", "config"))
+def _discretised(data: Prepared, order: OrderStats, enc: Encoded, config: Config) -> Discretised:
+    """C: categorical codes plus numeric attributes cut at their equal-frequency edges (only the
+    categorical codes with ``transform_num=False``). The edges are those of the raw numeric
+    attributes, also when ``N`` is rescaled (pymfe discretises the raw ``X``)."""
+    if not config.transform_num:
+        bins: tuple[np.ndarray, ...] = ()
+    elif enc.is_scaled:
+        bins = raw_bins(data)
+    else:
+        bins = order.bins
     levels = np.concatenate([
         data.declared_levels,
         # np.digitize(right=True) gives len(edges) to values above the last kept edge
-        np.array([b.size + 1 for b in order.bins], dtype=np.int64),
+        np.array([b.size + 1 for b in bins], dtype=np.int64),
     ]).astype(np.int64)
     n = data.n_rows
     q = levels.size
     codes = np.empty((n, q), dtype=_code_dtype(int(levels.max(initial=1))))
     codes[:, : data.n_categorical] = data.categorical
-    for k, edges in enumerate(order.bins):
+    for k, edges in enumerate(bins):
         col = data.numeric[:, k]
         out = np.searchsorted(edges, col, side="left")  # == np.digitize(col, edges, right=True)
         if enc.has_missing:
             out[np.isnan(col)] = -1
         codes[:, data.n_categorical + k] = out
     return Discretised(codes, levels)
+
+
+def raw_bins(data: Prepared) -> tuple[np.ndarray, ...]:
+    """The equal-frequency edges of :attr:`OrderStats.bins` computed on the raw numeric
+    attributes (used when ``N`` is rescaled), one column at a time."""
+    n_bins = max(1, int(data.n_rows ** (1.0 / 3.0)))
+    qbins = np.linspace(0.0, 1.0, n_bins + 1)[1:]
+    out = []
+    for k in range(data.n_numeric):
+        col = np.sort(data.numeric[:, k].astype(np.float64))[:, None]  # NaN last
+        count = np.array([float(np.count_nonzero(~np.isnan(col)))])
+        edges = sorted_quantiles(col, count, qbins)[:, 0]
+        keep = np.append(True, np.diff(edges) > 1e-8)
+        out.append(np.unique(edges[keep]))
+    return tuple(out)
 
 
 @dataclass(frozen=True)

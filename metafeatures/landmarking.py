@@ -72,6 +72,7 @@ class CVData:
     X: np.ndarray
     y: np.ndarray
     folds: tuple[tuple[np.ndarray, np.ndarray], ...]
+    score: str = "accuracy"
 
     @functools.cached_property
     def X_tree(self) -> np.ndarray:
@@ -113,9 +114,18 @@ def _sample(enc: Encoded, mom: Moments, target: Target, config: Config) -> tuple
 
 @REGISTRY.resource("lm_pymfe", requires=("encoded", "moments", "target", "config"))
 def _lm_pymfe(enc: Encoded, mom: Moments, target: Target, config: Config) -> CVData:
-    """pymfe's landmarking sample: unscaled N, shuffled stratified folds."""
-    X, y = _sample(enc, mom, target, config)
-    return CVData(X, y, _folds(X, y, config.n_folds, True, config.seed))
+    """pymfe's landmarking sample: N (unscaled unless ``rescale``), stratified folds (shuffled
+    unless ``shuffle_cv_folds=False``); with ``lm_sample_frac`` pymfe's own row sample
+    (``RandomState(seed).choice(n, int(frac * n), replace=False)``, in that order)."""
+    if config.lm_sample_frac is not None:
+        assert target.codes is not None
+        idx = np.random.RandomState(config.seed).choice(
+            enc.n, size=int(config.lm_sample_frac * enc.n), replace=False)
+        X, y = enc.take(idx, fill=mom.mean), target.codes[idx]
+    else:
+        X, y = _sample(enc, mom, target, config)
+    return CVData(X, y, _folds(X, y, config.n_folds, config.shuffle_folds, config.seed),
+                  config.score)
 
 
 @REGISTRY.resource("lm_importance", requires=("lm_pymfe", "config"))
@@ -139,13 +149,13 @@ def _cv_scores(cv: CVData, make: Callable[[], Any], columns: Callable[[int], Any
     scores = np.empty(len(cv.folds))
     with single_threaded():
         for i, (tr, te) in enumerate(cv.folds):
-            scores[i] = _fold_score(X, cv.y, make, columns, i, tr, te)
+            scores[i] = _fold_score(X, cv.y, make, columns, i, tr, te, cv.score)
     return scores
 
 
 def _fold_score(X: np.ndarray, y: np.ndarray, make: Callable[[], Any],
-                columns: Callable[[int], Any] | None, i: int, tr: np.ndarray, te: np.ndarray
-                ) -> float:
+                columns: Callable[[int], Any] | None, i: int, tr: np.ndarray, te: np.ndarray,
+                score: str = "accuracy") -> float:
     cols = slice(None) if columns is None else columns(i)
     Xtr, Xte = X[tr][:, cols], X[te][:, cols]
     if Xtr.ndim == 1:
@@ -153,7 +163,27 @@ def _fold_score(X: np.ndarray, y: np.ndarray, make: Callable[[], Any],
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Variables are collinear", category=UserWarning)
         model = make().fit(Xtr, y[tr])
-        return float(np.mean(model.predict(Xte) == y[te]))
+        pred = model.predict(Xte)
+    if score == "accuracy":
+        return float(np.mean(pred == y[te]))
+    return _score(score, y[te], pred)
+
+
+def _score(score: str, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """pymfe's scores (``pymfe.scoring``; ``kappa`` is Cohen's, which pymfe 0.4.4 leaves
+    unimplemented)."""
+    from sklearn import metrics
+
+    with warnings.catch_warnings():  # classes absent from a fold
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if score == "balanced-accuracy":
+            return float(metrics.balanced_accuracy_score(y_true, y_pred))
+        if score == "f1":
+            return float(metrics.f1_score(y_true, y_pred, average="weighted"))
+        if score == "kappa":
+            return float(metrics.cohen_kappa_score(y_true, y_pred))
+    raise KeyError(score)
 
 
 def _class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Model-based meta-features: the structure of a decision tree fitted to the data.
 
-The tree is scikit-learn's ``DecisionTreeClassifier(random_state=seed)`` (pymfe's model) fitted
+The tree is scikit-learn's ``DecisionTreeClassifier(random_state=seed, **hypparam_model_dt)``
+(pymfe's model) fitted
 to ``N`` (missing values imputed with column means) on a seeded, class-stratified subsample of at
 most ``SAMPLE_SIZES["model-based"]`` (5000) rows; on data of that size or smaller the values
 equal pymfe's for the same seed.
@@ -77,7 +78,8 @@ def _tree(enc: Encoded, mom: Moments, target: Target, config: Config) -> Tree:
     from sklearn.tree import DecisionTreeClassifier
 
     with single_threaded():
-        model = DecisionTreeClassifier(random_state=config.seed).fit(X, target.codes[idx])
+        model = DecisionTreeClassifier(**{"random_state": config.seed, **config.tree_params}).fit(
+            X, target.codes[idx])
     t = model.tree_
     leaf = t.feature < 0
     leaf_class = np.where(leaf, np.argmax(t.value[:, 0, :], axis=1), -1)
