@@ -12,6 +12,11 @@ every timing (other jobs share the cores).
     python bench/metafeatures_vs_pymfe.py --groups new --datasets --synthetic 2000x20,5000x20
         # the four groups pymfe's defaults leave out (clustering, concept, itemset, relative);
         # --whole-rows lifts our sample sizes to the data's rows (pymfe uses every row)
+    python bench/metafeatures_vs_pymfe.py --categorical [--data-dir DIR] [--groups all]
+        # like for like on categorical data (OpenML anneal and abalone from the shared OpenML
+        # cache): metafeatures.MFE and pymfe.mfe.MFE, both with pymfe's defaults (gray coding,
+        # unshuffled folds), random_state=0; prints both times and how many of pymfe's names
+        # we produce with a value equal to 1e-7
 
 Not a test: numbers depend on the machine and its load.
 """
@@ -29,6 +34,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve()
 BUNDLED = ("iris", "wine", "breast_cancer", "digits")
+#: --categorical: OpenML datasets of the shared cache with categorical attributes
+CATEGORICAL = ("anneal", "abalone")
 #: --groups new: the groups of pymfe's "all" that its defaults leave out, complexity aside
 NEW_GROUPS = ("clustering", "concept", "itemset", "relative")
 
@@ -43,6 +50,44 @@ def _groups(spec: str) -> str | list[str]:
 
 
 # -- child ------------------------------------------------------------------------------------
+def _default_data_dir() -> Path:
+    env = os.environ.get("WARMNAS_SHARED_DATA")
+    return Path(env) if env else HERE.parents[2] / "shared" / "data"
+
+
+def _load_categorical(spec: str):  # type: ignore[no-untyped-def]
+    """An object array with the categorical attributes as text (missing -> "?", pymfe's gray
+    coding refuses missing values), the class labels as text, and the categorical columns."""
+    import numpy as np
+    import pandas as pd
+
+    root = Path(os.environ.get("MF_BENCH_DATA_DIR") or _default_data_dir())
+    base = root / "openml-cache" / "org" / "openml" / "test" / "datasets"
+    if spec == "anneal":
+        import arff  # liac-arff
+
+        with open(base / "2" / "dataset.arff") as fh:
+            d = arff.load(fh)
+        frame = pd.DataFrame(d["data"], columns=[a for a, _ in d["attributes"]])
+        nominal = [a for a, t in d["attributes"] if isinstance(t, list)]
+        y = frame.pop("class").astype(str)
+        cat = [c for c in nominal if c != "class"]
+    elif spec == "abalone":
+        frame = pd.read_parquet(base / "30" / "dataset_30.pq")
+        y = frame.pop("Sex").astype(str)
+        frame["Class_number_of_rings"] = frame["Class_number_of_rings"].astype(str)
+        cat = ["Class_number_of_rings"]
+    else:
+        raise ValueError(spec)
+    for c in cat:
+        frame[c] = frame[c].astype(object).where(frame[c].notna(), "?").astype(str)
+    X = frame.to_numpy(dtype=object)
+    for j, c in enumerate(frame.columns):
+        if c not in cat:
+            X[:, j] = frame[c].to_numpy(dtype=np.float64)
+    return X, y.to_numpy(), [frame.columns.get_loc(c) for c in cat]
+
+
 def _load(spec: str):  # type: ignore[no-untyped-def]
     import numpy as np
     from sklearn import datasets
@@ -99,6 +144,92 @@ def _extract(tool: str, X, y, groups: str, whole_rows: bool = False) -> int:  # 
     return len(names)
 
 
+def _facade(tool: str, X, y, cat_cols: list[int], groups: str,  # type: ignore[no-untyped-def]
+            whole_rows: bool = False) -> dict:
+    """pymfe's API with pymfe's defaults (gray coding), in either tool."""
+    import warnings
+
+    kwargs = {}
+    if tool == "ours":
+        from metafeatures import MFE, SAMPLE_SIZES
+
+        if whole_rows:
+            kwargs["sample_sizes"] = {k: max(10, len(X)) for k in SAMPLE_SIZES}
+    else:
+        from pymfe.mfe import MFE  # type: ignore[no-redef]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mfe = MFE(groups=_groups(groups), random_state=0, **kwargs)
+        mfe.fit(X, y, cat_cols=cat_cols, suppress_warnings=True)
+        names, values = mfe.extract(suppress_warnings=True)
+    return {n: float(v) for n, v in zip(names, values)}
+
+
+def child_categorical(tool: str, spec: str, groups: str, whole_rows: str = "0") -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)  # warm-up: imports and first calls not timed
+    Xw = np.empty((60, 2), dtype=object)
+    Xw[:, 0] = rng.normal(size=60)
+    Xw[:, 1] = np.array(["a", "b", "c"])[np.arange(60) % 3]
+    _facade(tool, Xw, np.arange(60) % 2, [1], groups)
+    X, y, cat_cols = _load_categorical(spec)
+    reset = _reset_peak()
+    load = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    values = _facade(tool, X, y, cat_cols, groups, whole_rows == "1")
+    seconds = time.perf_counter() - t0
+    cpu = time.process_time() - c0
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": _peak_rss_mb(),
+                      "peak_reset": reset, "data_mb": 0.0, "n_values": len(values),
+                      "load": load, "shape": list(X.shape), "values": values}))
+
+
+def _equal(a: float, b: float) -> bool:
+    import math
+
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return a == b or abs(a - b) <= 1e-7 * max(abs(a), abs(b))
+
+
+def main_categorical(args: argparse.Namespace) -> int:
+    if args.data_dir:
+        os.environ["MF_BENCH_DATA_DIR"] = str(args.data_dir)
+    print(f"# metafeatures.MFE vs pymfe.mfe.MFE on categorical data, pymfe's defaults (gray "
+          f"coding, unshuffled folds), groups={args.groups!r}, random_state=0, our samples "
+          f"lifted to all rows={args.whole_rows}")
+    print(f"{'dataset':<10} {'shape':>10} {'ours s':>8} {'cpu s':>6} {'load':>5} "
+          f"{'pymfe s':>8} {'cpu s':>6} {'load':>5} {'ratio':>7}  names equal / equal to 1e-7 "
+          "/ pymfe's names")
+    for spec in CATEGORICAL:
+        ours = run("ours", spec, args.groups, None, args.timeout, args.whole_rows,
+                   categorical=True)
+        theirs = run("pymfe", spec, args.groups, args.pymfe_limit_gb, args.timeout,
+                     categorical=True)
+        if "error" in ours or "error" in theirs:
+            print(f"{spec:<10} ours: {ours.get('error', 'ok')}; pymfe: {theirs.get('error', 'ok')}")
+            continue
+        a, b = ours["values"], theirs["values"]
+        same = sorted(set(a) & set(b))
+        equal = [k for k in same if _equal(a[k], b[k])]
+        shape = "x".join(map(str, ours["shape"]))
+        print(f"{spec:<10} {shape:>10} {_s(ours):>8} {_c(ours):>6} {_l(ours):>5} "
+              f"{_s(theirs):>8} {_c(theirs):>6} {_l(theirs):>5} "
+              f"{theirs['seconds'] / ours['seconds']:6.1f}x  {len(same)} / {len(equal)} / "
+              f"{len(b)}")
+        differ = [k for k in same if k not in equal]
+        if differ:
+            print(f"    differ (documented in docs/metafeatures.md): {', '.join(differ)}")
+        only = sorted(set(a) ^ set(b))
+        if only:
+            print(f"    names in one tool only: {', '.join(only)}")
+    print("# seconds: wall-clock of fit + extract after a warm-up (imports excluded); load: "
+          "1-minute load average when the run started")
+    return 0
+
+
 def child(tool: str, spec: str, groups: str, whole_rows: str = "0") -> None:
     import numpy as np
 
@@ -121,13 +252,14 @@ def child(tool: str, spec: str, groups: str, whole_rows: str = "0") -> None:
 
 # -- parent -----------------------------------------------------------------------------------
 def run(tool: str, spec: str, groups: str, limit_gb: float | None, timeout: float,
-        whole_rows: bool = False) -> dict:
+        whole_rows: bool = False, categorical: bool = False) -> dict:
     def limit() -> None:
         if limit_gb:
             size = int(limit_gb * 1024**3)
             resource.setrlimit(resource.RLIMIT_AS, (size, size))
 
-    cmd = [sys.executable, str(HERE), "--child", tool, spec, groups, "1" if whole_rows else "0"]
+    cmd = [sys.executable, str(HERE), "--child-categorical" if categorical else "--child", tool,
+           spec, groups, "1" if whole_rows else "0"]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                               preexec_fn=limit)
@@ -160,7 +292,15 @@ def main() -> int:
     parser.add_argument("--skip-pymfe", action="store_true")
     parser.add_argument("--repeat", type=int, default=1, help="runs per tool; the best is kept")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument("--categorical", action="store_true",
+                        help="like-for-like on OpenML anneal and abalone through pymfe's API "
+                        "with pymfe's defaults (gray coding); prints the names equal")
+    parser.add_argument("--data-dir", type=Path,
+                        help="shared data folder (default: $WARMNAS_SHARED_DATA or "
+                        "../shared/data beside the repository)")
     args = parser.parse_args()
+    if args.categorical:
+        return main_categorical(args)
 
     specs = list(args.datasets)
     if args.synthetic != "none":
@@ -229,5 +369,8 @@ def _m(r: dict) -> str:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         child(*sys.argv[2:6])
+        sys.exit(0)
+    if len(sys.argv) > 1 and sys.argv[1] == "--child-categorical":
+        child_categorical(*sys.argv[2:6])
         sys.exit(0)
     sys.exit(main())
