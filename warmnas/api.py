@@ -18,6 +18,7 @@ the meta-database). The meta-database defaults to the one embedded in the packag
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -552,6 +553,12 @@ def _resolve_dataset(
         )
     if isinstance(dataset, tuple) and len(dataset) == 2 and y is None:
         dataset, y = dataset
+    if target is not None and not isinstance(dataset, pd.DataFrame):
+        raise InputError(
+            f"target={target!r} names a column of a DataFrame dataset, but dataset is a "
+            f"{type(dataset).__name__}; pass the target values as y (warm_start(X, y)), or a "
+            "DataFrame with that column."
+        )
     if isinstance(dataset, pd.DataFrame) and target is not None:
         if y is not None:
             raise InputError("pass either y or target=, not both.")
@@ -718,6 +725,10 @@ def warm_start(
     if nan_policy not in ("error", "ignore"):
         raise InputError(f"nan_policy must be 'error' or 'ignore', got {nan_policy!r}.")
     _check_observed(observed)
+    if random_state is not None and not isinstance(random_state, np.random.Generator):
+        from warmnas._random import check_random_state
+
+        check_random_state(random_state)  # before the meta-features: warmnas' own message
     if isinstance(n_configs, bool) or not isinstance(n_configs, (int, np.integer)) or n_configs < 1:
         raise InputError(f"n_configs must be a positive int, got {n_configs!r}.")
     nas = space in NAS_SPACES
@@ -921,6 +932,19 @@ def _check_observed(observed: Any) -> None:
             f"observed must be a mapping config id -> value, got {type(observed).__name__}; "
             "e.g. dict(pairs) for a list of (config_id, value) pairs."
         )
+    import numbers
+
+    for cid, val in (observed or {}).items():
+        if isinstance(val, np.ndarray) and val.ndim == 0:
+            val = val.item()
+        real = isinstance(val, (numbers.Real, np.integer, np.floating)) and not isinstance(
+            val, (bool, np.bool_))
+        if not real or math.isinf(float(val)):
+            raise InputError(
+                f"observed[{cid!r}] must be a finite number (or NaN for a failed run), got "
+                f"{val!r}; pass the value measured on this dataset, in the metric's own "
+                "direction."
+            )
 
 
 def _task_kind(task_type: Any) -> str | None:

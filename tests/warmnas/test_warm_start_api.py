@@ -686,3 +686,27 @@ def test_pmf_cache_keeps_the_newest_entries_only(oboe_features, tmp_path, pmf_fi
     os.utime(new, (2_000_000, 2_000_000))
     _pmf(feats)
     assert new.stat().st_mtime > 2_000_000 and pmf_fits == [1]
+
+
+def test_arguments_are_named_in_errors_before_any_meta_feature_is_computed(oboe_features):
+    from warmnas.errors import InputTypeError
+
+    X = np.arange(40.0).reshape(20, 2)
+    y = np.arange(20) % 2
+    # target= names a DataFrame column: with an array it was silently ignored (with y) or
+    # reported as "the target is missing" (without)
+    for args in ((X, y), (X,)):
+        with pytest.raises(InputError, match=r"target='a' names a column of a DataFrame "
+                                             r"dataset, but dataset is a ndarray"):
+            warm_start(*args, target="a")
+    query = oboe_features.iloc[0].dropna()
+    cid = warmnas.MetaDatabase.default().performance_matrix("balanced_error").columns[0]
+    for bad in ("a", None, [0.1], float("inf")):
+        with pytest.raises(InputError, match=rf"observed\['{cid}'\] must be a finite number "
+                                             rf"\(or NaN for a failed run\), got "):
+            warm_start(meta_features=query, observed={cid: bad})
+    # random_state is checked before the (costly) meta-features, as warmnas' own error
+    with pytest.raises(InputTypeError, match="random_state must be None, a non-negative int"):
+        warm_start(X, y, random_state="a")
+    with pytest.raises(InputTypeError, match="random_state must be a non-negative int"):
+        warm_start(X, y, random_state=-1)
