@@ -1728,7 +1728,16 @@ class Writer:
 
     def delete_tasks(self, tasks: Iterable[str]) -> int:
         ids = [tasks] if isinstance(tasks, str) else list(tasks)
-        pks = list(self.task_pks(ids).values())
+        try:
+            pks = list(self.task_pks(ids).values())
+        except UnknownIdError:
+            found = self._lookup_pks(S.tasks.c.task_id, S.tasks.c.id, ids)
+            missing = [t for t in dict.fromkeys(ids) if t not in found]
+            more = f" (+{len(missing) - 5} more)" if len(missing) > 5 else ""
+            raise UnknownIdError(
+                f"delete_tasks(): unknown task id(s) {missing[:5]}{more}; nothing was deleted "
+                "(see db.tasks() for the stored ids)"
+            ) from None
         if self._pg:  # wait for writers that reference these tasks (they hold FOR KEY SHARE)
             self.conn.execute(sa.select(S.tasks.c.id).where(S.tasks.c.id.in_(pks)).with_for_update())
         tables = [S.evaluations, S.meta_features, S.nas_records]

@@ -324,6 +324,12 @@ def test_delete_tasks(db):
     assert "t/a" not in db.tasks().index
     assert "t/a" not in db.performance_matrix("error").index
     assert len(db.evaluations(task="t/a")) == 0
+    # an unknown id deletes nothing, and the message does not suggest adding the task
+    before = db.snapshot_digest()
+    with pytest.raises(UnknownIdError, match=r"delete_tasks\(\): unknown task id\(s\) "
+                                             r"\['t/a'\]; nothing was deleted \(see db.tasks"):
+        db.delete_tasks(["t/b", "t/a"])
+    assert db.snapshot_digest() == before
 
 
 def test_copy_from_between_backends(db, tmp_path):
