@@ -25,6 +25,7 @@ from metafeatures.errors import MeasureError
 __all__ = [
     "CHUNK_BYTES",
     "MAX_MATRIX_COLUMNS",
+    "need_columns",
     "need_cov",
     "float32_safe",
     "single_threaded",
@@ -514,6 +515,16 @@ def _order_stats(enc: Encoded) -> OrderStats:
 
 
 # ---------------------------------------------------------------------------------------------
+def need_columns(enc: Encoded) -> None:
+    """A MeasureError when ``N`` has no column (``transform_cat=None`` and no numeric
+    attribute): the models and distances need at least one."""
+    if enc.p == 0:
+        raise MeasureError(
+            "N has no column: X has no numeric attribute and transform_cat=None leaves the "
+            "categorical ones out; pass transform_cat='gray', 'one-hot' or 'one-hot-full'"
+        )
+
+
 def need_cov(cov: np.ndarray | None) -> np.ndarray:
     """The covariance matrix, or a MeasureError when N was too wide to form it."""
     if cov is None:
@@ -531,6 +542,7 @@ def _cov(enc: Encoded, mom: Moments) -> np.ndarray | None:
     None when N has more than MAX_MATRIX_COLUMNS columns."""
     if enc.p > MAX_MATRIX_COLUMNS:
         return None
+    need_columns(enc)
     if enc.n < 2:
         raise MeasureError("a covariance needs at least 2 rows")
     acc = np.zeros((enc.p, enc.p))
@@ -560,6 +572,7 @@ class ClassScatter:
 def _class_means(enc: Encoded, mom: Moments, target: Target) -> np.ndarray:
     """(K, p) mean of N per class (missing values imputed with the column means); needs no
     (p, p) matrix, so it exists for data of any width."""
+    need_columns(enc)
     codes = target.codes
     assert codes is not None
     k = target.n_classes

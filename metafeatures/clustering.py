@@ -29,7 +29,14 @@ import numpy as np
 
 from metafeatures._input import Target
 from metafeatures._registry import REGISTRY
-from metafeatures._resources import CHUNK_BYTES, Config, Encoded, Moments, stratified_subsample
+from metafeatures._resources import (
+    CHUNK_BYTES,
+    Config,
+    Encoded,
+    Moments,
+    need_columns,
+    stratified_subsample,
+)
 
 G = "clustering"
 
@@ -88,6 +95,7 @@ def _cl_pass(enc: Encoded, mom: Moments, target: Target, config: Config) -> _Pas
     """One pass over the Euclidean distances of a seeded stratified subsample of N (all rows
     up to the size), in row blocks: per-class sums, minima and maxima, and the pair sums of
     ``pb``. Memory: the sample and one (block, m) slab, not the (m, m) matrix."""
+    need_columns(enc)
     from scipy.spatial.distance import cdist
 
     assert target.codes is not None
@@ -236,6 +244,7 @@ class Dispersion:
 @REGISTRY.resource("cl_dispersion", requires=("encoded", "moments", "target", "class_means"))
 def _cl_dispersion(enc: Encoded, mom: Moments, target: Target, means: np.ndarray) -> Dispersion:
     """One chunked pass over N: within-class squared distances and distances to centroids."""
+    need_columns(enc)
     codes = target.codes
     assert codes is not None
     k = target.n_classes

@@ -30,6 +30,7 @@ from metafeatures._resources import (
     Encoded,
     Moments,
     float32_safe,
+    need_columns,
     need_cov,
     single_threaded,
     stratified_subsample,
@@ -110,6 +111,7 @@ class Sample:
 @REGISTRY.resource("cx_sample", requires=("encoded", "moments", "target", "config"))
 def _cx_sample(enc: Encoded, mom: Moments, target: Target, config: Config) -> Sample:
     """Seeded stratified subsample of N for the complexity measures."""
+    need_columns(enc)
     assert target.codes is not None
     idx = stratified_subsample(enc.n, config.sample_sizes["complexity"], target.codes, config.seed)
     X = float32_safe(enc.take(idx, fill=mom.mean))

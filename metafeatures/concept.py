@@ -27,7 +27,7 @@ import numpy as np
 
 from metafeatures._input import Target
 from metafeatures._registry import REGISTRY
-from metafeatures._resources import Config, Encoded, Moments, stratified_subsample
+from metafeatures._resources import Config, Encoded, Moments, need_columns, stratified_subsample
 
 G = "concept"
 
@@ -70,6 +70,7 @@ def minmax_scale(X: np.ndarray) -> np.ndarray:
 def _concept_sums(enc: Encoded, mom: Moments, target: Target | None, config: Config
                   ) -> ConceptSums:
     """Concept weights of a seeded subsample of the rescaled N, summed per instance."""
+    need_columns(enc)
     from scipy.spatial.distance import cdist
 
     labels = target.codes if target is not None and target.task == "classification" else None

@@ -30,6 +30,7 @@ from metafeatures._resources import (
     Encoded,
     Moments,
     float32_safe,
+    need_columns,
     single_threaded,
     stratified_subsample,
 )
@@ -117,6 +118,7 @@ def _lm_pymfe(enc: Encoded, mom: Moments, target: Target, config: Config) -> CVD
     """pymfe's landmarking sample: N (unscaled unless ``rescale``), stratified folds (shuffled
     unless ``shuffle_cv_folds=False``); with ``lm_sample_frac`` pymfe's own row sample
     (``RandomState(seed).choice(n, int(frac * n), replace=False)``, in that order)."""
+    need_columns(enc)
     if config.lm_sample_frac is not None:
         assert target.codes is not None
         idx = np.random.RandomState(config.seed).choice(
@@ -278,6 +280,7 @@ def one_nn(cv: CVData) -> np.ndarray:
 @REGISTRY.resource("lm_autosklearn", requires=("encoded", "moments", "target", "config"))
 def _lm_autosklearn(enc: Encoded, mom: Moments, target: Target, config: Config) -> CVData:
     """auto-sklearn's landmarking sample: standardised N, rows shuffled, stratified folds."""
+    need_columns(enc)
     X, y = _sample(enc, mom, target, config)
     mean, std = mom.mean, np.sqrt(mom.m2 / mom.count)
     amax = np.maximum(np.abs(mom.minimum), np.abs(mom.maximum))

@@ -22,6 +22,7 @@ from metafeatures._resources import (
     Encoded,
     Moments,
     float32_safe,
+    need_columns,
     single_threaded,
     stratified_subsample,
 )
@@ -71,6 +72,7 @@ def _depths(left: np.ndarray, right: np.ndarray) -> np.ndarray:
 @REGISTRY.resource("tree", requires=("encoded", "moments", "target", "config"))
 def _tree(enc: Encoded, mom: Moments, target: Target, config: Config) -> Tree:
     """The decision tree fitted to the model-based sample of N."""
+    need_columns(enc)
     assert target.codes is not None
     idx = stratified_subsample(enc.n, config.sample_sizes["model-based"], target.codes,
                                config.seed)

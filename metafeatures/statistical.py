@@ -27,6 +27,7 @@ from metafeatures._resources import (
     Encoded,
     Moments,
     OrderStats,
+    need_columns,
     need_cov,
     stratified_subsample,
 )
@@ -175,6 +176,7 @@ def sparsity(data: Prepared, order: OrderStats) -> np.ndarray:
 @REGISTRY.resource("normality_sample", requires=("encoded", "config"))
 def _normality_sample(enc: Encoded, config: Config) -> np.ndarray:
     """Rows of N for the normality tests (all rows up to the 'normality' sample size)."""
+    need_columns(enc)
     idx = stratified_subsample(enc.n, config.sample_sizes["normality"], None, config.seed)
     return enc.take(idx)
 

@@ -105,3 +105,24 @@ def test_same_seed_same_output(data) -> None:
     b = metafeatures.extract(frame, y, **kwargs)
     assert a.keys() == b.keys()
     assert all((math.isnan(a[k]) and math.isnan(b[k])) or a[k] == b[k] for k in a)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(datasets(), st.sampled_from((*metafeatures.TRANSFORM_CAT, None)),
+       st.sampled_from((*metafeatures.RESCALE, None)), st.booleans(),
+       st.sampled_from(metafeatures.SCORES), st.sampled_from((None, 0.7)))
+def test_pymfe_options_raise_only_documented_errors(data, coding, rescale, transform_num,
+                                                    score, frac) -> None:
+    frame, y, categorical = data
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", metafeatures.MetaFeatureWarning)
+            out = metafeatures.extract(frame, y, groups="all", categorical=categorical,
+                                       on_error="warn", transform_cat=coding, rescale=rescale,
+                                       transform_num=transform_num, score=score,
+                                       shuffle_cv_folds=False, lm_sample_frac=frac,
+                                       sample_sizes={"landmarking": 40, "complexity": 40})
+    except DOCUMENTED as exc:
+        assert str(exc)
+        return
+    assert all(isinstance(k, str) and isinstance(v, float) for k, v in out.items())

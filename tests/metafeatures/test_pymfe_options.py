@@ -394,3 +394,23 @@ def test_concentration_of_a_single_level_attribute_is_nan() -> None:
                      features=["class_conc"])
     assert ours1["class_conc.mean"] == pytest.approx(theirs1["class_conc.mean"], rel=1e-4)
     assert ours["class_conc.nanmean"] == ours1["class_conc.mean"]
+
+
+def test_transform_cat_none_without_numeric_attributes() -> None:
+    """N is empty: the measures that read it fail with a MeasureError that says so (NaN under
+    on_error='ignore', as the facade uses); pymfe omits the model-based names and gives
+    degenerate values for some (documented)."""
+    from metafeatures.errors import MeasureError
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": pd.Categorical(rng.choice(list("xyz"), 60)),
+                      "b": pd.Categorical(rng.choice(list("pq"), 60))})
+    y = np.arange(60) % 2
+    with pytest.raises(MeasureError, match="N has no column: X has no numeric attribute and "
+                                           "transform_cat=None"):
+        metafeatures.extract(X, y, transform_cat=None)
+    report = metafeatures.extract_report(X, y, groups="all", transform_cat=None,
+                                         on_error="ignore")
+    assert {"leaves", "one_nn", "cov", "ch", "n1"} <= set(report.failed)
+    assert report.values["attr_ent.mean"] > 0 and report.values["nr_cat"] == 2  # C and X
+    assert math.isnan(report.values["one_nn.mean"])
