@@ -1583,13 +1583,20 @@ class Writer:
                     "fix the direction (or use another metric name)"
                 )
             return int(row[0])
+        known = known_direction(name)
         if direction is None:
-            direction = known_direction(name)
+            direction = known
             if direction is None:
                 raise InputError(
                     f"metric {name!r} is new: pass direction='minimize' or 'maximize' "
                     f"(known metrics: {sorted(KNOWN_METRICS)})"
                 )
+        elif known is not None and direction != known:
+            raise InputError(
+                f"metric {name!r} is {known[:-1]}ed ({KNOWN_METRICS[name][1]}), but the records "
+                f"say {direction!r}; drop direction=, or store the values under another metric "
+                "name"
+            )
         if description is None and name in KNOWN_METRICS:
             description = KNOWN_METRICS[name][1]
         stmt = self._insert(S.metrics).values(name=name, direction=direction, description=description)

@@ -232,6 +232,22 @@ def test_new_metric_needs_a_direction(db):
     assert db.performance_matrix().shape == (3, 3)
 
 
+def test_a_known_metric_keeps_its_direction(db):
+    _fill(db)
+    before = db.snapshot_digest()
+    # 'rmse' is minimised: storing it as maximised made every warm start rank backwards
+    with pytest.raises(InputError, match=r"metric 'rmse' is minimized \(root mean squared "
+                                         r"error\), but the records say 'maximize'"):
+        db.add_evaluations([{"task": "t/a", "config": C1, "value": 0.1}], metric="rmse",
+                           direction="maximize", space=SPACE)
+    with pytest.raises(InputError, match=r"metric 'accuracy' is maximized"):
+        db.add_metric("accuracy", "minimize")
+    assert db.snapshot_digest() == before
+    db.add_evaluations([{"task": "t/a", "config": C1, "value": 0.1}], metric="rmse",
+                       direction="minimize", space=SPACE)
+    assert db.metric_direction("rmse") == "minimize"
+
+
 def test_create_tasks_and_add_matrix(db):
     ids = db.add_configs([C1, C2], space=SPACE)
     values = pd.DataFrame([[0.1, np.nan], [0.3, 0.4]], index=["m/1", "m/2"], columns=ids)
