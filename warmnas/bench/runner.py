@@ -501,6 +501,26 @@ def run_study(
     if prior.metric != evaluator.metric:
         logger.warning("the prior's metric %r differs from the evaluator's %r; warm starters "
                        "rank by the prior's", prior.metric, evaluator.metric)
+    elif prior.direction != evaluator.direction:
+        raise InputError(
+            f"the evaluator's direction {evaluator.direction!r} contradicts the prior's "
+            f"{prior.direction!r} for metric {prior.metric!r}; give the evaluator the metric's "
+            f"direction (FunctionEvaluator(..., direction={prior.direction!r}))"
+        )
+    from warmnas.metadb.metrics import known_direction
+
+    stored_direction: str | None
+    try:
+        stored_direction, where = db.metric_direction(evaluator.metric), "db stores"
+    except UnknownIdError:  # a metric new to this database
+        stored_direction, where = known_direction(evaluator.metric), "warmnas knows"
+    if stored_direction is not None and stored_direction != evaluator.direction:
+        raise InputError(
+            f"{where} metric {evaluator.metric!r} as "
+            f"{stored_direction!r}, but the evaluator's direction is "
+            f"{evaluator.direction!r}; fix the evaluator's direction, or store its values under "
+            "another metric name"
+        )
     if isinstance(tasks, StudyTask):
         raise InputTypeError("tasks must be a list of StudyTask, got a StudyTask; pass [task]")
     tasks = list(tasks)

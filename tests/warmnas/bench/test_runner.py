@@ -325,3 +325,27 @@ def test_wrong_types_of_tasks_db_and_prior_get_clear_errors(oboe, oboe_tasks, sq
     with pytest.raises(InputTypeError, match=r"Prior.from_metadb\(db, metric"):
         run_study(oboe_tasks, "random", ev, prior=MetaDatabase.default(), db=db, **kw)
     assert db.tasks().empty
+
+
+def test_an_evaluator_direction_contradicting_the_prior_or_db_is_refused(oboe, oboe_tasks,
+                                                                        sqlite_url):
+    """The searches' best-so-far, regret and best_known follow the evaluator's direction: one
+    that contradicts the prior's (same metric) or the database's ran silently backwards."""
+    prior, table = oboe
+    backwards = FunctionEvaluator(table.evaluate, space=table.space, metric="balanced_error",
+                                  direction="maximize")
+    db = MetaDatabase(sqlite_url)
+    with pytest.raises(InputError, match=r"evaluator's direction 'maximize' contradicts the "
+                                         r"prior's 'minimize' for metric 'balanced_error'"):
+        run_study(oboe_tasks[:1], "portfolio", backwards, prior=prior, db=db, budget=2)
+    assert db.info()["counts"]["tasks"] == 0  # refused before anything was written
+    db.add_metric("my_loss", "minimize")
+    other = FunctionEvaluator(table.evaluate, space=table.space, metric="my_loss",
+                              direction="maximize")
+    with pytest.raises(InputError, match=r"db stores metric 'my_loss' as 'minimize', but the "
+                                         r"evaluator's direction is 'maximize'"):
+        run_study(oboe_tasks[:1], "portfolio", other, prior=prior, db=db, budget=2)
+    fresh = FunctionEvaluator(table.evaluate, space=table.space, metric="rmse",
+                              direction="maximize")  # a known metric, new to this database
+    with pytest.raises(InputError, match=r"warmnas knows metric 'rmse' as 'minimize'"):
+        run_study(oboe_tasks[:1], "portfolio", fresh, prior=prior, db=db, budget=2)
