@@ -196,6 +196,15 @@ class MFE:
         groups = self._groups()
         if features is not None:  # pymfe drops the relative group when features are named
             groups = [g for g in groups if g != "relative"] or groups
+        if y is None:  # pymfe computes the unsupervised measures and skips the rest silently
+            unsupervised = {m.group for m in REGISTRY.measures()
+                            if m.pymfe and m.target == "none"}
+            groups = [g for g in groups if g in unsupervised]
+            if not groups:
+                raise ArgumentError(
+                    f"every meta-feature of groups {self._groups()} needs a target; pass y to "
+                    "fit() or choose groups with unsupervised measures (general, statistical, "
+                    "info-theory, complexity, concept, itemset)")
         options: dict[str, Any] = dict(
             groups=groups, features=features, summary=self._summary(),
             transform_cat=transform_cat, transform_num=transform_num, rescale=rescale,

@@ -414,3 +414,17 @@ def test_transform_cat_none_without_numeric_attributes() -> None:
     assert {"leaves", "one_nn", "cov", "ch", "n1"} <= set(report.failed)
     assert report.values["attr_ent.mean"] > 0 and report.values["nr_cat"] == 2  # C and X
     assert math.isnan(report.values["one_nn.mean"])
+
+
+def test_facade_without_target_equals_pymfe() -> None:
+    """fit(X) without y: pymfe computes the unsupervised measures of the groups and skips the
+    rest silently; so does the facade (extract() with an explicit list would refuse)."""
+    X, _ = load_iris(return_X_y=True)
+    names, values = metafeatures.MFE(groups="all", random_state=0).fit(X).extract()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = pymfe_mfe.MFE(groups="all", random_state=0).fit(X).extract()
+    assert names == list(theirs[0])
+    _assert_same(dict(zip(names, values)), dict(zip(theirs[0], map(float, theirs[1]))), "iris")
+    with pytest.raises(ArgumentError, match="needs a target; pass y to fit"):
+        metafeatures.MFE(groups=["landmarking"]).fit(X)
