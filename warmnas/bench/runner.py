@@ -733,9 +733,16 @@ def run_study(
             writer.put(records_of(finished))  # stored even when another evaluation broke
             if broken is not None:
                 item, exc = broken
+                hint = ""
+                if "pickl" in f"{type(exc).__name__} {exc}".lower():
+                    hint = ("; the evaluator and the tasks' payloads go to the worker processes "
+                            "by pickle: define the function at module level (not a lambda or "
+                            "a nested function) and keep unpicklable objects (open files, "
+                            "connections) out of them, or run in this process "
+                            "(executor=SerialExecutor(), --serial)")
                 raise ExecutionError(
                     f"the evaluation of config {item.key[1]} on task {item.key[0]} could not "
-                    f"run: {type(exc).__name__}: {exc}"
+                    f"run: {type(exc).__name__}: {exc}{hint}"
                 ) from exc
             now = time.perf_counter() - t0
             for it, r in finished:

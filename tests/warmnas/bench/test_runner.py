@@ -349,3 +349,17 @@ def test_an_evaluator_direction_contradicting_the_prior_or_db_is_refused(oboe, o
                               direction="maximize")  # a known metric, new to this database
     with pytest.raises(InputError, match=r"warmnas knows metric 'rmse' as 'minimize'"):
         run_study(oboe_tasks[:1], "portfolio", fresh, prior=prior, db=db, budget=2)
+
+
+def test_an_evaluator_that_does_not_pickle_is_named_with_the_fix(oboe, oboe_tasks, sqlite_url):
+    from warmnas.bench import PoolExecutor
+
+    prior, table = oboe
+    local = FunctionEvaluator(lambda config, task: 0.5, space=table.space,
+                              metric="balanced_error")
+    with PoolExecutor(1) as pool, pytest.raises(
+            ExecutionError, match=r"could not run: .*pickle.*the evaluator and the tasks' "
+                                  r"payloads go to the worker processes by pickle: define the "
+                                  r"function at module level.*SerialExecutor"):
+        run_study(oboe_tasks[:1], "portfolio", local, prior=prior, db=MetaDatabase(sqlite_url),
+                  budget=1, executor=pool)
