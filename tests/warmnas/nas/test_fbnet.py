@@ -338,3 +338,29 @@ def test_fbnet_search_cuda_graphs_match_eager(cuda_device: str) -> None:
     graphs = DARTSSearch("fbnet", cuda_graphs=True, **common).fit((X, y))
     for key in eager.alphas_:
         torch.testing.assert_close(graphs.alphas_[key], eager.alphas_[key], rtol=1e-4, atol=1e-5)
+
+
+def test_skip_is_proxylessnas_zero_op_behind_the_shortcut_where_shapes_match() -> None:
+    """FBNet's ``skip`` is the identity where a layer keeps shape and stride, and the blocks
+    there carry their residual inside. A mixture with weights ``w`` (summing to 1) is then
+    ``x + sum_o w_o f_o(x)`` with ``f_o = block_o - identity`` and ``f_skip = 0``: exactly
+    ProxylessNAS' form (a ``zero`` candidate behind the block's shortcut). Where the shape
+    changes, skip is a 1x1 conv + BN + ReLU (HW-NAS-Bench's priced ``Skip``), not zero."""
+    torch.manual_seed(0)
+    net = FBNetSupernet(C=4).eval()
+    skip = FBNET_PRIMITIVES.index("skip")
+    x = torch.randn(2, 6, 8, 8)
+    layer = net.layout[2]
+    assert (layer.C_in, layer.C_out, layer.stride) == (6, 6, 1)
+    blocks = list(net.cells[2])
+    assert blocks[skip](x) is x
+    w = torch.softmax(torch.randn(9), dim=0)
+    with torch.no_grad():
+        mixed = sum(w[o] * blocks[o](x) for o in range(9))
+        zero_form = x + sum(w[o] * (blocks[o](x) - x) for o in range(9) if o != skip)
+    torch.testing.assert_close(mixed, zero_form, rtol=1e-5, atol=1e-5)
+    changing = net.layout[1]
+    assert changing.C_in != changing.C_out
+    op = net.cells[1][skip]
+    assert isinstance(op, FBNetSkip) and op.op is not None
+    assert op(torch.randn(2, changing.C_in, 8, 8)).shape[1] == changing.C_out

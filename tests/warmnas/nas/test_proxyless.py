@@ -209,3 +209,16 @@ def test_cli_method_proxyless(tmp_path: Path, capsys: pytest.CaptureFixture[str]
                  "--no-progress", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["method"] == "proxyless" and out["space"] == "nb201"
+
+
+def test_estimate_ignores_a_term_common_to_the_pair_so_inner_and_outer_residuals_agree() -> None:
+    """ProxylessNAS gates blocks whose shortcut sits outside the gated ops (its ``zero`` op
+    outputs 0); the FBNet blocks carry theirs inside (``skip`` outputs x). The gate gradients
+    then differ by ``<dL/dout, x>`` for every op of the pair, which the estimator cancels
+    (``sum_j p_j (delta_ij - p_i) = 0``), so both layouts move the alphas alike."""
+    alphas = {"layers": torch.randn(22, 9, generator=torch.Generator().manual_seed(1))}
+    paths, _ = proxyless_sample(alphas, 2, torch.Generator().manual_seed(2))
+    g = {"layers": torch.randn(22, 9, generator=torch.Generator().manual_seed(3))}
+    shifted = {"layers": g["layers"] + torch.randn(22, 1) * 5.0}
+    torch.testing.assert_close(proxyless_alpha_grad(alphas, shifted, paths)["layers"],
+                               proxyless_alpha_grad(alphas, g, paths)["layers"])
