@@ -227,7 +227,18 @@ class WarmStart:
         Raises:
             ConfigSpaceError: a configuration is not of the Oboe space.
         """
-        return [estimators(c, random_state, preprocessing=True) for c in self.configs]
+        from warmnas.errors import ConfigSpaceError
+
+        try:
+            return [estimators(c, random_state, preprocessing=True) for c in self.configs]
+        except ConfigSpaceError as exc:
+            if self.space is None or "oboe" in str(self.space).lower():
+                raise
+            raise ConfigSpaceError(
+                f"estimators() builds the scikit-learn pipelines of the Oboe space; these "
+                f"configurations are of space {self.space!r} (e.g. {dict(self.configs[0])}). "
+                "Build your own models from ws.configs."
+            ) from exc
 
     # ------------------------------------------------------------------------------- the loop
     def start(self, random_state: RandomState = None) -> Search:

@@ -710,3 +710,24 @@ def test_arguments_are_named_in_errors_before_any_meta_feature_is_computed(oboe_
         warm_start(X, y, random_state="a")
     with pytest.raises(InputTypeError, match="random_state must be a non-negative int"):
         warm_start(X, y, random_state=-1)
+
+
+def test_estimators_of_another_space_name_the_space():
+    """ws.estimators() builds Oboe pipelines; with a database of another space the error spoke
+    of a missing 'algorithm' key and Oboe's format, not of the space."""
+    from warmnas.errors import ConfigSpaceError
+    from warmnas.metadb import MetaDatabase
+    from warmnas.space import ConfigSpace, Integer
+
+    space = ConfigSpace("tiny", [Integer("k", 1, 9)])
+    mem = MetaDatabase("sqlite://")
+    mem.add_tasks([{"task": f"t{i}"} for i in range(3)])
+    mem.add_evaluations([{"task": f"t{i}", "config": {"k": k}, "value": 0.1 * (i + k)}
+                         for i in range(3) for k in (1, 2)],
+                        metric="balanced_error", space=space)
+    ws = warm_start(method="portfolio", db=mem, n_configs=2)
+    assert ws.space == "tiny"
+    with pytest.raises(ConfigSpaceError, match=r"estimators\(\) builds the scikit-learn "
+                                               r"pipelines of the Oboe space; these "
+                                               r"configurations are of space 'tiny'"):
+        ws.estimators()
