@@ -616,6 +616,8 @@ def _open_db(db: Any) -> MetaDatabase:
     if db is None:
         return MetaDatabase.default()
     if isinstance(db, (str, os.PathLike)):
+        from warmnas.errors import CorruptDatabaseError
+
         path = _sqlite_path(db)
         if path is not None and not path.exists():
             raise MissingDataError(
@@ -623,7 +625,16 @@ def _open_db(db: Any) -> MetaDatabase:
                 "not create one. Check the path, build one (e.g. 'warmnas db import oboe "
                 "OBOE_FOLDER --db URL'), or pass db=None for the embedded default."
             )
-        return MetaDatabase(db)
+        # read-only: opened writable, a SQLite file was switched to WAL, an older schema
+        # upgraded in place, and an empty server database given the warmnas tables
+        try:
+            return MetaDatabase(db, read_only=True)
+        except CorruptDatabaseError as exc:
+            raise CorruptDatabaseError(
+                f"db: {exc} (warm_start opens db read-only and never creates or changes one; "
+                "build it first, e.g. 'warmnas db import oboe OBOE_FOLDER --db URL', or pass "
+                "db=None for the embedded default)"
+            ) from exc
     if isinstance(db, MetaDatabase) or hasattr(db, "performance_matrix"):
         return db  # type: ignore[no-any-return]
     raise InputTypeError(
@@ -673,7 +684,8 @@ def warm_start(
             ``"nb201"``) only ``"portfolio"`` (default) and ``"random"``: their tasks are image
             datasets without tabular meta-features.
         db: a :class:`~warmnas.metadb.MetaDatabase`, a database URL or SQLite file path (it
-            must exist: nothing is created), or None (the embedded default).
+            must exist: nothing is created; opened read-only, so nothing in it changes: no
+            schema upgrade, no journal-mode switch), or None (the embedded default).
         metric: the database metric to optimise (default: the database's default metric).
         space: restrict to one configuration space of the database. With a NAS space
             (``"darts"``, ``"nb201"``) the result also carries ``alpha_prior``: architecture

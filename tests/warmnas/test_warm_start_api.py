@@ -731,3 +731,41 @@ def test_estimators_of_another_space_name_the_space():
                                                r"pipelines of the Oboe space; these "
                                                r"configurations are of space 'tiny'"):
         ws.estimators()
+
+
+def test_warm_start_never_changes_the_database_it_reads(tmp_path):
+    """warm_start only reads db: opened writable, a SQLite file was switched to WAL (its bytes
+    changed, -wal/-shm files appeared) and an older schema would have been upgraded in place."""
+    import hashlib
+    import shutil
+    import sqlite3
+
+    from warmnas.metadb.database import _default_path
+
+    path = tmp_path / "copy.db"
+    shutil.copy(_default_path(), path)
+    with sqlite3.connect(path) as con:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    for db in (path, str(path), f"sqlite:///{path}"):
+        ws = warm_start(meta_features={"ClassEntropy": 1.0}, db=db, n_configs=2)
+        assert len(ws) == 2
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.db"]
+
+
+def test_warm_start_does_not_create_tables_in_an_empty_server_database(pg_url):
+    import sqlalchemy as sa
+
+    from warmnas.errors import CorruptDatabaseError
+
+    with pytest.raises(CorruptDatabaseError, match=r"holds no meta-database.*warm_start opens "
+                                                   r"db read-only and never creates or "
+                                                   r"changes one"):
+        warm_start(meta_features={"ClassEntropy": 1.0}, db=pg_url)
+    engine = sa.create_engine(pg_url)
+    try:
+        with engine.connect() as conn:
+            assert sa.inspect(conn).get_table_names() == []
+    finally:
+        engine.dispose()
