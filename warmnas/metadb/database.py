@@ -689,7 +689,7 @@ class MetaDatabase:
     def add_task(self, task_id: str, *, name: str | None = None, source: str | None = None,
                  task_type: str | None = None, openml_dataset_id: int | None = None,
                  openml_task_id: int | None = None, info: Mapping[str, Any] | None = None,
-                 meta_features: Mapping[str, float] | None = None,
+                 meta_features: Mapping[str, float] | pd.Series | None = None,
                  view: str = "autosklearn") -> str:
         """Add a task or update the fields given (others keep their stored value).
 
@@ -703,7 +703,8 @@ class MetaDatabase:
                 ``"multiclass"``, ``"regression"``, ``"classification"``, ``"image"``).
             openml_dataset_id, openml_task_id: OpenML ids, when known.
             info: any further JSON metadata.
-            meta_features: ``{name: value}`` stored under ``view`` (NaN = undefined).
+            meta_features: ``{name: value}`` (or a Series, e.g. ``WarmStart.meta_features``)
+                stored under ``view`` (NaN = undefined).
             view: the meta-feature naming scheme (``"autosklearn"``, ``"openml"``, ``"pymfe"``).
 
         Returns:
@@ -1763,9 +1764,10 @@ class Writer:
             frame = features
         elif isinstance(features, Mapping):
             for k, v in features.items():
-                if not isinstance(v, Mapping):
+                if not isinstance(v, (Mapping, pd.Series)):
                     raise InputTypeError(
-                        f"features[{k!r}] must be a dict {{feature name: value}}, got {type(v).__name__}"
+                        f"features[{k!r}] must be a dict {{feature name: value}} or a Series, got "
+                        f"{type(v).__name__}"
                     )
             frame = pd.DataFrame.from_dict({k: dict(v) for k, v in features.items()}, orient="index")
         else:

@@ -348,6 +348,19 @@ def test_delete_tasks(db):
     assert db.snapshot_digest() == before
 
 
+def test_meta_features_of_a_task_may_be_a_series(db):
+    """ws.meta_features (a Series name -> value) written back as it is: it was refused."""
+    _fill(db)
+    db.add_task("t/a", meta_features=pd.Series({"f": 1.0, "g": float("nan")}), view="v")
+    db.add_meta_features({"t/b": pd.Series({"f": 2.0, "g": 3.0})}, view="v")
+    m = db.meta_features("v")
+    assert m.loc["t/a", "f"] == 1.0 and math.isnan(m.loc["t/a", "g"])
+    assert m.loc["t/b"].tolist() == [2.0, 3.0]
+    with pytest.raises(InputTypeError, match=r"features\['t/c'\] must be a dict \{feature "
+                                             r"name: value\} or a Series, got list"):
+        db.add_meta_features({"t/c": [1.0]}, view="v")
+
+
 def test_copy_from_between_backends(db, tmp_path):
     ids = _fill(db)
     db.add_meta_features({"t/a": {"f": 1.0}}, view="v")
