@@ -769,3 +769,33 @@ def test_warm_start_does_not_create_tables_in_an_empty_server_database(pg_url):
             assert sa.inspect(conn).get_table_names() == []
     finally:
         engine.dispose()
+
+
+def test_the_write_back_loop_of_docs_warmstart(tmp_path, anneal):
+    """docs/warmstart.md, 'Writing results back': the task written into a copy of the embedded
+    database, with what warm_start computed and what the search measured, is the nearest
+    neighbour of the next warm start on the same data, and its best result comes first."""
+    from warmnas import MetaDatabase
+
+    import shutil
+
+    from warmnas.metadb.database import _default_path
+
+    X, y = anneal
+    # the docs copy with MetaDatabase(url).copy_from(MetaDatabase.default()); a file copy is
+    # the same database, 10x faster
+    shutil.copy(_default_path(), tmp_path / "mine.db")
+    db = MetaDatabase(f"sqlite:///{tmp_path / 'mine.db'}")
+    ws = warm_start(X, y, db=db, n_configs=3)
+    history = ws.start(random_state=0)
+    for value in (0.30, 0.05, 0.20):
+        history.tell(history.ask(), value)
+    db.add_task("mylab/anneal", name="anneal", task_type="classification",
+                meta_features=ws.meta_features, view="autosklearn")
+    db.add_evaluations(history.history[["config_id", "value"]].assign(task="mylab/anneal"),
+                       metric=ws.metric, source="my-notebook")
+    again = warm_start(X, y, db=db, n_configs=3)
+    assert again.neighbors.index[0] == "mylab/anneal"
+    assert again.neighbors.iloc[0] == pytest.approx(0.0)
+    best = history.history.sort_values("value")["config_id"].iloc[0]
+    assert again.config_ids[0] == best
