@@ -775,10 +775,9 @@ def test_the_write_back_loop_of_docs_warmstart(tmp_path, anneal):
     """docs/warmstart.md, 'Writing results back': the task written into a copy of the embedded
     database, with what warm_start computed and what the search measured, is the nearest
     neighbour of the next warm start on the same data, and its best result comes first."""
-    from warmnas import MetaDatabase
-
     import shutil
 
+    from warmnas import MetaDatabase
     from warmnas.metadb.database import _default_path
 
     X, y = anneal
