@@ -62,9 +62,11 @@ def main(argv: list[str] | None = None) -> int:
                              "eyeriss, fpga)")
     parser.add_argument("--device", default="cpu",
                         help="torch device of the searches and trainings: cpu (default) or cuda")
-    parser.add_argument("--cuda-graphs", default="auto", choices=["auto", "on", "off"],
+    parser.add_argument("--cuda-graphs", default="auto", choices=["auto", "on", "off", "check"],
                         help="capture the search steps as CUDA graphs (auto: the library's "
-                             "default, off on the FBNet space; on: forced, gumbel/darts/gdas only)")
+                             "default, off on the FBNet space; on: forced, gumbel/darts/gdas "
+                             "only; check: on if a short captured search gives the alphas of "
+                             "the eager one on this device, else off)")
     parser.add_argument("--kind", default="multiplicative", choices=["multiplicative", "additive"])
     parser.add_argument("--weights", type=float, nargs="+", default=[0.0, 0.6, 2.0, 6.0],
                         help="multiplicative: beta (FBNet: 0.6); additive: lambda")
@@ -174,8 +176,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"load average (1 min): {load_average():.2f}; total "
                   f"{time.perf_counter() - t0:.0f} s")
             return 0
-    settings = {**FBNET_SEARCH_SETTINGS, "method": args.method,
-                "cuda_graphs": {"auto": "auto", "on": True, "off": False}[args.cuda_graphs]}
+    graphs: bool | str = {"auto": "auto", "on": True, "off": False}.get(args.cuda_graphs, False)
+    settings = {**FBNET_SEARCH_SETTINGS, "method": args.method, "cuda_graphs": graphs}
     name = "beta" if args.kind == "multiplicative" else "lambda"
 
     def penalty(w: float) -> object:
@@ -183,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
             return latency_penalty(model, "multiplicative", alpha=0.2, beta=w)
         return latency_penalty(model, "additive", target_ms=uniform, weight=w)
 
+    if args.cuda_graphs == "check":
+        settings["cuda_graphs"] = _graphs_agree(args, train, penalty(args.weights[-1]), settings)
     epochs, warmup = args.epochs, args.warmup_epochs
     steps = args.steps or None
     if args.search_budget_s is not None:
@@ -313,8 +317,9 @@ def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
     if "sample" in args.latency_weights and args.method != "gumbel":
         parser.error("--latency-weights sample prices FBNet's Gumbel sample: it needs --method "
                      "gumbel")
-    if args.cuda_graphs == "on" and (dev.type != "cuda" or args.method == "proxyless"):
-        parser.error("--cuda-graphs on needs --device cuda and a mixing method (proxyless "
+    if args.cuda_graphs in ("on", "check") and (dev.type != "cuda"
+                                                or args.method == "proxyless"):
+        parser.error(f"--cuda-graphs {args.cuda_graphs} needs --device cuda and a mixing method (proxyless "
                      "changes its ops every step)")
     if args.resume_from is not None and args.checkpoint_dir is None:
         parser.error("--resume-from needs --checkpoint-dir (where the continued searches save)")
@@ -333,6 +338,29 @@ def _checkpoint_paths(args: argparse.Namespace, label: str) -> tuple[str | None,
         cand = Path(args.resume_from) / label / CHECKPOINT_NAME
         resume = str(cand) if cand.is_file() else None
     return str(ckpt), resume
+
+
+def _graphs_agree(args: argparse.Namespace, train: object, pen: object, settings: dict) -> bool:
+    """A short search (C=4, 2 epochs x 4 steps, fp32, deterministic) eager and captured as CUDA
+    graphs, same seed and draws: True if the alphas agree (rtol 1e-4, atol 1e-5)."""
+    from warmnas.nas import DARTSSearch
+    from warmnas.nas.data import ImageData
+
+    assert isinstance(train, ImageData)
+    n = min(len(train.labels), 256)
+    small = ImageData(train.images[:n], train.labels[:n], train.mean, train.std, 10)
+    out = []
+    for graphs in (False, True):
+        s = DARTSSearch("fbnet", C=4, epochs=2, batch_size=16, max_steps_per_epoch=4,
+                        latency_penalty=pen, latency_weights=args.latency_weights[0],
+                        device=args.device, random_state=0, progress=False, autocast=False,
+                        deterministic=True, **{**settings, "cuda_graphs": graphs}).fit(small)
+        out.append(s.alphas_["layers"])
+    err = float((out[0] - out[1]).abs().max())
+    ok = bool(torch.allclose(out[1], out[0], rtol=1e-4, atol=1e-5))
+    print(f"CUDA graphs check: captured vs eager alphas, max |diff| {err:.2e}: "
+          f"{'agree, graphs on' if ok else 'DISAGREE, graphs off'}")
+    return ok
 
 
 def _epochs_for_budget(args: argparse.Namespace, train: object, pen: object,
