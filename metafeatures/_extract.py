@@ -352,9 +352,11 @@ def _check_pymfe_options(names: str, **opts: Any) -> dict[str, Any]:
     if names != "pymfe":
         changed = [k for k, v in opts.items() if v != _PYMFE_DEFAULTS[k]]
         if changed:
+            others = "".join(f"; {c} must stay at its default too" for c in changed[1:])
             raise ArgumentError(
-                f"{', '.join(changed)} apply to names='pymfe' only; the {names!r} view follows "
-                "its own definitions (leave them at their defaults or use names='pymfe')"
+                f"{changed[0]} must be left at its default with names={names!r}: the option "
+                f"applies to names='pymfe' only, and the {names!r} view follows its own "
+                f"definitions (leave it at its default or use names='pymfe'){others}"
             )
     cat = opts["transform_cat"]
     if cat is not None and cat not in TRANSFORM_CAT:

@@ -184,3 +184,44 @@ def test_rows_longer_than_the_header_are_an_error(capsys, tmp_path) -> None:
     assert main(["metafeatures", str(data), "--target", "class"]) == 2
     err = capsys.readouterr().err
     assert "rows with more fields than the header (3 names" in err and "d.csv" in err
+
+
+def test_pymfe_options_reach_the_library(capsys) -> None:
+    # --transform-cat / --rescale / --score / --cv-folds give what extract() gives with them
+    import math
+
+    import metafeatures
+    from warmnas.cli.metafeatures import _categorical_columns, load_table
+
+    path = str(REPO / "examples/data/anneal.csv")
+    argv = ["metafeatures", path, "--target", "class", "--groups", "general", "statistical",
+            "landmarking", "--transform-cat", "gray", "--rescale", "robust", "--score",
+            "kappa", "--cv-folds", "3", "--json"]
+    assert main(argv) == 0
+    got = json.loads(capsys.readouterr().out)
+    frame, y, _ = load_table(path, "class")
+    want = metafeatures.extract(frame, y, groups=["general", "statistical", "landmarking"],
+                                categorical=_categorical_columns(frame, None),
+                                transform_cat="gray", rescale="robust", score="kappa",
+                                num_cv_folds=3, on_error="warn")
+    default = metafeatures.extract(frame, y, groups=["general", "statistical", "landmarking"],
+                                   categorical=_categorical_columns(frame, None),
+                                   on_error="warn")
+    assert got.keys() == want.keys()
+    for k, v in want.items():
+        assert (got[k] is None) == (not math.isfinite(v)), k
+        if got[k] is not None:
+            assert got[k] == pytest.approx(v, rel=1e-12, abs=1e-12), k
+    # the options changed something: the coded columns' correlations, the landmarkers' scores
+    assert got["nr_cor_attr"] != pytest.approx(default["nr_cor_attr"])
+    assert got["one_nn.mean"] != pytest.approx(default["one_nn.mean"])
+
+
+@pytest.mark.parametrize("extra, said", [
+    (["--names", "autosklearn", "--transform-cat", "gray"],
+     "--transform-cat must be left at its default with --names 'autosklearn'"),
+    (["--cv-folds", "1"], "--cv-folds must be an integer >= 2; got 1"),
+])
+def test_pymfe_option_errors_name_the_option(capsys, extra, said) -> None:
+    assert main(["metafeatures", "sklearn:iris", *extra]) == 2
+    assert said in capsys.readouterr().err

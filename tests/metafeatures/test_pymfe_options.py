@@ -263,7 +263,7 @@ def test_kappa_score_per_fold_is_cohens_kappa() -> None:
     ({"lm_sample_frac": 0.2}, r"lm_sample_frac must be None or a fraction in \[0.5, 1\]"),
     ({"hypparam_model_dt": {"depth": 3}}, r"unknown DecisionTreeClassifier argument\(s\) \['depth'\]"),
     ({"hypparam_model_dt": 3}, "hypparam_model_dt must be None or a dict"),
-    ({"names": "autosklearn", "transform_cat": "gray"}, "transform_cat apply to names='pymfe' only"),
+    ({"names": "autosklearn", "transform_cat": "gray"}, "transform_cat must be left at its default with names='autosklearn'"),
 ])
 def test_bad_pymfe_options(kwargs, match) -> None:
     X, y = load_iris(return_X_y=True)

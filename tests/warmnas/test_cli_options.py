@@ -162,6 +162,10 @@ def test_metafeatures_choices_match_the_package() -> None:
 
     assert mf_cli.GROUPS == metafeatures.GROUPS
     assert mf_cli.VIEW_NAMES == metafeatures.VIEW_NAMES
+    assert mf_cli.TRANSFORM_CAT == metafeatures.TRANSFORM_CAT
+    assert mf_cli.RESCALE == metafeatures.RESCALE
+    from metafeatures._extract import SCORES
+    assert mf_cli.SCORES == SCORES
 
 
 @pytest.mark.parametrize("argv, said", [

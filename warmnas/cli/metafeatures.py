@@ -25,6 +25,11 @@ SKLEARN_DATASETS = ("iris", "wine", "breast_cancer", "digits", "diabetes")
 GROUPS = ("general", "statistical", "info-theory", "landmarking", "model-based", "complexity",
           "clustering", "concept", "itemset", "relative")
 VIEW_NAMES = ("pymfe", "autosklearn", "openml")
+#: metafeatures.TRANSFORM_CAT, metafeatures.RESCALE and the landmarking scores, written out for
+#: the same reason (same test)
+TRANSFORM_CAT = ("gray", "one-hot", "one-hot-full")
+RESCALE = ("standard", "min-max", "robust")
+SCORES = ("accuracy", "balanced-accuracy", "f1", "kappa")
 
 
 def register(commands: Any) -> None:
@@ -60,6 +65,18 @@ def register(commands: Any) -> None:
     parser.add_argument("--on-error", choices=("raise", "warn", "ignore"), default="warn",
                         help="a meta-feature that cannot be computed: fail (raise), or NaN "
                              "with a warning (warn, the default) or silently (ignore)")
+    parser.add_argument("--transform-cat", choices=(*TRANSFORM_CAT, "none"), default="one-hot-full",
+                        help="pymfe view: how categorical attributes enter the numeric measures "
+                             "(pymfe's transform_cat; 'gray' is pymfe's default; default: "
+                             "one-hot-full)")
+    parser.add_argument("--rescale", choices=RESCALE,
+                        help="pymfe view: rescale the numeric attributes first (pymfe's "
+                             "rescale; default: none)")
+    parser.add_argument("--score", choices=SCORES, default="accuracy",
+                        help="pymfe view: score of the landmarkers (default: accuracy)")
+    parser.add_argument("--cv-folds", type=int, default=10, metavar="K", dest="num_cv_folds",
+                        help="pymfe view: cross-validation folds of the landmarkers "
+                             "(default: 10)")
     parser.add_argument("--seed", "--random-state", type=int, default=0, dest="random_state",
                         help="random seed (default 0)")
     parser.add_argument("--json", action="store_true",
@@ -218,6 +235,10 @@ def run(args: argparse.Namespace) -> int:
             summary=args.summary,
             on_error=args.on_error,
             random_state=args.random_state,
+            transform_cat=None if args.transform_cat == "none" else args.transform_cat,
+            rescale=args.rescale,
+            score=args.score,
+            num_cv_folds=args.num_cv_folds,
         )
     for w in caught:  # --on-error warn: one plain line, not Python's file:line warning format
         if issubclass(w.category, metafeatures.MetaFeatureWarning):
