@@ -247,6 +247,13 @@ class WarmStart:
         Raises:
             InputError: the WarmStart was built without its warm starter.
         """
+        if self._starter is None and self.method == "alpha-prior":
+            raise InputError(
+                f"this warm start is only an architecture-weight prior: the meta-database has "
+                f"no evaluated architecture of space {self.space!r}, so there is nothing to "
+                "propose or search over here. Start the architecture search from it: "
+                "DARTSSearch(init_alpha=ws.alpha_prior, ...) (docs/metanas.md)."
+            )
         if self._starter is None:
             raise InputError("this WarmStart has no warm starter attached; call warm_start().")
         search = self._starter.start(

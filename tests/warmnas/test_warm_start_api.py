@@ -798,3 +798,15 @@ def test_the_write_back_loop_of_docs_warmstart(tmp_path, anneal):
     assert again.neighbors.iloc[0] == pytest.approx(0.0)
     best = history.history.sort_values("value")["config_id"].iloc[0]
     assert again.config_ids[0] == best
+
+
+def test_an_alpha_prior_only_warm_start_says_what_to_do_with_it():
+    """warm_start(space='darts') on a database without evaluated DARTS architectures holds only
+    the alpha prior; ws.start() said 'no warm starter attached; call warm_start()', which the
+    user had just done."""
+    ws = warm_start(space="darts", alpha_prior_hook=lambda db, neighbors, query: {"normal": 0})
+    assert ws.method == "alpha-prior" and len(ws) == 0
+    with pytest.raises(InputError, match=r"only an architecture-weight prior.*no evaluated "
+                                         r"architecture of space 'darts'.*"
+                                         r"DARTSSearch\(init_alpha=ws\.alpha_prior"):
+        ws.start()
