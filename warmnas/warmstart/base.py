@@ -318,6 +318,8 @@ class WarmStarter(ABC):
         mask = np.ones(len(self.config_ids_), dtype=bool)
         if candidates is None:
             return mask
+        if isinstance(candidates, str):  # one id, not its letters
+            candidates = [candidates]
         cand = [str(c) for c in candidates]
         pos = self.config_ids_.get_indexer(cand)
         if (pos < 0).any():
@@ -345,7 +347,8 @@ class WarmStarter(ABC):
         Args:
             meta_features: the new task's meta-features (name -> value), or None where the
                 method needs none (portfolio, random; kNN and PMF then raise).
-            candidates: configuration ids that may be proposed (default: all of the database).
+            candidates: configuration ids that may be proposed (default: all of the database;
+                one id may be given as a plain string).
             nan_policy: ``"error"`` (NaN in ``meta_features`` raises) or ``"ignore"`` (NaN
                 meta-features are left out of the distance).
             random_state: seed for the search's random choices.

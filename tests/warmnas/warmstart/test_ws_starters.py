@@ -179,6 +179,9 @@ def test_search_ask_tell_contract(planted_data):
         small.ask()
     with pytest.raises(UnknownIdError, match="candidates has configuration ids"):
         st.start(candidates=["c1", "nope"])
+    # one id as a plain string is that id (it was read letter by letter: unknown ids 'c', '1')
+    one = st.start(candidates="c1")
+    assert one.ask() == "c1" and not one.available.any()
 
 
 @pytest.mark.parametrize("returned, match", [
