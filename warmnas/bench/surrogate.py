@@ -239,7 +239,8 @@ def surrogate_tasks(prior: Prior, evaluator: Evaluator, tasks: Any = None, *,
     Args:
         prior: the table.
         evaluator: its look-up evaluator (:func:`load_table`).
-        tasks: task ids, an int n (the first n tasks, in table order) or None (all).
+        tasks: task ids (one may be a plain string), an int n (the first n tasks, in table
+            order) or None (all).
         folds: None: each task's warm starters are fitted on every other task (leave one task
             out); K: tasks are split into K groups at random (seeded) and fitted without the
             whole group (K fits per method instead of one per task; harder, since each fit
@@ -265,7 +266,7 @@ def surrogate_tasks(prior: Prior, evaluator: Evaluator, tasks: Any = None, *,
             chosen = [t for t in chosen if prior.query(t) is not None]
         chosen = chosen[: int(tasks)]
     else:
-        chosen = [str(t) for t in tasks]
+        chosen = [tasks] if isinstance(tasks, str) else [str(t) for t in tasks]
         for t in chosen:
             prior.row(t)
     if require_meta_features:

@@ -113,6 +113,8 @@ def test_surrogate_tasks_folds_group_tasks(oboe):
         surrogate_tasks(prior, ev, 4, folds=9)
     with pytest.raises(UnknownIdError, match="is not in the table"):
         surrogate_tasks(prior, ev, ["openml/d/0"])
+    # one task id as a plain string (it was read letter by letter: "task 'o' is not in the table")
+    assert [t.task_id for t in surrogate_tasks(prior, ev, "openml/d/3")] == ["openml/d/3"]
 
 
 def test_unknown_table_and_missing_folder(tmp_path):
