@@ -123,6 +123,13 @@ def save(starter: WarmStarter, path: str | os.PathLike[str]) -> Path:
         raise NotFittedError(
             f"this {name} is not fitted completely ({exc}); call fit(...) again before save()."
         ) from exc
+    if not builtin:
+        clash = sorted((set(state) & set(own_state)) | (set(arrays) & set(own_arrays)))
+        if clash:
+            raise NotImplementedError(
+                f"{name}._get_state() uses the names {clash}, which every starter's file stores "
+                "(the fitted matrix, ids, direction); give its entries other names."
+            )
     state.update(own_state)
     arrays.update(own_arrays)
     meta: dict[str, Any] = {

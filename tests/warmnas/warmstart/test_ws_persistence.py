@@ -374,3 +374,14 @@ def test_a_user_subclass_with_unsaved_fitted_state_is_refused_before_writing(pla
                        match=r"_Forgetful.*\['cache_'\].*_get_state.*_set_state"):
         _Forgetful().fit(perf).save(tmp_path / "f.npz")
     assert not (tmp_path / "f.npz").exists()
+
+    class _Clobbering(_Median):  # its state would overwrite what every starter stores
+        def _get_state(self):
+            state, arrays = super()._get_state()
+            return {**state, "direction": "up"}, {**arrays, "performance": np.zeros(1)}
+
+    with pytest.raises(NotImplementedError, match=r"_Clobbering._get_state\(\) uses the "
+                       r"names \['direction', 'performance'\], which every starter's file "
+                       r"stores"):
+        _Clobbering().fit(perf).save(tmp_path / "c.npz")
+    assert not (tmp_path / "c.npz").exists()
