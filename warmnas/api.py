@@ -811,7 +811,9 @@ def warm_start(
     direction = database.metric_direction(used_metric)
     _check_n_configs(n_configs, perf, used_metric, space)
 
-    needs_features = name in ("knn", "pmf")
+    # a fitted starter of the user's (another name) that needs them gets them too
+    needs_features = name in ("knn", "pmf") or (
+        isinstance(method, WarmStarter) and method.requires_meta_features)
     query: pd.Series | None = None
     policy = nan_policy
     size: tuple[float, float] | None = None

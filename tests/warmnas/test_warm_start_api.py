@@ -810,3 +810,20 @@ def test_an_alpha_prior_only_warm_start_says_what_to_do_with_it():
                                          r"architecture of space 'darts'.*"
                                          r"DARTSSearch\(init_alpha=ws\.alpha_prior"):
         ws.start()
+
+
+def test_a_fitted_user_starter_that_needs_meta_features_gets_them(db, oboe_features, anneal):
+    """warm_start decided by the method's name ('knn' / 'pmf') whether to compute the dataset's
+    meta-features: a user's subclass under another name got none and failed."""
+    from warmnas.warmstart import KNNWarmStarter
+
+    class Nearest(KNNWarmStarter):
+        name = "nearest"
+
+    perf = db.performance_matrix("balanced_error").dropna(how="all").dropna(axis=1, how="all")
+    X, y = anneal
+    mine = warm_start(X, y, method=Nearest(n_neighbors=1).fit(perf, oboe_features), n_configs=3)
+    ref = warm_start(X, y, method=KNNWarmStarter(n_neighbors=1).fit(perf, oboe_features),
+                     n_configs=3)
+    assert mine.method == "nearest" and mine.config_ids == ref.config_ids
+    assert mine.neighbors.index.tolist() == ref.neighbors.index.tolist()
