@@ -811,9 +811,12 @@ def warm_start(
     direction = database.metric_direction(used_metric)
     _check_n_configs(n_configs, perf, used_metric, space)
 
-    # a fitted starter of the user's (another name) that needs them gets them too
+    # a fitted starter of the user's (another name) that needs them gets them too, and one
+    # fitted with meta-features that can do without them gets them when there is a dataset
     needs_features = name in ("knn", "pmf") or (
         isinstance(method, WarmStarter) and method.requires_meta_features)
+    uses_features = needs_features or (
+        isinstance(method, WarmStarter) and getattr(method, "meta_features_", None) is not None)
     query: pd.Series | None = None
     policy = nan_policy
     size: tuple[float, float] | None = None
@@ -822,7 +825,7 @@ def warm_start(
             raise InputError("pass either a dataset or meta_features, not both.")
         query = _query_series(meta_features)
     elif dataset is not None or y is not None:
-        if needs_features:
+        if uses_features:
             X, yy, categorical = _resolve_dataset(dataset, y, target, openml_cache)
             _check_task_type(yy, database, perf, used_metric)
             query = compute_meta_features(X, yy, categorical=categorical,

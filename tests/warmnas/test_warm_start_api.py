@@ -827,3 +827,25 @@ def test_a_fitted_user_starter_that_needs_meta_features_gets_them(db, oboe_featu
                      n_configs=3)
     assert mine.method == "nearest" and mine.config_ids == ref.config_ids
     assert mine.neighbors.index.tolist() == ref.neighbors.index.tolist()
+
+
+def test_a_fitted_starter_with_meta_features_is_given_the_datasets(db, oboe_features, anneal):
+    """A starter fitted with meta-features that can do without them (PMF, or a user's) was
+    given none under a name other than 'pmf' (it then ran as if no data had been passed)."""
+    from warmnas.warmstart import RandomSearch
+
+    seen = []
+
+    class Spy(RandomSearch):
+        name = "spy"
+
+        def _context(self, query, nan_policy):
+            seen.append(query)
+            return super()._context(query, nan_policy)
+
+    perf = db.performance_matrix("balanced_error").dropna(how="all").dropna(axis=1, how="all")
+    X, y = anneal
+    warm_start(X, y, method=Spy().fit(perf, oboe_features), n_configs=2)
+    assert seen[-1] is not None and "ClassEntropy" in seen[-1].index
+    warm_start(method=Spy().fit(perf, oboe_features), n_configs=2)  # no data: still fine
+    assert seen[-1] is None
