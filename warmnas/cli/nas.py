@@ -67,6 +67,10 @@ def register(commands: Any) -> None:
     lat.add_argument("--latency-weight", type=float, default=None,
                      help="w: the exponent beta (multiplicative; default FBNet's 0.6) or lambda "
                           "(additive; default 0.1)")
+    lat.add_argument("--latency-weights", choices=["softmax", "sample"], default="softmax",
+                     help="what the penalty prices: softmax = E[LAT] under softmax(alpha); "
+                          "sample = FBNet's LAT(a) under the Gumbel sample of each step "
+                          "(--method gumbel)")
     lat.add_argument("--latency-target", type=float, default=None,
                      help="additive: the target T in ms (default: the expected latency of the "
                           "uniform supernet on the device)")
@@ -142,8 +146,10 @@ def _search(args: argparse.Namespace) -> int:
                          "never hold 'none'); drop it")
     if args.space != "fbnet" and (args.latency_device is not None
                                   or args.latency_weight is not None
-                                  or args.latency_target is not None):
-        raise InputError("--latency-device, --latency-weight and --latency-target apply to "
+                                  or args.latency_target is not None
+                                  or args.latency_weights != "softmax"):
+        raise InputError("--latency-device, --latency-weight, --latency-target and "
+                         "--latency-weights apply to "
                          "--space fbnet (the HW-NAS-Bench block tables); for the DARTS and NB201 "
                          "spaces pass a latency_penalty to DARTSSearch in Python (docs/hardware.md)")
     data_dir = args.data_dir or default_data_dir()
@@ -184,6 +190,7 @@ def _search(args: argparse.Namespace) -> int:
                   file=sys.stderr)
     search = DARTSSearch(
         args.space, order=args.order, init_alpha=init_alpha, latency_penalty=penalty,
+        latency_weights=args.latency_weights,
         epochs=args.epochs, warmup_epochs=args.warmup_epochs, batch_size=args.batch_size,
         C=args.C, layers=args.layers, device=args.device, **settings,
         impl="reference" if settings["method"] == "proxyless" and args.space != "fbnet"
@@ -271,7 +278,8 @@ def _fbnet_report(arch: Any, data_dir: Path, args: argparse.Namespace,
         latency = None
     return {"ops": list(arch), "layers": layers, "latency_ms": latency,
             "latency_device": args.latency_device,
-            "penalty": None if penalty is None else repr(penalty), "width_C": args.C}
+            "penalty": None if penalty is None else repr(penalty),
+            "latency_weights": args.latency_weights, "width_C": args.C}
 
 
 def _print_fbnet(fb: dict[str, Any]) -> None:

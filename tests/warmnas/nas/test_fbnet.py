@@ -309,8 +309,8 @@ def test_cli_fbnet_search(tmp_path: Path, shared_data: Path,
     assert "no HW-NAS-Bench FBNet latency table for device 'tpu'" in capsys.readouterr().err
     assert main(["nas", "search", "--space", "nb201", "--latency-device", "pixel3",
                  "--data", str(_npz(tmp_path))]) == 2
-    assert "--latency-device, --latency-weight and --latency-target apply to --space fbnet" in \
-        capsys.readouterr().err
+    assert ("--latency-device, --latency-weight, --latency-target and --latency-weights apply to "
+            "--space fbnet") in capsys.readouterr().err
     assert main(common + ["--latency-weight", "1"]) == 2
     assert "need --latency-device" in capsys.readouterr().err
 

@@ -147,3 +147,24 @@ def test_penalised_sampled_latency_search_captures_as_cuda_graphs(cuda_device: s
     graphs = DARTSSearch("fbnet", cuda_graphs=True, **common).fit((X, y))
     torch.testing.assert_close(graphs.alphas_["layers"], eager.alphas_["layers"], rtol=1e-4,
                                atol=1e-5)
+
+
+def test_cli_latency_weights_sample(tmp_path: Path, shared_data: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from warmnas.cli import main
+
+    X, y = tiny_images(32)
+    np.savez(tmp_path / "d.npz", X=X, y=y)
+    common = ["nas", "search", "--space", "fbnet", "--data", str(tmp_path / "d.npz"),
+              "--data-dir", str(shared_data), "--epochs", "1", "--C", "2", "--batch-size", "8",
+              "--max-steps-per-epoch", "1", "--no-progress", "--latency-device", "pixel3"]
+    assert main(common + ["--latency-weights", "sample", "--json"]) == 0
+    fb = json.loads(capsys.readouterr().out)["fbnet"]
+    assert fb["latency_weights"] == "sample" and "Multiplicative" in fb["penalty"]
+    assert main(common + ["--latency-weights", "sample", "--method", "darts"]) == 2
+    assert "--latency-weights 'sample' prices FBNet's Gumbel" in capsys.readouterr().err
+    assert main(["nas", "search", "--space", "nb201", "--latency-weights", "sample",
+                 "--data", str(tmp_path / "d.npz")]) == 2
+    assert "--latency-weights apply to --space fbnet" in capsys.readouterr().err
