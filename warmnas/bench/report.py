@@ -63,11 +63,20 @@ def padded_best(result: StudyResult, column: str = "regret") -> dict[str, np.nda
     return out
 
 
+def _check_at(at: Sequence[int]) -> None:
+    bad = [k for k in at if isinstance(k, (bool, np.bool_))
+           or not isinstance(k, (int, np.integer)) or k < 1]
+    if bad:
+        raise InputError(f"at must hold numbers of evaluations >= 1 (ints), got {bad[:3]} in "
+                         f"{list(at)}")
+
+
 def summarize(result: StudyResult, at: Sequence[int] = DEFAULT_AT) -> pd.DataFrame:
     """One row per method (see the module docstring for the columns)."""
+    _check_at(at)
     curves = result.curves.assign(regret=result.regret())
     budget = int(result.info.get("budget", 0)) or int(curves["step"].max() if len(curves) else 0)
-    at = [k for k in at if k <= budget] + ([budget] if budget not in at else [])
+    at = [int(k) for k in at if k <= budget] + ([budget] if budget not in at else [])
     reg = padded_best(result, "regret")
     best = padded_best(result, "best")
     sign = 1.0 if result.direction == "minimize" else -1.0
@@ -212,8 +221,10 @@ def write_report(result: StudyResult, out_dir: str | os.PathLike[str], *,
         "plots": [paths]}`` (plots as a list).
 
     Raises:
-        InputError: ``out_dir`` exists and is a file.
+        InputError: ``out_dir`` exists and is a file, or ``at`` holds a number of evaluations
+            below 1 (nothing is written).
     """
+    _check_at(at)  # before any file is written
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError(f"out_dir {str(out)!r} is a file; pass a folder for the report")

@@ -39,6 +39,16 @@ def test_summary_matches_an_independent_computation_from_the_curves(study, oboe)
         assert s.loc[m, "evaluated"] + s.loc[m, "shared"] + s.loc[m, "stored"] == len(sub)
     # mean ranks of 3 methods average to 2
     assert s["mean_rank"].mean() == pytest.approx(2.0)
+    # 'regret after 0 evaluations' was the final regret under the name regret@0
+    for bad in ((0,), (-1, 3), (1.5,), ("3",), (True,)):
+        with pytest.raises(InputError, match=r"at must hold numbers of evaluations >= 1"):
+            summarize(study, at=bad)
+
+
+def test_write_report_with_a_bad_at_writes_nothing(study, tmp_path):
+    with pytest.raises(InputError, match=r"at must hold numbers of evaluations >= 1"):
+        write_report(study, tmp_path / "out", at=(0, 5), plots=False)
+    assert not (tmp_path / "out").exists()
 
 
 def test_write_report_writes_csv_markdown_json_and_pngs(study, tmp_path):
