@@ -1588,8 +1588,13 @@ class Writer:
         if direction is None:
             direction = known
             if direction is None:
+                import difflib
+
+                stored = [str(m) for m in self.conn.execute(sa.select(S.metrics.c.name)).scalars()]
+                close = difflib.get_close_matches(name, [*stored, *KNOWN_METRICS], n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
                 raise InputError(
-                    f"metric {name!r} is new: pass direction='minimize' or 'maximize' "
+                    f"metric {name!r} is new{hint}: pass direction='minimize' or 'maximize' "
                     f"(known metrics: {sorted(KNOWN_METRICS)})"
                 )
         elif known is not None and direction != known:

@@ -222,6 +222,10 @@ def test_new_metric_needs_a_direction(db):
     _fill(db)
     with pytest.raises(InputError, match="metric 'f1_weird' is new: pass direction="):
         db.add_evaluations([{"task": "t/a", "config": C1, "value": 0.1}], metric="f1_weird", space=SPACE)
+    # a typo of a stored (or known) metric says which one was probably meant
+    with pytest.raises(InputError, match=r"metric 'eror' is new \(did you mean 'error'\?\)"):
+        db.add_evaluations([{"task": "t/a", "config": C1, "value": 0.1}], metric="eror",
+                           space=SPACE)
     db.add_evaluations([{"task": "t/a", "config": C1, "value": 0.1}], metric="f1_weird",
                        direction="maximize", space=SPACE)
     assert db.metric_direction("f1_weird") == "maximize"
