@@ -236,7 +236,7 @@ R = {"task": "t/1", "config": {"k": 1}, "value": 0.5}
     (lambda db: db.add_meta_features({"t/1": {"a": 10**400}}, view="v"), InputTypeError,
      r"meta-feature values must hold numbers: int too large"),
     (lambda db: db.add_meta_features({"t/1": 5}, view="v"), InputTypeError,
-     r"features\['t/1'\] must be a dict \{feature name: value\}, got int"),
+     r"features\['t/1'\] must be a dict \{feature name: value\} or a Series, got int"),
     (lambda db: db.add_meta_features(pd.DataFrame([[1.0, 2.0]], columns=["a", "a"], index=["t/1"]), view="v"),
      InputError, r"duplicate feature names \(columns\) \['a'\]"),
     (lambda db: db.add_nas_record("t/1", "mine", {"x": 1}, {"a": np.array([1 + 1j])}), InputTypeError,
