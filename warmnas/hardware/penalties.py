@@ -15,7 +15,9 @@ Discrete / black-box search:
   is the latency excess ``max(LAT(x) - T, 0) / T`` (or the linear ``(LAT(x) - T) / T``).
 
 ``E[LAT]`` comes from any :class:`~warmnas.hardware.base.LatencyModel` (its
-``expected_latency(alphas)``, differentiable in ``alphas``).
+``expected_latency(alphas)``, differentiable in ``alphas``). With
+``DARTSSearch(latency_weights="sample")`` the search hands the penalty the logits of its
+Gumbel-softmax sample instead of the alphas, so the same penalties price FBNet's ``LAT(a)``.
 """
 
 from __future__ import annotations

@@ -19,7 +19,9 @@ rate, gradient clipping). The mixing weights of the candidate ops depend on ``me
   annealed linearly from ``tau_max`` to ``tau_min`` (Dong & Yang 2019).
 * ``"gumbel"``: FBNet's soft Gumbel-softmax sample ``softmax((log_softmax(alpha) + g) / tau)``
   (Wu et al. 2019); with ``tau_decay`` the temperature decays exponentially per epoch
-  (``tau_max * tau_decay ** epoch``; FBNet: 5.0 and 0.956), else linearly as for GDAS.
+  (``tau_max * tau_decay ** epoch``; FBNet: 5.0 and 0.956), else linearly as for GDAS. With
+  ``latency_weights="sample"`` the latency penalty prices that same sample (FBNet's ``LAT(a)``;
+  :func:`gumbel_logits`) instead of ``softmax(alpha)``.
 * ``"proxyless"``: ProxylessNAS' path binarisation (Cai et al. 2019): no mixture at all. The
   weight step samples one op per edge/layer from ``softmax(alpha)`` and runs only that op; the
   architecture step samples two ops per edge/layer (without replacement), runs only those two,
