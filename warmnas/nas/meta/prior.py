@@ -160,6 +160,21 @@ def _distances(query: Mapping[str, float], table: Any) -> np.ndarray:
         return np.where(n > 0, np.sqrt(np.nansum(B, axis=0) / np.maximum(n, 1)), np.nan)
 
 
+def _check_query_names(meta_features: Mapping[str, float], table: Any, view: str) -> None:
+    """Refuse given meta-features with names the stored ``view`` does not have (they would be
+    ignored, and with none in common the prior would silently fall back to the space mean)."""
+    known = {str(c) for c in table.columns}
+    unknown = [str(n) for n in meta_features if str(n) not in known]
+    if unknown:
+        shown = ", ".join(sorted(known)[:6]) + (", ..." if len(known) > 6 else "")
+        raise InputError(
+            f"meta_features has name(s) {unknown[:5]} that the meta-database's {view!r} "
+            f"meta-features do not have (it has {len(known)}: {shown}); pass the meta-features "
+            f"of that view (warmnas.nas.meta.image_meta_features(dataset)), or pass the dataset "
+            f"instead"
+        )
+
+
 def find_alpha_prior(dataset: Any = None, *, space: str = "darts", db: Any = None, k: int = 3,
                      metanas: Any = None, meta_features: Mapping[str, float] | None = None,
                      view: str = IMAGE_VIEW, strength: float = 1.0,
@@ -186,7 +201,8 @@ def find_alpha_prior(dataset: Any = None, *, space: str = "darts", db: Any = Non
         An :class:`AlphaPrior`.
 
     Raises:
-        InputError: bad ``k``/``strength``, a MetaNAS model of another space or without alphas.
+        InputError: bad ``k``/``strength``, a MetaNAS model of another space or without alphas,
+            ``meta_features`` with names the stored ``view`` does not have.
     """
     sp = get_space(space)
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
@@ -224,6 +240,9 @@ def find_alpha_prior(dataset: Any = None, *, space: str = "darts", db: Any = Non
     has = (table.notna().any(axis=1).to_numpy() if table is not None and len(table.columns)
            else np.zeros(len(tasks), dtype=bool))
     neighbors: list[tuple[str, float, float]] = []
+    if has.any() and meta_features is not None:
+        assert table is not None
+        _check_query_names(meta_features, table, view)
     if has.any():
         if meta_features is None:
             if dataset is None:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from warmnas.api import warm_start
 from warmnas.errors import InputError, InputTypeError
 from warmnas.nas.meta.embedding import image_meta_features
 from warmnas.nas.meta.metanas import MetaNAS
@@ -74,6 +75,13 @@ def test_alpha_prior_roundtrip_through_the_meta_database(models, tmp_path) -> No
     loo = find_alpha_prior(meta_features=feats["dark"], space="darts", db=db, k=1,
                            exclude_tasks=["test/dark"])
     assert loo.neighbors[0][0] == "test/bright"
+    # meta-features of another view would be ignored, and the prior silently the space mean
+    with pytest.raises(InputError, match=r"meta_features has name\(s\) \['ClassEntropy'\] "
+                       r"that the meta-database's 'image' meta-features do not have"):
+        find_alpha_prior(meta_features={**feats["dark"], "ClassEntropy": 1.0}, space="darts",
+                         db=db, k=1)
+    with pytest.raises(InputError, match="pass the meta-features of that view"):
+        warm_start(meta_features={"x": 1.0}, space="darts", db=db)
     # k=2: an inverse-distance mixture, nearer task weighted more
     both = find_alpha_prior(new, space="darts", db=db, k=2)
     assert [t for t, _, _ in both.neighbors] == ["test/dark", "test/bright"]
