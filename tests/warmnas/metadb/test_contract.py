@@ -218,6 +218,15 @@ def test_bad_evaluations_raise_and_write_nothing(db, records, kwargs, error, mat
     assert db.snapshot_digest() == before
 
 
+def test_numeric_strings_are_read_as_numbers(db):
+    # as docs/metadb.md says: text that is a number (a CSV reader's cells) is that number
+    _fill(db)
+    db.add_evaluations([{"task": "t/b", "config": C2, "value": "0.05", "cost_s": "3.5"}],
+                       metric="error", space=SPACE)
+    top = db.top_k("t/b", "error", k=1)
+    assert top["value"].iloc[0] == 0.05 and top["cost_s"].iloc[0] == 3.5
+
+
 def test_new_metric_needs_a_direction(db):
     _fill(db)
     with pytest.raises(InputError, match="metric 'f1_weird' is new: pass direction="):
