@@ -332,7 +332,8 @@ class WarmStart:
                 by a machine factor (the database's runtimes were measured on another
                 machine): ``"mean"`` (shrunk geometric mean of measured / predicted),
                 ``"posterior"`` (normal posterior of the log factor; the plan is widened by its
-                uncertainty), True (the default rule,
+                uncertainty), ``"posterior-late"`` (the same, widened only once a run has been
+                measured), True (the default rule,
                 :data:`~warmnas.warmstart.cost.DEFAULT_CALIBRATION`) or False (none). See
                 ``docs/warmstart_cost.md``. Ignored without ``time_budget``.
 
@@ -340,7 +341,8 @@ class WarmStart:
             The search history: ``config_id``, ``value``, ``best_so_far``, plus the configs
             (with ``time_budget`` also ``cost_s``, ``cumulative_cost_s`` and, when calibrated,
             ``machine_factor``: the estimate after each evaluation, with
-            ``machine_factor_low`` / ``machine_factor_high`` (95 %) for ``"posterior"``).
+            ``machine_factor_low`` / ``machine_factor_high`` (95 %) for ``"posterior"`` and
+            ``"posterior-late"``).
 
         Raises:
             InputError: ``objective`` returned something that is not a number (None, a
@@ -396,7 +398,12 @@ class WarmStart:
         import time
 
         from warmnas.warmstart.bo import _objective_value
-        from warmnas.warmstart.cost import check_budget_fits, check_cost, cost_aware_search
+        from warmnas.warmstart.cost import (
+            POSTERIOR_CALIBRATIONS,
+            check_budget_fits,
+            check_cost,
+            cost_aware_search,
+        )
 
         if budget is not None and (isinstance(budget, bool) or not isinstance(
                 budget, (int, np.integer)) or budget < 1):
@@ -409,7 +416,7 @@ class WarmStart:
         if fit_probability is not None and self._cost_source is not None:
             upper = self._cost_source(fit_probability=fit_probability)
         noise = None
-        if calibrate == "posterior" and self._cost_error_var is not None:
+        if calibrate in POSTERIOR_CALIBRATIONS and self._cost_error_var is not None:
             noise = self._cost_error_var()
         timed = cost_aware_search(search, costs, seconds, upper, calibrate=calibrate or False,
                                   fit_probability=fit_probability, log_error_var=noise)
@@ -733,7 +740,8 @@ def warm_start(
             predictions). Ignored without ``time_budget``.
         calibrate: with ``time_budget``, the machine-factor rule (see
             :meth:`WarmStart.optimize`); nothing is measured here, so only ``"posterior"``
-            plays a part: the factor's prior uncertainty widens the plan. Ignored without
+            plays a part: the factor's prior uncertainty widens the plan
+            (``"posterior-late"`` plans here as ``"mean"`` does). Ignored without
             ``time_budget``.
 
     Returns:
@@ -903,7 +911,8 @@ def warm_start(
             starter, starter_query, int(n_configs), predicted, seconds, observed=observed,
             nan_policy=policy, random_state=random_state, upper_cost_s=upper,
             calibrate=calibration or False, fit_probability=fit_probability,
-            log_error_var=error_var() if calibration == "posterior" else None)
+            log_error_var=(error_var() if calibration in _cost.POSTERIOR_CALIBRATIONS
+                           else None))
     ws = _from_suggestion(sugg, database, starter=starter, metric=used_metric, query=query,
                           space=space or _space_of(database, sugg.config_ids), observed=observed)
     ws.time_budget = seconds

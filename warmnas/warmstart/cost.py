@@ -60,6 +60,7 @@ __all__ = [
     "DEFAULT_FIT_PROBABILITY",
     "check_fit_probability",
     "CALIBRATIONS",
+    "POSTERIOR_CALIBRATIONS",
     "DEFAULT_CALIBRATION",
     "PRIOR_LOG_SD",
     "check_calibrate",
@@ -72,7 +73,10 @@ PREDICTOR_METHODS = ("auto", "size", "knn", "size+knn", "median")
 #: among 0.8 / 0.9 / 0.95 and the point predictions (docs/warmstart_cost.md)
 DEFAULT_FIT_PROBABILITY = 0.95
 #: the ways :class:`CostAwareSearch` learns the machine factor from measured costs
-CALIBRATIONS = ("mean", "posterior")
+CALIBRATIONS = ("mean", "posterior", "posterior-late")
+#: the calibrations that keep a normal posterior of the log factor (``"posterior-late"``: the
+#: same posterior, its uncertainty widens the plan only once a run has been measured)
+POSTERIOR_CALIBRATIONS = ("posterior", "posterior-late")
 #: what ``calibrate=True`` means: ``"mean"``, kept by the pre-registered experiment of
 #: docs/warmstart_cost.md (seed-2 split, 104 tasks): ``"posterior"`` was better on machines 4x
 #: and 16x slower than the database's but worse at the smallest budget on an equal one
@@ -127,7 +131,7 @@ def check_fit_probability(fit_probability: Any, arg: str = "fit_probability") ->
 
 
 def check_calibrate(calibrate: Any, arg: str = "calibrate") -> str | None:
-    """``calibrate`` resolved: ``"mean"`` or ``"posterior"``, None for no calibration
+    """``calibrate`` resolved: one of :data:`CALIBRATIONS`, None for no calibration
     (False / None); True is :data:`DEFAULT_CALIBRATION`. Else InputError naming ``arg``."""
     if calibrate is None or calibrate is False:
         return None
@@ -139,6 +143,7 @@ def check_calibrate(calibrate: Any, arg: str = "calibrate") -> str | None:
         f"{arg} must be one of True (the default rule, {DEFAULT_CALIBRATION!r}), False, "
         f"{', '.join(repr(c) for c in CALIBRATIONS)}, got {calibrate!r}; 'posterior' learns "
         "the machine factor as a normal posterior and widens the plan by its uncertainty, "
+        "'posterior-late' does the same but widens only once a run has been measured, "
         "'mean' rescales by the shrunk geometric mean of measured / predicted."
     )
 
@@ -589,6 +594,8 @@ class CostAwareSearch:
             log_error_var)``; the plan uses the posterior predictive: predictions shifted by
             ``m``, and with ``fit_probability`` the margin widened by
             ``z_q (sqrt(log_error_var + v) - sqrt(log_error_var))`` (:attr:`widening`).
+            ``"posterior-late"``: the same posterior, but no widening before the first
+            measured run (the first proposal is planned exactly as ``"mean"`` plans it).
             True: :data:`DEFAULT_CALIBRATION`; False / None: no calibration.
         log_margin: added to the (calibrated) predicted log runtimes when deciding what fits,
             ``n_configs`` or a scalar, or None (0: plan at the point predictions). With
@@ -670,7 +677,7 @@ class CostAwareSearch:
     def log_factor_var(self) -> float:
         """Posterior variance of the log machine factor (``"posterior"``; NaN for the other
         rules, which keep no uncertainty)."""
-        if self.calibration != "posterior":
+        if self.calibration not in POSTERIOR_CALIBRATIONS:
             return math.nan
         return 1.0 / (1.0 / self.prior_log_sd**2 + len(self._ratios) / self.log_error_var)
 
@@ -683,8 +690,11 @@ class CostAwareSearch:
     def widening(self) -> float:
         """What the posterior rule adds to the log margin for the factor's uncertainty:
         ``z_q (sqrt(s^2 + v) - s)`` with ``s^2`` the log-error variance and ``v`` the factor's
-        posterior variance (0 for the other rules or without ``fit_probability``)."""
-        if self.calibration != "posterior" or self.fit_probability is None:
+        posterior variance (0 for the other rules or without ``fit_probability``, and for
+        ``"posterior-late"`` before the first measured run)."""
+        if self.calibration not in POSTERIOR_CALIBRATIONS or self.fit_probability is None:
+            return 0.0
+        if self.calibration == "posterior-late" and not self._ratios:
             return 0.0
         z = NormalDist().inv_cdf(self.fit_probability)
         s2 = self.log_error_var
@@ -761,7 +771,7 @@ class CostAwareSearch:
         nan = (math.nan, math.nan)
         m = np.array([self._factor_after.get(p, nan)[0] for p in observed], dtype=np.float64)
         hist = hist.assign(machine_factor=np.exp(m))
-        if self.calibration == "posterior":
+        if self.calibration in POSTERIOR_CALIBRATIONS:
             v = np.array([self._factor_after.get(p, nan)[1] for p in observed],
                          dtype=np.float64)
             half = NormalDist().inv_cdf(0.975) * np.sqrt(v)
