@@ -116,6 +116,20 @@ def _stored_features(db: MetaDatabase | None, task: str, view: str) -> dict[str,
     return {str(k): float(v) for k, v in frame.loc[task].items()}
 
 
+def _check_study_kwargs(caller: str, kwargs: Mapping[str, Any], fixed: Sequence[str]) -> None:
+    """Refuse ``**kwargs`` that :func:`run_study` does not take (or that ``caller`` sets
+    itself) before any data is loaded, naming them and the ones it does take."""
+    import inspect
+
+    allowed = [n for n in inspect.signature(run_study).parameters if n not in fixed]
+    unknown = [k for k in kwargs if k not in allowed]
+    if unknown:
+        raise InputTypeError(
+            f"{caller}() got unknown argument(s) {unknown}; besides its own arguments it passes "
+            f"only these on to run_study: {allowed}"
+        )
+
+
 def openml_study(
     task_ids: Sequence[int],
     methods: Any,
@@ -167,6 +181,9 @@ def openml_study(
     from warmnas.metadb.openml_cache import OpenMLCache
 
     # bad arguments fail before the tasks are loaded and their meta-features computed
+    _check_study_kwargs("openml_study", kwargs, fixed=("tasks", "methods", "evaluator", "prior",
+                                                       "db", "budget", "executor",
+                                                       "random_state", "eval_timeout_s"))
     _check_run_args(budget, kwargs.get("batch_size", 1), kwargs.get("on_error", "record"),
                     eval_timeout_s, random_state)
     _methods(methods, kwargs.get("starter_params"))
@@ -223,6 +240,9 @@ def surrogate_study(
     from warmnas.bench.runner import _check_db, _check_run_args, _methods
     from warmnas.bench.surrogate import load_table, surrogate_tasks
 
+    _check_study_kwargs("surrogate_study", kwargs, fixed=("tasks", "methods", "evaluator",
+                                                          "prior", "db", "budget", "executor",
+                                                          "random_state", "starter_params"))
     _check_run_args(budget, kwargs.get("batch_size", 1), kwargs.get("on_error", "record"),
                     kwargs.get("eval_timeout_s"), random_state)
     _check_db(db)

@@ -200,6 +200,11 @@ def test_openml_study_checks_its_arguments_before_loading_any_task(tmp_path):
         openml_study([1882], "random,bogus", budget=2, **kw)
     with pytest.raises(InputError, match="eval_timeout_s must be a positive number"):
         openml_study([1882], "random", budget=2, eval_timeout_s=-1.0, **kw)
+    with pytest.raises(TypeError, match=r"openml_study\(\) got unknown argument\(s\) "
+                       r"\['batchsize'\]; .* run_study: \[.*'batch_size'"):
+        openml_study([1882], "random", budget=2, batchsize=4, **kw)  # a typo of batch_size
+    with pytest.raises(TypeError, match=r"unknown argument\(s\) \['prior_db'\]"):
+        openml_study([1882], "random", budget=2, prior_db=kw["db"], **kw)
     with pytest.raises(MissingDataError, match="cache folder not found"):
         openml_study([1882], "random", budget=2, **kw)
     with pytest.raises(TypeError, match="db must be a warmnas.metadb.MetaDatabase, got str"):

@@ -164,3 +164,18 @@ def test_tabrepo_study_stores_the_published_errors(shared_data, tmp_path):
         assert v == pytest.approx(float(row["metric_error"].iloc[0]), rel=1e-12)
     with pytest.raises(InputError, match=r"\['knn'\] need meta-features, but the prior has none"):
         surrogate_study("tabrepo", "knn", db=db, budget=2, data_dir=shared_data, tasks=2)
+
+
+def test_surrogate_study_refuses_unknown_keywords_before_loading(tmp_path):
+    from warmnas.bench import surrogate_study
+    from warmnas.errors import InputTypeError
+    from warmnas.metadb import MetaDatabase
+
+    db = MetaDatabase(f"sqlite:///{tmp_path / 'a.db'}")
+    before = db.snapshot_digest()
+    # the table does not even exist: the typo is reported first, and nothing is written
+    with pytest.raises(InputTypeError, match=r"surrogate_study\(\) got unknown argument\(s\) "
+                       r"\['retry_faild'\]"):
+        surrogate_study("no-such-table", "random", db=db, budget=2, retry_faild=True)
+    assert db.snapshot_digest() == before
+
