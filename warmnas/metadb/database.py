@@ -1470,7 +1470,21 @@ class MetaDatabase:
         return frame
 
     def nas_records(self, space: str | None = None, task: str | None = None) -> list[NASRecord]:
-        """NAS records, optionally of one space and/or task (insertion order)."""
+        """NAS records, optionally of one space and/or task (insertion order).
+
+        A space without records gives ``[]`` (records name their space freely, and "no
+        record of this space yet" is an ordinary answer).
+
+        Raises:
+            UnknownIdError: ``task`` is not in the database (or left out by :meth:`without`).
+        """
+        if task is not None:
+            check_task_id(task, "task")
+            if task not in self._task_pk_map():
+                raise UnknownIdError(
+                    f"nas_records(): unknown task {task!r}"
+                    + (" (left out by without())" if task in self._excluded else "")
+                    + "; see db.tasks()")
         r, t = S.nas_records, S.tasks
         query = (sa.select(r.c.record_id, t.c.task_id, r.c.space, r.c.genotype, r.c.alpha, r.c.meta,
                            r.c.source, r.c.timestamp)

@@ -315,6 +315,9 @@ def test_nas_records_round_trip(db):
                              {"cell": torch.zeros(6, 5, dtype=torch.float32)}, accuracy=1.0)
     assert rid2 == rid and len(db.nas_records()) == 1
     assert db.nas_records(task="nb201/cifar10")[0].meta == {"accuracy": 1.0}
+    assert db.nas_records(space="no-such-space") == []  # no record of that space yet
+    with pytest.raises(UnknownIdError, match=r"nas_records\(\): unknown task 'nb201/cifar1'"):
+        db.nas_records(task="nb201/cifar1")  # a typo used to give [] like a task without records
     darts = {"normal": np.zeros((14, 8)), "reduce": np.ones((14, 8))}
     db.add_nas_record("nb201/cifar10", "darts", {"normal": [["sep_conv_3x3", 0]]}, darts)
     assert len(db.nas_records(space="darts")) == 1
