@@ -16,6 +16,7 @@ above 2000 rows).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -26,7 +27,12 @@ from metafeatures._extract import DEFAULT_GROUPS, extract_report
 from metafeatures._input import prepare
 from metafeatures._registry import GROUPS, REGISTRY
 from metafeatures._summary import SUMMARIES
-from metafeatures.errors import ArgumentError, DataTypeError, NotFittedError
+from metafeatures.errors import (
+    ArgumentError,
+    DataTypeError,
+    MetaFeatureError,
+    NotFittedError,
+)
 
 __all__ = ["MFE"]
 
@@ -68,7 +74,8 @@ class MFE:
             samples; pymfe uses every row).
 
     Fitted attributes: ``X_``, ``y_``, ``cat_cols_`` (indexes of the categorical columns),
-    ``fit_options_``.
+    ``fit_options_`` (the extraction options), ``fit_args_`` (the keyword arguments ``fit``
+    was given, reused by :meth:`extract_with_confidence`).
     """
 
     def __init__(
@@ -125,6 +132,102 @@ class MFE:
         sources = {post.get(g, g) for g in chosen}
         return tuple(sorted({m.name for m in REGISTRY.measures()
                              if m.pymfe and m.group in sources}))
+
+    @classmethod
+    def parse_by_group(cls, groups: str | Iterable[str], extracted_results: Any) -> Any:
+        """The part of an :meth:`extract` result that belongs to ``groups`` (pymfe's
+        ``MFE.parse_by_group``).
+
+        A name belongs to a group when its part before the first dot is one of the group's
+        meta-features (:meth:`valid_metafeatures`); ``"relative"`` selects the landmarking
+        names (its values are ranks of them), as in pymfe.
+
+        Args:
+            groups: a group name or a list of them (:meth:`valid_groups`).
+            extracted_results: what :meth:`extract` or :meth:`extract_with_confidence`
+                returned: a tuple of sequences whose first is the names (every sequence is
+                filtered by position), a dict with ``"mtf_names"`` (every value is filtered),
+                or a DataFrame (its columns are filtered).
+
+        Returns:
+            The same shape: a tuple of lists (pymfe's type), a dict of lists, or a DataFrame.
+
+        Raises:
+            ArgumentError: an unknown group, or ``extracted_results`` of another shape.
+        """
+        chosen = set(cls.valid_metafeatures(groups))
+        if isinstance(extracted_results, pd.DataFrame):
+            keep = [c for c in extracted_results.columns if str(c).split(".")[0] in chosen]
+            return extracted_results.loc[:, keep]
+        if isinstance(extracted_results, Mapping) and "mtf_names" in extracted_results:
+            names = list(extracted_results["mtf_names"])
+            idx = [i for i, n in enumerate(names) if str(n).split(".")[0] in chosen]
+            return {k: [v[i] for i in idx] for k, v in extracted_results.items()}
+        if (isinstance(extracted_results, (tuple, list)) and extracted_results
+                and isinstance(extracted_results[0], (list, tuple))):
+            idx = [i for i, n in enumerate(extracted_results[0])
+                   if str(n).split(".")[0] in chosen]
+            return tuple([seq[i] for i in idx] for seq in extracted_results)
+        raise ArgumentError("extracted_results must be what MFE.extract returned: a tuple "
+                            "(names, values, ...), a dict with 'mtf_names' or a DataFrame; got "
+                            f"{type(extracted_results).__name__}")
+
+    @classmethod
+    def metafeature_description(
+        cls,
+        groups: str | Iterable[str] | None = None,
+        sort_by_group: bool = False,
+        sort_by_mtf: bool = False,
+        print_table: bool = True,
+        include_references: bool = False,
+    ) -> tuple[list[list[str]], str] | None:
+        """A table of the meta-features of ``groups``: group, name and a one-line description
+        (pymfe's ``MFE.metafeature_description``; the descriptions are this package's own, the
+        first paragraph of each measure's docstring).
+
+        Args:
+            groups: a group name, a list of them, or None (every group). ``"relative"`` lists
+                the landmarking meta-features it ranks, under ``"landmarking"`` (as pymfe).
+            sort_by_group: sort the rows by group name (stable). Without either sort, rows
+                follow :meth:`valid_groups`' order, names sorted within each group.
+            sort_by_mtf: sort the rows by meta-feature name (before ``sort_by_group``).
+            print_table: print the table and return None; False returns it.
+            include_references: only False: the registry holds no bibliographic references
+                (pymfe's docstrings have them).
+
+        Returns:
+            None, or ``(rows, text)``: ``rows`` a list of ``[group, name, description]``
+            lists whose first is the header ``["Group", "Meta-feature name",
+            "Description"]``; ``text`` the drawn table.
+
+        Raises:
+            ArgumentError: an unknown group, a flag that is not a bool, or
+                ``include_references=True``.
+        """
+        for flag, value in (("sort_by_group", sort_by_group), ("sort_by_mtf", sort_by_mtf),
+                            ("print_table", print_table),
+                            ("include_references", include_references)):
+            if not isinstance(value, (bool, np.bool_)):
+                raise ArgumentError(f"{flag} must be True or False; got {value!r}")
+        if include_references:
+            raise ArgumentError("include_references=True is not supported: the meta-feature "
+                                "registry holds one-line descriptions, no references (see "
+                                "docs/metafeatures.md for the sources); pass "
+                                "include_references=False")
+        names = set(cls.valid_metafeatures(groups))
+        rank = {g: i for i, g in enumerate(_PYMFE_GROUP_ORDER)}
+        body = sorted(([m.group, m.name, _description(m.func)] for m in REGISTRY.measures()
+                       if m.pymfe and m.name in names), key=lambda r: (rank[r[0]], r[1]))
+        if sort_by_mtf:
+            body.sort(key=lambda r: r[1])
+        if sort_by_group:
+            body.sort(key=lambda r: r[0])
+        rows = [["Group", "Meta-feature name", "Description"], *body]
+        text = _draw_table(rows)
+        if print_table:
+            print(text)
+            return None
+        return rows, text
 
     # -- fit / extract --------------------------------------------------------------------------
     def fit(
@@ -225,6 +328,13 @@ class MFE:
         self.y_ = y
         self.cat_cols_ = tuple(int(j) for j in np.flatnonzero(mask))
         self.fit_options_ = options
+        self.fit_args_ = dict(
+            transform_num=transform_num, transform_cat=transform_cat, rescale=rescale,
+            rescale_args=rescale_args,
+            cat_cols=cat_cols if cat_cols is None or isinstance(cat_cols, str)
+            else list(self.cat_cols_),
+            check_bool=check_bool, precomp_groups=precomp_groups, wildcard=wildcard,
+            suppress_warnings=suppress_warnings, verbose=verbose)
         return self
 
     def extract(self, verbose: int = 0, enable_parallel: bool = False,
@@ -248,9 +358,7 @@ class MFE:
         if kwargs:
             raise ArgumentError(f"extract() got unsupported argument(s) {sorted(kwargs)}; "
                                 "pymfe's per-meta-feature arguments are not supported")
-        if out_type not in (tuple, dict, pd.DataFrame):
-            raise ArgumentError(f"out_type must be tuple, dict or pandas.DataFrame (as pymfe); "
-                                f"got {out_type!r}")
+        self._check_out_type(out_type)
         mask = np.zeros(self.X_.shape[1], dtype=bool)
         mask[list(self.cat_cols_)] = True
         report = extract_report(
@@ -258,13 +366,217 @@ class MFE:
             task=None if self.y_ is None else "classification", on_error="ignore",
             **self.fit_options_,
         )
-        names = sorted(report.values)
-        values = [report.values[k] for k in names]
-        if out_type is tuple:
-            return names, values
+        return self._output(report.values, out_type)
+
+    # -- bootstrap confidence intervals ---------------------------------------------------------
+    def extract_with_confidence(
+        self,
+        sample_num: int = 128,
+        confidence: float | Iterable[float] = 0.95,
+        arguments_fit: Mapping[str, Any] | None = None,
+        arguments_extract: Mapping[str, Any] | None = None,
+        verbose: int = 0,
+    ) -> Any:
+        """Meta-features with empirical-bootstrap confidence intervals (pymfe's
+        ``MFE.extract_with_confidence``, the same procedure and seeds).
+
+        1. The point values ``M`` are extracted from the fitted data by a copy of this
+           extractor whose ``random_state`` is ``self.random_state or 1234`` (pymfe's rule:
+           0 and None both become 1234).
+        2. Resample ``i`` (0-based) takes the rows
+           ``numpy.random.RandomState(s + i).randint(n, size=n)`` (with replacement), where
+           ``s = random_state`` (fresh entropy when None), refits that copy on them (the
+           categorical coding, discretisation and rescaling are refitted on the resample, as
+           in pymfe) and extracts ``M_i``.
+        3. With ``a = 1 - confidence``, the interval is the basic (reverse-percentile)
+           bootstrap interval ``[M - q(1 - a/2), M - q(a/2)]``, ``q`` the
+           ``numpy.quantile`` (linear) of the differences ``M_i - M``.
+
+        Args:
+            sample_num: number of bootstrap resamples (>= 1).
+            confidence: a level in (0, 1) or a sequence of them.
+            arguments_fit: keyword arguments of :meth:`fit` for the point extraction and every
+                resample; None reuses those this extractor was fitted with (pymfe falls back
+                to ``fit``'s defaults).
+            arguments_extract: keyword arguments of :meth:`extract`; ``out_type`` tuple
+                (default) or dict.
+            verbose: > 0 shows a progress bar over the resamples (also shown when stderr is
+                a terminal).
+
+        Returns:
+            ``(names, values, intervals)`` (``out_type=tuple``) or ``{"mtf_names": ...,
+            "mtf_vals": ..., "confidence": ...}``; ``intervals`` is a float array of shape
+            (n_meta_features, 2 * C) for C confidence levels: the C lower bounds (in the
+            order of ``confidence``), then the C upper bounds. NaN where a resample's value
+            is NaN.
+
+        Raises:
+            NotFittedError: called before :meth:`fit`.
+            ArgumentError: ``sample_num`` not an integer >= 1, a confidence level outside
+                (0, 1), bad ``arguments_fit`` / ``arguments_extract``.
+            DataError: a resample cannot be extracted (named with its seed), e.g. all its
+                rows are of one class.
+        """
+        if not hasattr(self, "fit_options_"):
+            raise NotFittedError("this MFE is not fitted yet: call mfe.fit(X, y) before "
+                                 "mfe.extract_with_confidence()")
+        if (not isinstance(sample_num, (int, np.integer)) or isinstance(sample_num, bool)
+                or sample_num < 1):
+            raise ArgumentError(f"sample_num must be an integer >= 1 (the number of bootstrap "
+                                f"resamples, pymfe's default 128); got {sample_num!r}")
+        levels = _confidence_levels(confidence)
+        fit_args = dict(self.fit_args_ if arguments_fit is None
+                        else _mapping(arguments_fit, "arguments_fit"))
+        ext_args = dict(_mapping(arguments_extract, "arguments_extract"))
+        out_type = ext_args.pop("out_type", tuple)
+        if out_type not in (tuple, dict):
+            raise ArgumentError(f"arguments_extract['out_type'] must be tuple or dict for "
+                                f"extract_with_confidence (as pymfe); got {out_type!r}")
+        rs = self._random_state()
+        extractor = self._copy(random_state=rs if rs else 1234)
+        names, point = extractor.fit(self.X_, self.y_, **fit_args).extract(
+            out_type=tuple, **ext_args)
+        M = np.asarray(point, dtype=np.float64)
+        seed = rs if rs is not None else int(np.random.SeedSequence().generate_state(1)[0])
+        n = len(self.X_)
+        index = {k: i for i, k in enumerate(names)}
+        boot = np.full((len(names), sample_num), np.nan)
+        from tqdm.auto import tqdm
+
+        for i in tqdm(range(sample_num), desc="bootstrap", unit="resample", leave=False,
+                      disable=not (verbose > 0 or sys.stderr.isatty())):
+            s = (seed + i) % 2**32
+            rows = np.random.RandomState(s).randint(n, size=n)
+            X = self.X_.iloc[rows] if isinstance(self.X_, pd.DataFrame) else self.X_[rows]
+            y = None if self.y_ is None else self.y_[rows]
+            try:
+                got = extractor.fit(X, y, **fit_args).extract(out_type=tuple, **ext_args)
+            except MetaFeatureError as exc:
+                raise type(exc)(
+                    f"bootstrap resample {i} (rows numpy.random.RandomState({s}).randint({n}, "
+                    f"size={n})) could not be extracted: {exc}. Small classes can vanish from "
+                    "a resample: use more rows per class or fewer groups") from exc
+            for k, v in zip(*got):
+                j = index.get(k)
+                if j is not None:
+                    boot[j, i] = v
+        half = 0.5 * (1.0 - levels)
+        with np.errstate(invalid="ignore"):
+            q = np.quantile(boot - M[:, None], np.concatenate([1.0 - half, half]), axis=1).T
+        intervals = M[:, None] - q
         if out_type is dict:
-            return {"mtf_names": names, "mtf_vals": values}
-        return pd.DataFrame(data=(values,), columns=names)
+            return {"mtf_names": names, "mtf_vals": point, "confidence": intervals}
+        return names, point, intervals
+
+    # -- model-based meta-features of a fitted tree ---------------------------------------------
+    def extract_from_model(
+        self,
+        model: Any,
+        arguments_fit: Mapping[str, Any] | None = None,
+        arguments_extract: Mapping[str, Any] | None = None,
+        verbose: int = 0,
+    ) -> Any:
+        """The model-based meta-features of an already fitted decision tree (pymfe's
+        ``MFE.extract_from_model``); no data is needed and this extractor need not be fitted.
+
+        The meta-features are those of this extractor's ``features`` that belong to the
+        model-based group (all of them with ``features="all"``), summarised with its
+        ``summary``.
+
+        Args:
+            model: a fitted single-output ``sklearn.tree.DecisionTreeClassifier`` (or a
+                subclass such as ``ExtraTreeClassifier``).
+            arguments_fit: accepted for compatibility: keyword arguments of :meth:`fit`;
+                they change nothing here (no data is transformed). ``dt_model`` is refused,
+                as in pymfe.
+            arguments_extract: keyword arguments of :meth:`extract` (``out_type``).
+            verbose: accepted for compatibility.
+
+        Returns:
+            As :meth:`extract`: ``(names, values)``, a dict or a one-row DataFrame.
+
+        Raises:
+            ArgumentError: ``groups`` without ``"model-based"``, no model-based name in
+                ``features``, a multi-output tree, bad ``arguments_fit`` /
+                ``arguments_extract``.
+            DataTypeError: ``model`` is not a ``DecisionTreeClassifier``.
+            NotFittedError: ``model`` is not fitted.
+        """
+        groups = self._groups()
+        if "model-based" not in groups:
+            raise ArgumentError(f"extract_from_model needs the 'model-based' group, but this "
+                                f"MFE has groups {groups}; create it with "
+                                "MFE(groups=['model-based'], ...) (or 'default' / 'all')")
+        from sklearn.tree import DecisionTreeClassifier
+
+        if not isinstance(model, DecisionTreeClassifier):
+            raise DataTypeError(f"model must be a fitted sklearn.tree.DecisionTreeClassifier "
+                                f"(the only model pymfe supports); got "
+                                f"{type(model).__name__}")
+        if not hasattr(model, "tree_"):
+            raise NotFittedError("model is not fitted: call model.fit(X, y) before "
+                                 "mfe.extract_from_model(model)")
+        if getattr(model, "n_outputs_", 1) != 1:
+            raise ArgumentError(f"model has {model.n_outputs_} outputs; pass a tree fitted to "
+                                "one target column")
+        fit_args = _mapping(arguments_fit, "arguments_fit")
+        if "dt_model" in fit_args:
+            raise ArgumentError("arguments_fit must not hold 'dt_model': the model is the "
+                                "first argument of extract_from_model")
+        ext_args = dict(_mapping(arguments_extract, "arguments_extract"))
+        out_type = ext_args.pop("out_type", tuple)
+        unknown = sorted(set(ext_args) - {"verbose", "enable_parallel", "suppress_warnings"})
+        if unknown:
+            raise ArgumentError(f"arguments_extract got unsupported argument(s) {unknown}; "
+                                "only out_type, verbose, enable_parallel and "
+                                "suppress_warnings are accepted")
+        self._check_out_type(out_type)
+        features = self._features()
+        from metafeatures._extract import CAUGHT, _check_summary, _normalise, _pymfe_view
+        from metafeatures.model_based import tree_from_model
+
+        summaries = _check_summary(self._summary(), "pymfe")
+        measures = [m for m in REGISTRY.measures() if m.pymfe and m.group == "model-based"
+                    and (features is None or m.name in features)]
+        if not measures:
+            raise ArgumentError(f"features {features} hold no model-based meta-feature; pass "
+                                f"features='all' or names from "
+                                f"MFE.valid_metafeatures('model-based')")
+        tree = tree_from_model(model)
+        values: dict[str, Any] = {}
+        for m in measures:
+            if m.requires != ("tree",):  # every model-based measure reads the tree alone
+                raise AssertionError(f"model-based measure {m.name} needs {m.requires}")
+            try:
+                with np.errstate(all="ignore"):
+                    values[m.name] = _normalise(m.func(tree), m)
+            except CAUGHT:
+                pass  # NaN, as extract(): on_error="ignore"
+        with np.errstate(all="ignore"):
+            out = _pymfe_view(measures, values, {}, summaries)
+        return self._output(out, out_type)
+
+    def _check_out_type(self, out_type: Any) -> None:
+        if out_type not in (tuple, dict, pd.DataFrame):
+            raise ArgumentError(f"out_type must be tuple, dict or pandas.DataFrame (as pymfe); "
+                                f"got {out_type!r}")
+
+    @staticmethod
+    def _output(values: Mapping[str, float], out_type: Any) -> Any:
+        names = sorted(values)
+        vals = [values[k] for k in names]
+        if out_type is tuple:
+            return names, vals
+        if out_type is dict:
+            return {"mtf_names": names, "mtf_vals": vals}
+        return pd.DataFrame(data=(vals,), columns=names)
+
+    def _copy(self, **changes: Any) -> MFE:
+        params = {k: getattr(self, k) for k in (
+            "groups", "features", "summary", "measure_time", "wildcard", "score",
+            "num_cv_folds", "shuffle_cv_folds", "lm_sample_frac", "hypparam_model_dt",
+            "suppress_warnings", "random_state", "sample_sizes")}
+        return MFE(**{**params, **changes})
 
     # -- checks ---------------------------------------------------------------------------------
     def _groups(self) -> list[str]:
@@ -328,6 +640,53 @@ class MFE:
         mask = np.zeros(p, dtype=bool)
         mask[[int(j) for j in idx]] = True
         return mask
+
+
+def _description(func: Any) -> str:
+    """The first paragraph of a measure's docstring, on one line."""
+    import inspect
+
+    doc = inspect.getdoc(func) or ""
+    return " ".join(doc.split("\n\n")[0].split())
+
+
+def _draw_table(rows: list[list[str]], width: int = 60) -> str:
+    """A plain-text table; the last column wrapped at ``width`` characters."""
+    import textwrap
+
+    cells = [[r[0], r[1], textwrap.wrap(r[2], width) or [""]] for r in rows]
+    w0 = max(len(c[0]) for c in cells)
+    w1 = max(len(c[1]) for c in cells)
+    w2 = max(len(line) for c in cells for line in c[2])
+    rule = f"+-{'-' * w0}-+-{'-' * w1}-+-{'-' * w2}-+"
+    out = [rule]
+    for k, (g, n, lines) in enumerate(cells):
+        for i, line in enumerate(lines):
+            out.append(f"| {(g if i == 0 else ''):<{w0}} | {(n if i == 0 else ''):<{w1}} | "
+                       f"{line:<{w2}} |")
+        out.append(rule.replace("-", "=") if k == 0 else rule)
+    return "\n".join(out)
+
+
+def _mapping(value: Any, name: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ArgumentError(f"{name} must be None or a dict of keyword arguments; got "
+                            f"{value!r}")
+    return value
+
+
+def _confidence_levels(confidence: Any) -> np.ndarray:
+    """pymfe's ``confidence``: a level or a sequence of levels, each in (0, 1)."""
+    try:
+        levels = np.atleast_1d(np.asarray(confidence, dtype=np.float64))
+    except (TypeError, ValueError):
+        levels = np.array([np.nan])
+    if levels.ndim != 1 or levels.size == 0 or not np.all((levels > 0.0) & (levels < 1.0)):
+        raise ArgumentError(f"confidence must be a level in (0, 1), such as 0.95, or a list "
+                            f"of them; got {confidence!r}")
+    return levels
 
 
 def _groups(groups: str | Iterable[str], wildcard: str) -> tuple[str, ...]:

@@ -82,6 +82,12 @@ def _tree(enc: Encoded, mom: Moments, target: Target, config: Config) -> Tree:
     with single_threaded():
         model = DecisionTreeClassifier(**{"random_state": config.seed, **config.tree_params}).fit(
             X, target.codes[idx])
+    return tree_from_model(model)
+
+
+def tree_from_model(model: Any) -> Tree:
+    """The :class:`Tree` of a fitted single-output scikit-learn ``DecisionTreeClassifier``
+    (also used by ``MFE.extract_from_model``; the caller checks the model's type)."""
     t = model.tree_
     leaf = t.feature < 0
     leaf_class = np.where(leaf, np.argmax(t.value[:, 0, :], axis=1), -1)
@@ -92,7 +98,7 @@ def _tree(enc: Encoded, mom: Moments, target: Target, config: Config) -> Tree:
         leaf=leaf,
         leaf_class=leaf_class,
         importances=model.feature_importances_.copy(),
-        n_features=X.shape[1],
+        n_features=int(t.n_features),
     )
 
 
