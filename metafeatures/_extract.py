@@ -54,12 +54,22 @@ class Extraction:
         skipped: measure name -> why it does not apply (e.g. it needs class labels).
         seconds: group -> wall-clock seconds spent on its measures (shared precomputations are
             charged to the group that needed them first).
+        measure_seconds: measure name -> seconds in the measure's own function (shared
+            precomputations excluded; they are in ``resource_seconds``).
+        measure_sizes: measure name -> number of values it returned (before summaries).
+        summary_seconds: pymfe-view output name -> seconds of the summary that produced it
+            (a multi-valued summary's time is on its ``.0`` name only).
+        resource_seconds: shared precomputation name -> seconds in its own function.
     """
 
     values: dict[str, float]
     failed: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    measure_seconds: dict[str, float] = field(default_factory=dict)
+    measure_sizes: dict[str, int] = field(default_factory=dict)
+    summary_seconds: dict[str, float] = field(default_factory=dict)
+    resource_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def extract(
@@ -247,10 +257,11 @@ def extract_report(
     _check_requests(needed, skipped, data, wanted, explicit_groups)
     _check_post_requests(posts, needed, skipped, explicit_groups)
 
+    timing = Extraction({})
     with threadpool_limits(limits=n_threads):
         values, failed, seconds = _compute(
             [m for m in needed if m.name not in skipped], data, config, on_error, progress,
-            registry,
+            registry, timing,
         )
     if failed and on_error == "warn":
         warnings.warn(
@@ -263,14 +274,15 @@ def extract_report(
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # summaries of inf/NaN give NaN
         if view is None:
-            out = _pymfe_view(needed, values, skipped, summaries)
+            out = _pymfe_view(needed, values, skipped, summaries, timing.summary_seconds)
             for post in posts:
                 t0 = time.perf_counter()
                 out = _post_process(post, out, needed, replace=post.source in inserted)
                 seconds[post.group] = time.perf_counter() - t0
         else:
             out = _table_view(entries, values)
-    return Extraction(out, failed, skipped, seconds)
+    return Extraction(out, failed, skipped, seconds, timing.measure_seconds,
+                      timing.measure_sizes, timing.summary_seconds, timing.resource_seconds)
 
 
 # -- options ----------------------------------------------------------------------------------
@@ -535,6 +547,7 @@ class _Context:
         self._registry = registry
         self._values = dict(roots)
         self._errors: dict[str, MeasureError] = {}
+        self.seconds: dict[str, float] = {}
 
     def get(self, name: str) -> Any:
         if name in self._values:
@@ -544,9 +557,13 @@ class _Context:
         res = self._registry.get_resource(name)
         try:
             args = [self.get(r) for r in res.requires]
-            with np.errstate(all="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                value = res.func(*args)
+            t0 = time.perf_counter()
+            try:
+                with np.errstate(all="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    value = res.func(*args)
+            finally:
+                self.seconds[name] = time.perf_counter() - t0
         except CAUGHT as exc:
             err = exc if isinstance(exc, MeasureError) else MeasureError(f"{name}: {exc}")
             self._errors[name] = err
@@ -580,9 +597,13 @@ def _progress_bar(total: int, progress: bool | None) -> Any:
 
 
 def _compute(measures: list[Measure], data: Prepared, config: Config, on_error: str,
-             progress: bool | None, registry: Registry
+             progress: bool | None, registry: Registry, timing: Extraction | None = None,
              ) -> tuple[dict[str, Any], dict[str, str], dict[str, float]]:
+    """Compute ``measures``; with ``timing``, fill its ``measure_seconds``,
+    ``measure_sizes`` and ``resource_seconds``."""
     ctx = _Context(registry, {"data": data, "config": config})
+    if timing is not None:
+        ctx.seconds = timing.resource_seconds
     uses: dict[str, int] = {}
     closures = {m.name: _closure(m, registry) for m in measures}
     for c in closures.values():
@@ -597,10 +618,17 @@ def _compute(measures: list[Measure], data: Prepared, config: Config, on_error: 
             t0 = time.perf_counter()
             try:
                 args = [ctx.get(r) for r in m.requires]
-                with np.errstate(all="ignore"), warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    raw = m.func(*args)
+                t1 = time.perf_counter()
+                try:
+                    with np.errstate(all="ignore"), warnings.catch_warnings():
+                        warnings.simplefilter("ignore", RuntimeWarning)
+                        raw = m.func(*args)
+                finally:
+                    if timing is not None:
+                        timing.measure_seconds[m.name] = time.perf_counter() - t1
                 values[m.name] = _normalise(raw, m)
+                if timing is not None:
+                    timing.measure_sizes[m.name] = int(np.size(values[m.name]))
             except CAUGHT as exc:
                 if on_error == "raise":
                     raise MeasureError(
@@ -633,13 +661,22 @@ def _normalise(raw: Any, m: Measure) -> Any:
 
 # -- views ------------------------------------------------------------------------------------
 def _pymfe_view(needed: list[Measure], values: dict[str, Any], skipped: dict[str, str],
-                summaries: tuple[str, ...]) -> dict[str, float]:
+                summaries: tuple[str, ...], summary_seconds: dict[str, float] | None = None,
+                ) -> dict[str, float]:
+    """Name and summarise the values; with ``summary_seconds``, record the seconds of each
+    summary under the first output name it produced."""
     out: dict[str, float] = {}
     for m in sorted(needed, key=lambda m: m.name):
         if m.name in skipped:
             continue
         if m.name in values:
-            if m.summarised:
+            if m.summarised and summary_seconds is not None:
+                for s in summaries:
+                    t0 = time.perf_counter()
+                    part = summarise(m.name, values[m.name], (s,))
+                    summary_seconds[next(iter(part))] = time.perf_counter() - t0
+                    out.update(part)
+            elif m.summarised:
                 out.update(summarise(m.name, values[m.name], summaries))
             else:
                 out[m.name] = values[m.name]

@@ -17,13 +17,14 @@ above 2000 rows).
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from metafeatures._extract import DEFAULT_GROUPS, extract_report
+from metafeatures._extract import DEFAULT_GROUPS, Extraction, extract_report
 from metafeatures._input import prepare
 from metafeatures._registry import GROUPS, REGISTRY
 from metafeatures._summary import SUMMARIES
@@ -48,6 +49,9 @@ _PYMFE_SUMMARY_ORDER = tuple(
 
 _NUMERIC_TYPES = (int, float, np.number)
 
+#: pymfe's ``measure_time`` options.
+MEASURE_TIME = ("avg", "avg_summ", "total", "total_summ")
+
 
 class MFE:
     """pymfe's ``MFE`` on top of :func:`metafeatures.extract`.
@@ -59,8 +63,9 @@ class MFE:
             belong to a selected group.
         summary: summary names (:meth:`valid_summary`) or ``"all"``; default
             ``("mean", "sd")``.
-        measure_time: only None (timings are not reported; ``extract_report(...).seconds``
-            has them per group).
+        measure_time: None, or pymfe's ``"avg"``, ``"avg_summ"``, ``"total"``,
+            ``"total_summ"``: :meth:`extract` also returns the seconds of each meta-feature
+            (see :meth:`extract`).
         wildcard: the word that selects everything (pymfe's ``"all"``).
         score: landmarking score: ``"accuracy"``, ``"balanced-accuracy"``, ``"f1"``,
             ``"kappa"`` (pymfe 0.4.4 has no kappa or auc; ``"auc"`` is refused).
@@ -275,10 +280,7 @@ class MFE:
         if rescale_args:
             raise ArgumentError("rescale_args is not supported (the scikit-learn scalers run "
                                 "with their defaults); pass rescale_args=None")
-        if self.measure_time is not None:
-            raise ArgumentError(f"measure_time={self.measure_time!r} is not supported; pass "
-                                "measure_time=None (metafeatures.extract_report(...).seconds "
-                                "gives the time per group)")
+        self._measure_time()
         if isinstance(X, pd.DataFrame):
             frame = X
             X = X.to_numpy(dtype=object)
@@ -341,10 +343,22 @@ class MFE:
                 suppress_warnings: bool = False, out_type: Any = tuple, **kwargs: Any) -> Any:
         """Compute the meta-features of the fitted data (pymfe's ``MFE.extract``).
 
+        With ``measure_time`` set, a third output holds each meta-feature's seconds, as
+        pymfe: the time of its own function (``"total"``), divided by the number of values it
+        returned before summaries (``"avg"``); the ``*_summ`` options add the time of the
+        summary that produced the name. The extra names of a multi-valued summary
+        (``histogram.1`` ...) get 0, and a ``.relative`` name its landmarking name's time plus
+        its share of the ranking time (pymfe's rules). Shared precomputations (the fitted tree,
+        the discretised attributes, the distance matrices, ...) are not in any meta-feature's
+        time, as pymfe's precomputations are not; which work counts as shared differs between
+        the packages, so per-name times are comparable in size, not one to one.
+
         Args:
-            out_type: ``tuple`` -> ``(names, values)`` (two lists); ``dict`` ->
-                ``{"mtf_names": names, "mtf_vals": values}``; ``pandas.DataFrame`` -> one row,
-                a column per name. Names sorted (pymfe's order).
+            out_type: ``tuple`` -> ``(names, values)`` (two lists; ``(names, values,
+                times)`` with ``measure_time``); ``dict`` -> ``{"mtf_names": names,
+                "mtf_vals": values}`` (and ``"mtf_time"``); ``pandas.DataFrame`` -> one row, a
+                column per name (with ``measure_time``, rows ``"values"`` and ``"time"``).
+                Names sorted (pymfe's order).
             verbose, enable_parallel, suppress_warnings: accepted for compatibility.
             kwargs: refused (pymfe's per-feature arguments such as ``sd={"ddof": 2}``).
 
@@ -366,7 +380,9 @@ class MFE:
             task=None if self.y_ is None else "classification", on_error="ignore",
             **self.fit_options_,
         )
-        return self._output(report.values, out_type)
+        opt = self._measure_time()
+        times = None if opt is None else _times(report, opt)
+        return self._output(report.values, out_type, times)
 
     # -- bootstrap confidence intervals ---------------------------------------------------------
     def extract_with_confidence(
@@ -405,7 +421,9 @@ class MFE:
 
         Returns:
             ``(names, values, intervals)`` (``out_type=tuple``) or ``{"mtf_names": ...,
-            "mtf_vals": ..., "confidence": ...}``; ``intervals`` is a float array of shape
+            "mtf_vals": ..., "confidence": ...}``; with ``measure_time``, the point
+            extraction's times too, as pymfe: ``(names, values, times, intervals)`` or the
+            key ``"mtf_time"``; ``intervals`` is a float array of shape
             (n_meta_features, 2 * C) for C confidence levels: the C lower bounds (in the
             order of ``confidence``), then the C upper bounds. NaN where a resample's value
             is NaN.
@@ -434,7 +452,7 @@ class MFE:
                                 f"extract_with_confidence (as pymfe); got {out_type!r}")
         rs = self._random_state()
         extractor = self._copy(random_state=rs if rs else 1234)
-        names, point = extractor.fit(self.X_, self.y_, **fit_args).extract(
+        names, point, *point_times = extractor.fit(self.X_, self.y_, **fit_args).extract(
             out_type=tuple, **ext_args)
         M = np.asarray(point, dtype=np.float64)
         seed = rs if rs is not None else int(np.random.SeedSequence().generate_state(1)[0])
@@ -456,7 +474,7 @@ class MFE:
                     f"bootstrap resample {i} (rows numpy.random.RandomState({s}).randint({n}, "
                     f"size={n})) could not be extracted: {exc}. Small classes can vanish from "
                     "a resample: use more rows per class or fewer groups") from exc
-            for k, v in zip(*got):
+            for k, v in zip(got[0], got[1]):
                 j = index.get(k)
                 if j is not None:
                     boot[j, i] = v
@@ -465,8 +483,9 @@ class MFE:
             q = np.quantile(boot - M[:, None], np.concatenate([1.0 - half, half]), axis=1).T
         intervals = M[:, None] - q
         if out_type is dict:
-            return {"mtf_names": names, "mtf_vals": point, "confidence": intervals}
-        return names, point, intervals
+            return {"mtf_names": names, "mtf_vals": point, "confidence": intervals,
+                    **({"mtf_time": point_times[0]} if point_times else {})}
+        return (names, point, *point_times, intervals)
 
     # -- model-based meta-features of a fitted tree ---------------------------------------------
     def extract_from_model(
@@ -493,7 +512,9 @@ class MFE:
             verbose: accepted for compatibility.
 
         Returns:
-            As :meth:`extract`: ``(names, values)``, a dict or a one-row DataFrame.
+            As :meth:`extract`: ``(names, values)``, a dict or a one-row DataFrame (with
+            ``measure_time``, the times too; building the tree's tables is the shared
+            precomputation, in no name's time).
 
         Raises:
             ArgumentError: ``groups`` without ``"model-based"``, no model-based name in
@@ -542,19 +563,27 @@ class MFE:
             raise ArgumentError(f"features {features} hold no model-based meta-feature; pass "
                                 f"features='all' or names from "
                                 f"MFE.valid_metafeatures('model-based')")
+        opt = self._measure_time()
+        t0 = time.perf_counter()
         tree = tree_from_model(model)
+        timing = Extraction({}, resource_seconds={"tree": time.perf_counter() - t0})
         values: dict[str, Any] = {}
         for m in measures:
             if m.requires != ("tree",):  # every model-based measure reads the tree alone
                 raise AssertionError(f"model-based measure {m.name} needs {m.requires}")
+            t0 = time.perf_counter()
             try:
                 with np.errstate(all="ignore"):
                     values[m.name] = _normalise(m.func(tree), m)
+                timing.measure_sizes[m.name] = int(np.size(values[m.name]))
             except CAUGHT:
                 pass  # NaN, as extract(): on_error="ignore"
+            timing.measure_seconds[m.name] = time.perf_counter() - t0
         with np.errstate(all="ignore"):
-            out = _pymfe_view(measures, values, {}, summaries)
-        return self._output(out, out_type)
+            timing.values = _pymfe_view(measures, values, {}, summaries,
+                                        timing.summary_seconds)
+        return self._output(timing.values, out_type,
+                            None if opt is None else _times(timing, opt))
 
     def _check_out_type(self, out_type: Any) -> None:
         if out_type not in (tuple, dict, pd.DataFrame):
@@ -562,14 +591,29 @@ class MFE:
                                 f"got {out_type!r}")
 
     @staticmethod
-    def _output(values: Mapping[str, float], out_type: Any) -> Any:
+    def _output(values: Mapping[str, float], out_type: Any,
+                times: Mapping[str, float] | None = None) -> Any:
         names = sorted(values)
         vals = [values[k] for k in names]
+        if times is None:
+            if out_type is tuple:
+                return names, vals
+            if out_type is dict:
+                return {"mtf_names": names, "mtf_vals": vals}
+            return pd.DataFrame(data=(vals,), columns=names)
+        secs = [times[k] for k in names]
         if out_type is tuple:
-            return names, vals
+            return names, vals, secs
         if out_type is dict:
-            return {"mtf_names": names, "mtf_vals": vals}
-        return pd.DataFrame(data=(vals,), columns=names)
+            return {"mtf_names": names, "mtf_vals": vals, "mtf_time": secs}
+        return pd.DataFrame(data=(vals, secs), columns=names, index=("values", "time"))
+
+    def _measure_time(self) -> str | None:
+        opt = self.measure_time
+        if opt is not None and opt not in MEASURE_TIME:
+            raise ArgumentError(f"measure_time must be None or one of {MEASURE_TIME} (pymfe's "
+                                f"options); got {opt!r}")
+        return opt
 
     def _copy(self, **changes: Any) -> MFE:
         params = {k: getattr(self, k) for k in (
@@ -640,6 +684,34 @@ class MFE:
         mask = np.zeros(p, dtype=bool)
         mask[[int(j) for j in idx]] = True
         return mask
+
+
+def _times(report: Extraction, option: str) -> dict[str, float]:
+    """pymfe's per-name times (``measure_time``) from an extraction's timings."""
+    avg, summ = option.startswith("avg"), option.endswith("summ")
+    relative = [k for k in report.values if k.endswith(".relative")]
+    # pymfe spreads the ranking time over the summaries it ranks
+    ranked = {k.split(".", 1)[1].rsplit(".relative", 1)[0] for k in relative}
+    rank_share = report.seconds.get("relative", 0.0) / max(1, len(ranked))
+    out: dict[str, float] = {}
+    for name in report.values:
+        key = name[: -len(".relative")] if name.endswith(".relative") else name
+        base = key.split(".")[0]
+        own = report.measure_seconds.get(base, 0.0)
+        if REGISTRY.has_measure(base) and REGISTRY.get_measure(base).summarised \
+                and key != base:
+            if avg:
+                own /= max(1, report.measure_sizes.get(base, 1))
+            if key in report.summary_seconds:
+                t = own + (report.summary_seconds[key] if summ else 0.0)
+            elif base in report.measure_sizes:
+                t = 0.0  # the further values of a multi-valued summary (pymfe's rule)
+            else:
+                t = own  # the measure failed: no summary ran
+        else:
+            t = own
+        out[name] = t + (rank_share if name != key else 0.0)
+    return out
 
 
 def _description(func: Any) -> str:

@@ -324,3 +324,67 @@ def test_parse_by_group_shapes(iris_all) -> None:
     with pytest.raises(ArgumentError, match="extracted_results must be what MFE.extract "
                                             "returned.*got str"):
         metafeatures.MFE.parse_by_group("general", "nr_inst")
+
+
+# -- measure_time ---------------------------------------------------------------------------------
+def test_measure_time_rules_by_hand() -> None:
+    """pymfe's rules on known timings: own time / values (avg), + the summary's time (_summ),
+    0 for the further values of a multi-valued summary, ranking share on .relative names."""
+    from metafeatures._extract import Extraction
+    from metafeatures.mfe import _times
+
+    report = Extraction(
+        values={"cor.mean": 0.5, "cor.histogram.0": 0.1, "cor.histogram.1": 0.9,
+                "nr_inst": 150.0, "best_node.mean": 0.6, "best_node.mean.relative": 1.0,
+                "best_node.sd.relative": 2.0, "one_nn.mean.relative": 1.0},
+        seconds={"relative": 0.2},
+        measure_seconds={"cor": 4.0, "nr_inst": 0.5, "best_node": 3.0, "one_nn": 1.0},
+        measure_sizes={"cor": 8, "best_node": 10, "one_nn": 10},
+        summary_seconds={"cor.mean": 0.25, "cor.histogram.0": 0.75, "best_node.mean": 0.5,
+                         "best_node.sd": 0.125, "one_nn.mean": 0.0625},
+    )
+    share = 0.2 / 2  # two ranked summaries: mean and sd
+    assert _times(report, "total") == {
+        "cor.mean": 4.0, "cor.histogram.0": 4.0, "cor.histogram.1": 0.0, "nr_inst": 0.5,
+        "best_node.mean": 3.0, "best_node.mean.relative": 3.0 + share,
+        "best_node.sd.relative": 3.0 + share, "one_nn.mean.relative": 1.0 + share}
+    assert _times(report, "avg_summ") == pytest.approx({
+        "cor.mean": 0.5 + 0.25, "cor.histogram.0": 0.5 + 0.75, "cor.histogram.1": 0.0,
+        "nr_inst": 0.5, "best_node.mean": 0.3 + 0.5, "best_node.mean.relative": 0.8 + share,
+        "best_node.sd.relative": 0.3 + 0.125 + share,
+        "one_nn.mean.relative": 0.1 + 0.0625 + share})
+
+
+@pytest.mark.parametrize("option", ["avg", "total_summ"])
+def test_measure_time_shapes_equal_pymfe(option) -> None:
+    X, y = load_iris(return_X_y=True)
+    init = {"groups": ["general", "statistical", "relative"], "random_state": 0,
+            "summary": ["mean", "histogram"], "measure_time": option}
+    names, values, times = metafeatures.MFE(**init).fit(X, y).extract()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = pymfe_mfe.MFE(**init).fit(X, y, suppress_warnings=True).extract(
+            suppress_warnings=True)
+    assert names == list(theirs[0]) and len(times) == len(names)
+    t, t_pymfe = np.asarray(times), np.asarray(theirs[2], dtype=float)
+    assert np.all(np.isfinite(t)) and np.all(t >= 0)
+    np.testing.assert_array_equal(t == 0, t_pymfe == 0)  # the same filler names
+    assert np.all(t[[n.endswith(".relative") for n in names]] > 0)
+
+
+def test_measure_time_in_every_output() -> None:
+    X, y = load_iris(return_X_y=True)
+    mfe = metafeatures.MFE(groups=["general", "model-based"], measure_time="total",
+                           random_state=0).fit(X, y)
+    got = mfe.extract(out_type=dict)
+    assert list(got) == ["mtf_names", "mtf_vals", "mtf_time"]
+    assert len(got["mtf_time"]) == len(got["mtf_names"])
+    frame = mfe.extract(out_type=pd.DataFrame)
+    assert list(frame.index) == ["values", "time"] and list(frame.columns) == got["mtf_names"]
+    names, values, times, ci = mfe.extract_with_confidence(sample_num=1)
+    assert names == got["mtf_names"] and len(times) == len(names) == len(ci)
+    model = DecisionTreeClassifier(random_state=0).fit(X, y)
+    names, values, times = mfe.extract_from_model(model)
+    assert len(times) == len(names) and all(x >= 0 for x in times)
+    with pytest.raises(ArgumentError, match=r"measure_time must be None or one of \('avg'"):
+        metafeatures.MFE(measure_time="avg_sum").fit(X, y)
