@@ -79,7 +79,8 @@ CALIBRATIONS = ("mean", "posterior", "posterior-late")
 POSTERIOR_CALIBRATIONS = ("posterior", "posterior-late")
 #: what ``calibrate=True`` means: ``"mean"``, kept by the pre-registered experiment of
 #: docs/warmstart_cost.md (seed-2 split, 104 tasks): ``"posterior"`` was better on machines 4x
-#: and 16x slower than the database's but worse at the smallest budget on an equal one
+#: and 16x slower than the database's but worse at the smallest budget on an equal one; and by
+#: the follow-up (seed-3 split): ``"posterior-late"`` was not better on the slower machines
 DEFAULT_CALIBRATION = "mean"
 #: prior standard deviation of the log machine factor (``calibrate="posterior"``): a user's
 #: machine is within a factor 4 of the one the database's runtimes were measured on, either
