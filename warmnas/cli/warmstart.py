@@ -75,11 +75,13 @@ def register(commands: Any) -> None:
                    help="with --time-budget: propose only what finishes in the time left with "
                         "probability >= P, judged by the runtime predictor's cross-validated "
                         "errors (default: 0.95)")
-    p.add_argument("--calibrate", choices=["mean", "posterior", "none"], default=None,
+    p.add_argument("--calibrate", choices=["mean", "posterior", "posterior-late", "none"],
+                   default=None,
                    help="with --time-budget: how measured runtimes rescale the predictions by "
                         "a machine factor; here nothing is measured yet, so only 'posterior' "
                         "changes the proposals (the factor's prior uncertainty widens the "
-                        "plan); default: the library's (docs/warmstart_cost.md)")
+                        "plan; 'posterior-late' widens it only once a run is measured); "
+                        "default: the library's (docs/warmstart_cost.md)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     commands.group("bench", help="benchmarks")

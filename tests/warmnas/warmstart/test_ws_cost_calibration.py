@@ -229,7 +229,8 @@ def test_warm_start_and_cli_plan_with_the_prior_widening(capsys, tmp_path):
         left -= point[cid]
     base = ["warm-start", str(path), "--target", "class", "--method", "portfolio", "--json",
             "--n-configs", "40", "--time-budget", str(T)]
-    for rule, expect in (("posterior", ws), ("mean", mean)):
+    # posterior-late plans as mean until a run is measured, and nothing is measured here
+    for rule, expect in (("posterior", ws), ("mean", mean), ("posterior-late", mean)):
         assert main(base + ["--calibrate", rule]) == 0
         got = [c["config_id"] for c in json.loads(capsys.readouterr().out)["configs"]]
         assert got == expect.config_ids
@@ -238,3 +239,8 @@ def test_warm_start_and_cli_plan_with_the_prior_widening(capsys, tmp_path):
     with pytest.raises(SystemExit):
         main(base + ["--calibrate", "bayes"])
     assert "argument --calibrate: invalid choice" in capsys.readouterr().err
+    from warmnas.warmstart.cost import CALIBRATIONS
+    with pytest.raises(SystemExit):
+        main(["warm-start", "--help"])
+    usage = capsys.readouterr().out
+    assert "--calibrate {" + ",".join((*CALIBRATIONS, "none")) + "}" in usage  # every rule offered
