@@ -109,7 +109,8 @@ def test_the_plan_is_widened_by_the_factor_s_uncertainty(portfolio):
     assert point.widening == 0.0 and point.fits()[0]
 
 
-def test_same_seed_same_search_and_factors(make_planted):
+@pytest.mark.parametrize("rule", ["posterior", "posterior-late"])
+def test_same_seed_same_search_and_factors(make_planted, rule):
     perf, meta = make_planted(n_tasks=30, n_configs=15, seed=7)
     starter = PMFWarmStarter(n_iter=20, n_latent=2).fit(perf.iloc[1:], meta.iloc[1:])
     rng = np.random.default_rng(1)
@@ -118,7 +119,7 @@ def test_same_seed_same_search_and_factors(make_planted):
     runs = []
     for _ in range(2):
         timed = cost_aware_search(starter.start(meta.iloc[0], random_state=4), point, 30.0,
-                                  upper_cost_s=point * 1.5, calibrate="posterior",
+                                  upper_cost_s=point * 1.5, calibrate=rule,
                                   fit_probability=0.95, log_error_var=SIGMA2)
         while (cid := timed.ask()) is not None:
             timed.tell(cid, float(perf.loc[perf.index[0], cid]), cost_s=float(true[cid]))

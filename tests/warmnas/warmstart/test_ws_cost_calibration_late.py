@@ -8,18 +8,16 @@ import math
 from statistics import NormalDist
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import warmnas
 from warmnas.api import warm_start
-from warmnas.warmstart import PMFWarmStarter, PortfolioWarmStarter
+from warmnas.warmstart import PortfolioWarmStarter
 from warmnas.warmstart.cost import (
     CALIBRATIONS,
     PRIOR_LOG_SD,
     CostAwareSearch,
     check_calibrate,
-    cost_aware_search,
 )
 
 SIGMA2 = 0.2
@@ -85,22 +83,7 @@ def test_failed_first_run_keeps_the_plan_unwidened(portfolio):
     assert timed.widening > 0.0
 
 
-def test_same_seed_same_search(make_planted):
-    perf, meta = make_planted(n_tasks=30, n_configs=15, seed=7)
-    starter = PMFWarmStarter(n_iter=20, n_latent=2).fit(perf.iloc[1:], meta.iloc[1:])
-    rng = np.random.default_rng(1)
-    point = pd.Series(np.exp(rng.uniform(np.log(0.1), np.log(3), 15)), index=perf.columns)
-    true = point * 5 * np.exp(0.3 * rng.normal(size=15))
-    runs = []
-    for _ in range(2):
-        timed = cost_aware_search(starter.start(meta.iloc[0], random_state=4), point, 30.0,
-                                  upper_cost_s=point * 1.5, calibrate="posterior-late",
-                                  fit_probability=0.95, log_error_var=SIGMA2)
-        while (cid := timed.ask()) is not None:
-            timed.tell(cid, float(perf.loc[perf.index[0], cid]), cost_s=float(true[cid]))
-        runs.append(timed.history)
-    pd.testing.assert_frame_equal(runs[0], runs[1])
-    assert len(runs[0]) >= 3 and runs[0]["machine_factor"].iloc[-1] > 3.0
+# same seed -> same search: test_ws_cost_calibration.py, parametrised over both rules
 
 
 def test_optimize_uses_the_predictor_s_error_variance():
