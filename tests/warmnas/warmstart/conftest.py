@@ -53,3 +53,22 @@ def oboe_slice(shared_data):
     feats.index = feats.index.map(str)
     common = [t for t in perf.index if t in feats.index][:40]
     return perf.loc[common], feats.loc[common]
+
+
+@pytest.fixture
+def five_times_slower():
+    """A portfolio warm start with a 30 s budget on a database task, and an objective whose
+    runs take 5 times the runtime predicted from Oboe's machine: ``(ws, objective)``."""
+    import warmnas
+    from warmnas.api import warm_start
+
+    q = warmnas.MetaDatabase.default().meta_features("autosklearn").iloc[4]
+    ws = warm_start(meta_features=q, n_configs=5, method="portfolio", time_budget=30.0)
+    pred = ws.all_predicted_costs()
+    lookup = ws._configs_lookup()
+    ids = {repr(sorted(lookup(c).items())): c for c in pred.index}
+
+    def by_config(config):
+        return {"value": 0.3, "cost_s": 5.0 * float(pred[ids[repr(sorted(config.items()))]])}
+
+    return ws, by_config

@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import warmnas
 from warmnas.api import warm_start
 from warmnas.cli import main
 from warmnas.errors import InputError
@@ -180,18 +179,8 @@ def test_log_error_variance_is_the_cross_validated_one():
     assert pred.log_error_variance() == pytest.approx(0.16, rel=0.15)
 
 
-def test_optimize_learns_the_factor_and_reports_it():
-    db = warmnas.MetaDatabase.default()
-    q = db.meta_features("autosklearn").iloc[4]
-    ws = warm_start(meta_features=q, n_configs=5, method="portfolio", time_budget=30.0)
-    pred = ws.all_predicted_costs()
-
-    lookup = ws._configs_lookup()
-    ids = {repr(sorted(lookup(c).items())): c for c in pred.index}
-
-    def by_config(config):  # the machine is 5 times slower than Oboe's
-        return {"value": 0.3, "cost_s": 5.0 * float(pred[ids[repr(sorted(config.items()))]])}
-
+def test_optimize_learns_the_factor_and_reports_it(five_times_slower):
+    ws, by_config = five_times_slower
     hist = ws.optimize(by_config, time_budget=30.0, budget=12, calibrate="posterior")
     assert "machine_factor" in hist.columns and len(hist) >= 4
     assert hist["machine_factor"].iloc[-1] == pytest.approx(5.0, rel=0.25)
@@ -200,7 +189,8 @@ def test_optimize_learns_the_factor_and_reports_it():
     with pytest.raises(InputError, match="calibrate must be one of"):
         ws.optimize(by_config, time_budget=30.0, calibrate="yes")
     with pytest.raises(InputError, match="calibrate must be one of"):
-        warm_start(meta_features=q, method="portfolio", time_budget=30.0, calibrate="yes")
+        warm_start(meta_features=ws.meta_features, method="portfolio", time_budget=30.0,
+                   calibrate="yes")
 
 
 def test_warm_start_and_cli_plan_with_the_prior_widening(capsys, tmp_path):

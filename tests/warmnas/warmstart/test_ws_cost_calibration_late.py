@@ -10,8 +10,6 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
-import warmnas
-from warmnas.api import warm_start
 from warmnas.warmstart import PortfolioWarmStarter
 from warmnas.warmstart.cost import (
     CALIBRATIONS,
@@ -86,19 +84,10 @@ def test_failed_first_run_keeps_the_plan_unwidened(portfolio):
 # same seed -> same search: test_ws_cost_calibration.py, parametrised over both rules
 
 
-def test_optimize_uses_the_predictor_s_error_variance():
+def test_optimize_uses_the_predictor_s_error_variance(five_times_slower):
     """Through ``WarmStart.optimize``: the posterior's noise is the runtime predictor's
     cross-validated log-error variance (as for "posterior"), and the interval is reported."""
-    db = warmnas.MetaDatabase.default()
-    q = db.meta_features("autosklearn").iloc[4]
-    ws = warm_start(meta_features=q, n_configs=5, method="portfolio", time_budget=30.0)
-    pred = ws.all_predicted_costs()
-    lookup = ws._configs_lookup()
-    ids = {repr(sorted(lookup(c).items())): c for c in pred.index}
-
-    def by_config(config):  # the machine is 5 times slower than Oboe's
-        return {"value": 0.3, "cost_s": 5.0 * float(pred[ids[repr(sorted(config.items()))]])}
-
+    ws, by_config = five_times_slower
     hist = ws.optimize(by_config, time_budget=30.0, budget=6, calibrate="posterior-late")
     post = ws.optimize(by_config, time_budget=30.0, budget=6, calibrate="posterior")
     assert "machine_factor_low" in hist.columns
