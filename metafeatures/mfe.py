@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from metafeatures._extract import DEFAULT_GROUPS, Extraction, extract_report
+from metafeatures._extract import Extraction, _check_groups, extract_report
 from metafeatures._input import prepare
 from metafeatures._registry import GROUPS, REGISTRY
 from metafeatures._summary import SUMMARIES
@@ -762,23 +762,15 @@ def _confidence_levels(confidence: Any) -> np.ndarray:
 
 
 def _groups(groups: str | Iterable[str], wildcard: str) -> tuple[str, ...]:
-    """pymfe's group argument -> our group names (``"default"``, the wildcard, names)."""
-    from metafeatures._extract import _canonical_group
-
+    """pymfe's group argument -> our group names (``"default"``, the wildcard, names): the
+    wildcard read as ``"all"``, then :func:`~metafeatures._extract._check_groups`."""
     if isinstance(groups, str):
         groups = [groups]
     if not isinstance(groups, Iterable):
         raise ArgumentError(f"groups must be 'default', {wildcard!r}, a group name or a list of "
                             f"them (MFE.valid_groups()); got {groups!r}")
-    out: list[str] = []
-    for g in groups:
-        if g == wildcard or g == "all":
-            out.extend(GROUPS)
-        elif g == "default":
-            out.extend(DEFAULT_GROUPS)
-        else:
-            out.append(_canonical_group(g))
-    if not out:
+    named = ["all" if g == wildcard else g for g in groups]
+    if not named:
         raise ArgumentError("groups is empty; pass 'default', 'all' or group names "
                             "(MFE.valid_groups())")
-    return tuple(g for g in GROUPS if g in out)
+    return _check_groups(named)[0]
